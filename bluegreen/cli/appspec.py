@@ -1,0 +1,123 @@
+"""``bluegreen appspec``: render and check an AppSpec, from a file or from the live service."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bluegreen.cli import EXIT_OK, add_aws_options, add_service_options, clients_from
+from bluegreen.errors import AppSpecError, ValidationError
+
+
+def add_parser(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "appspec",
+        help="render and validate an ECS AppSpec",
+        description="Render an AppSpec from a file or from the live service and a new task "
+        "definition, validating it first. Nothing in AWS is changed.",
+    )
+    source = parser.add_argument_group("source (one of)")
+    source.add_argument(
+        "--from", dest="source", metavar="FILE", help="an AppSpec file (YAML or JSON)"
+    )
+    add_service_options(parser, required=False)
+    parser.add_argument(
+        "--task-definition",
+        metavar="ARN",
+        help="the task definition to deploy (replaces the file's)",
+    )
+    parser.add_argument(
+        "--hook",
+        action="append",
+        default=[],
+        metavar="EVENT=FUNCTION",
+        help="add a hook, e.g. AfterAllowTestTraffic=CodeDeployHook_verify (repeatable)",
+    )
+    parser.add_argument(
+        "--check-against",
+        metavar="FILE",
+        help="a task definition as JSON (describe-task-definition output or its taskDefinition) "
+        "to check container, port and image tags against",
+    )
+    parser.add_argument(
+        "--allow-mutable-image-tags",
+        action="store_true",
+        help="accept images tagged :latest (or untagged)",
+    )
+    parser.add_argument("--format", choices=("yaml", "json"), default="yaml")
+    parser.add_argument("--sha256", action="store_true", help="also print the content's SHA-256")
+    add_aws_options(parser)
+    parser.set_defaults(run=run)
+
+
+def _hooks(values: list[str]) -> dict[str, str]:
+    hooks, problems = {}, []
+    for value in values:
+        event, sep, function = value.partition("=")
+        if not sep:
+            problems.append(f"--hook {value!r} must look like EVENT=FUNCTION")
+        else:
+            hooks[event.strip()] = function.strip()
+    if problems:
+        raise ValidationError(problems, subject="arguments")
+    return hooks
+
+
+def run(args: argparse.Namespace) -> int:
+    from bluegreen.appspec import AppSpec, Hook
+
+    hooks = _hooks(args.hook)
+    if bool(args.source) == bool(args.cluster or args.service):
+        raise ValidationError(
+            ["give either --from FILE or --cluster and --service"], subject="arguments"
+        )
+    group = None
+    if args.source:
+        spec = AppSpec.parse(Path(args.source).read_text(encoding="utf-8"))
+        if args.task_definition:
+            spec = spec.with_task_definition(args.task_definition)
+        if hooks:
+            extra = tuple(Hook(e, f) for e, f in hooks.items())
+            merged = {h.event: h for h in (*spec.hooks, *extra)}
+            spec = AppSpec(**{**_fields(spec), "hooks": tuple(merged.values())})
+    else:
+        if not (args.cluster and args.service and args.task_definition):
+            raise ValidationError(
+                ["--cluster, --service and --task-definition are all needed for a live AppSpec"],
+                subject="arguments",
+            )
+        from bluegreen.discovery import discover
+
+        state = discover(
+            args.cluster,
+            args.service,
+            application=args.application,
+            deployment_group=args.deployment_group,
+            clients=clients_from(args),
+        )
+        spec = AppSpec.for_service(state, args.task_definition, hooks=hooks)
+        group = state.deployment_group
+    task_definition = None
+    if args.check_against:
+        loaded = json.loads(Path(args.check_against).read_text(encoding="utf-8"))
+        task_definition = loaded.get("taskDefinition", loaded)
+    problems = spec.problems(
+        task_definition=task_definition,
+        deployment_group=group,
+        allow_mutable_image_tags=args.allow_mutable_image_tags,
+    )
+    if problems:
+        raise AppSpecError(problems)
+    sys.stdout.write(spec.render(args.format))
+    if args.sha256:
+        print(f"# sha256: {spec.sha256(args.format)}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _fields(spec: Any) -> dict[str, Any]:
+    import attrs
+
+    return attrs.asdict(spec, recurse=False)

@@ -1,0 +1,165 @@
+"""Every error bluegreen raises, in one tree.
+
+::
+
+    BlueGreenError
+    ├── ValidationError (ValueError)      bad input, found before anything in AWS changes;
+    │   │                                 carries every problem found, not just the first
+    │   ├── AppSpecError                  an AppSpec CodeDeploy would reject
+    │   ├── TrafficConfigError            an invalid canary/linear/all-at-once configuration
+    │   └── ServiceConfigError            a service or deployment group wired up wrongly
+    ├── ConflictError                     something already exists with other settings
+    ├── AWSError                          an AWS call failed (operation, code, request id)
+    │   ├── ResourceNotFoundError (LookupError)
+    │   ├── AccessDeniedError (PermissionError)
+    │   ├── ThrottledError                retryable
+    │   └── ServiceUnavailableError       retryable: 5xx, connection reset, timeout
+    └── DeploymentError                   a deployment ended badly (deployment id, lifecycle
+                                          event, error code, rollback deployment id)
+
+botocore exceptions are translated into this tree in exactly one place,
+``bluegreen._aws.translate_errors``; nothing else reads ``ClientError.response``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "AWSError",
+    "AccessDeniedError",
+    "AppSpecError",
+    "BlueGreenError",
+    "ConflictError",
+    "DeploymentError",
+    "ResourceNotFoundError",
+    "ServiceConfigError",
+    "ServiceUnavailableError",
+    "ThrottledError",
+    "TrafficConfigError",
+    "ValidationError",
+]
+
+
+class BlueGreenError(Exception):
+    """Base class of every error raised by bluegreen."""
+
+
+class ValidationError(BlueGreenError, ValueError):
+    """Input that would be rejected, with every problem found.
+
+    Attributes:
+        problems: one sentence per problem, each naming what is wrong and how to fix it.
+    """
+
+    subject = "input"
+
+    def __init__(self, problems: Iterable[str], *, subject: str | None = None) -> None:
+        self.problems: tuple[str, ...] = tuple(problems)
+        if subject is not None:
+            self.subject = subject
+        count = len(self.problems)
+        header = f"{self.subject} is invalid ({count} problem{'s' if count != 1 else ''}):"
+        super().__init__("\n".join([header, *(f"  - {p}" for p in self.problems)]))
+
+
+class AppSpecError(ValidationError):
+    """An AppSpec that CodeDeploy would reject or that would fail the deployment."""
+
+    subject = "AppSpec"
+
+
+class TrafficConfigError(ValidationError):
+    """A traffic-shifting configuration that CodeDeploy would reject."""
+
+    subject = "traffic configuration"
+
+
+class ServiceConfigError(ValidationError):
+    """An ECS service, load balancer or deployment group that cannot run a blue/green deployment."""
+
+    subject = "blue/green set-up"
+
+
+class ConflictError(BlueGreenError):
+    """Something already exists under this name with different settings."""
+
+
+class AWSError(BlueGreenError):
+    """An AWS API call failed.
+
+    Attributes:
+        operation: the API operation, e.g. ``GetDeploymentGroup``.
+        code: AWS's error code, e.g. ``DeploymentGroupDoesNotExistException``.
+        request_id: AWS's request id, to quote to AWS Support.
+        status_code: the HTTP status, when there was a response.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        self.message = message
+        self.operation = operation
+        self.code = code
+        self.request_id = request_id
+        self.status_code = status_code
+        where = f"{operation}: " if operation else ""
+        what = f"{code}: " if code else ""
+        rid = f" (request id {request_id})" if request_id else ""
+        super().__init__(f"{where}{what}{message}{rid}")
+
+
+class ResourceNotFoundError(AWSError, LookupError):
+    """The named service, group, listener, deployment or config does not exist."""
+
+
+class AccessDeniedError(AWSError, PermissionError):
+    """The credentials in use may not call this operation."""
+
+
+class ThrottledError(AWSError):
+    """AWS refused the call because of its request rate; safe to retry later."""
+
+
+class ServiceUnavailableError(AWSError):
+    """AWS answered 5xx or the connection failed; safe to retry."""
+
+
+class DeploymentError(BlueGreenError):
+    """A deployment failed, was stopped or was rolled back.
+
+    Attributes:
+        deployment_id: the CodeDeploy deployment, ``d-XXXXXXXXX``.
+        lifecycle_event: the lifecycle event that failed, if known.
+        error_code: CodeDeploy's ``errorInformation.code``, e.g. ``HOOK_EXECUTION_FAILURE``.
+        rollback_deployment_id: the rollback deployment CodeDeploy started, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        deployment_id: str,
+        lifecycle_event: str | None = None,
+        error_code: str | None = None,
+        rollback_deployment_id: str | None = None,
+    ) -> None:
+        self.message = message
+        self.deployment_id = deployment_id
+        self.lifecycle_event = lifecycle_event
+        self.error_code = error_code
+        self.rollback_deployment_id = rollback_deployment_id
+        parts = [f"deployment {deployment_id}: {message}"]
+        if lifecycle_event:
+            parts.append(f"at {lifecycle_event}")
+        if error_code:
+            parts.append(f"[{error_code}]")
+        if rollback_deployment_id:
+            parts.append(f"(rolled back by {rollback_deployment_id})")
+        super().__init__(" ".join(parts))
