@@ -88,7 +88,13 @@ class Clients:
             self.session = boto3.Session()
         return self.session
 
-    def _client(self, service: str) -> Any:
+    @property
+    def region(self) -> str | None:
+        """The session's region."""
+        return self._session().region_name
+
+    def client(self, service: str) -> Any:
+        """Any other boto3 client, made with the same session, endpoint and config."""
         kwargs: dict[str, Any] = {}
         if self.endpoint_url:
             kwargs["endpoint_url"] = self.endpoint_url
@@ -99,31 +105,31 @@ class Clients:
     @property
     def ecs(self) -> ECSClient:
         if self._ecs is None:
-            self._ecs = self._client("ecs")
+            self._ecs = self.client("ecs")
         return self._ecs
 
     @property
     def elbv2(self) -> ElasticLoadBalancingv2Client:
         if self._elbv2 is None:
-            self._elbv2 = self._client("elbv2")
+            self._elbv2 = self.client("elbv2")
         return self._elbv2
 
     @property
     def codedeploy(self) -> CodeDeployClient:
         if self._codedeploy is None:
-            self._codedeploy = self._client("codedeploy")
+            self._codedeploy = self.client("codedeploy")
         return self._codedeploy
 
     @property
     def autoscaling(self) -> ApplicationAutoScalingClient:
         if self._autoscaling is None:
-            self._autoscaling = self._client("application-autoscaling")
+            self._autoscaling = self.client("application-autoscaling")
         return self._autoscaling
 
     @property
     def cloudwatch(self) -> CloudWatchClient:
         if self._cloudwatch is None:
-            self._cloudwatch = self._client("cloudwatch")
+            self._cloudwatch = self.client("cloudwatch")
         return self._cloudwatch
 
 

@@ -1,0 +1,38 @@
+"""bluegreen.testing: a local CodeDeploy ECS blue/green simulator, in-process or as a server.
+
+moto serves ECS, ELBv2, CloudWatch and Application Auto Scaling; this package adds a
+CodeDeploy that runs ECS blue/green deployments through their whole lifecycle on a clock
+you control, calls your hooks, and fixes moto's gaps for CODE_DEPLOY task sets::
+
+    from bluegreen.testing import Simulator
+
+    with Simulator() as sim:
+        env = sim.create_environment(
+            deployment_config="CodeDeployDefault.ECSCanary10Percent5Minutes"
+        )
+        sim.register_hook("CodeDeployHook_verify", my_handler)
+        # ... create a deployment with plain boto3 ...
+        sim.run_until_done(deployment_id)
+
+Importing this package registers a botocore handler (as moto does); it does nothing unless a
+``Simulator`` is running. Clients must be created after the simulator starts.
+"""
+
+from bluegreen.testing._clock import Clock, RealTimeClock, SimTimeoutError, VirtualClock
+from bluegreen.testing._environment import Environment, build_environment
+from bluegreen.testing._settings import SimSettings
+from bluegreen.testing._simulator import Faults, HookFunction, LambdaContext, Simulator
+
+__all__ = [
+    "Clock",
+    "Environment",
+    "Faults",
+    "HookFunction",
+    "LambdaContext",
+    "RealTimeClock",
+    "SimSettings",
+    "SimTimeoutError",
+    "Simulator",
+    "VirtualClock",
+    "build_environment",
+]

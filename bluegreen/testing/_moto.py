@@ -1,0 +1,293 @@
+"""The one place the simulator reaches into moto's in-memory ECS, ELBv2, CloudWatch and
+Application Auto Scaling state.
+
+CodeDeploy changes those services as AWS's own service role would (CreateTaskSet,
+UpdateServicePrimaryTaskSet, DeleteTaskSet, ModifyListener). It does so here, on moto's
+backends, rather than through moto's API, because of two moto 5.x gaps:
+
+* ``CreateTaskSet`` crashes for Fargate ``awsvpc`` services (moto runs tasks for the new
+  task set and fails with ``TypeError: unsupported operand type(s) for +=: 'int' and
+  'NoneType'``, leaving a half-made task set behind).
+* A service created with the ``CODE_DEPLOY`` controller gets no initial task set, where
+  ECS creates a PRIMARY one at scale 100 %.
+
+moto's task sets also report no running/pending/desired counts and are always
+``STEADY_STATE``; the simulator sets those fields as tasks start and drain. Everything moto
+serialises from these objects then reaches boto3 unchanged, through DescribeServices and
+DescribeTaskSets.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+__all__ = ["MotoState"]
+
+
+class MotoState:
+    """moto's backends for one account and region, with the operations CodeDeploy needs."""
+
+    def __init__(self, account_id: str, region: str) -> None:
+        self.account_id = account_id
+        self.region = region
+
+    # -- backends ---------------------------------------------------------------------
+
+    @property
+    def ecs(self) -> Any:
+        from moto.ecs.models import ecs_backends
+
+        return ecs_backends[self.account_id][self.region]
+
+    @property
+    def elbv2(self) -> Any:
+        from moto.elbv2.models import elbv2_backends
+
+        return elbv2_backends[self.account_id][self.region]
+
+    @property
+    def cloudwatch(self) -> Any:
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        return cloudwatch_backends[self.account_id][self.region]
+
+    @property
+    def autoscaling(self) -> Any:
+        from moto.applicationautoscaling.models import applicationautoscaling_backends
+
+        return applicationautoscaling_backends[self.account_id][self.region]
+
+    # -- ECS ------------------------------------------------------------------------
+
+    def service(self, cluster: str, service: str) -> Any | None:
+        key = f"{cluster.rsplit('/', 1)[-1]}:{service.rsplit('/', 1)[-1]}"
+        found = self.ecs.services.get(key)
+        if found is None or found.status != "ACTIVE":
+            return None
+        return found
+
+    def task_definition(self, arn_or_name: str) -> dict[str, Any] | None:
+        """The task definition as DescribeTaskDefinition would show it, or None."""
+        try:
+            td = self.ecs.describe_task_definition(arn_or_name)
+        except Exception:  # moto raises its own not-found error types
+            return None
+        return {
+            "taskDefinitionArn": td.arn,
+            "family": td.family,
+            "revision": td.revision,
+            "networkMode": td.network_mode,
+            "containerDefinitions": list(td.container_definitions),
+        }
+
+    def ensure_initial_task_set(self, cluster: str, service: str) -> None:
+        """Give a CODE_DEPLOY service the PRIMARY task set ECS would have made (moto gap)."""
+        svc = self.service(cluster, service)
+        if svc is None or svc.deployment_controller.get("type") != "CODE_DEPLOY":
+            return
+        if svc.task_sets or not svc.task_definition:
+            return
+        lb = svc.load_balancers[0] if svc.load_balancers else {}
+        task_set = self.create_task_set(
+            svc,
+            task_definition=svc.task_definition,
+            load_balancer=lb,
+            external_id=None,
+            started_by=None,
+            network_configuration=svc.network_configuration or None,
+            platform_version=svc.platform_version,
+            launch_type=svc.launch_type,
+            capacity_provider_strategy=None,
+        )
+        count = svc.desired_count
+        self.update_task_set(task_set, running=count, pending=0, steady=True)
+        self.set_primary(svc, task_set)
+
+    def create_task_set(
+        self,
+        svc: Any,
+        *,
+        task_definition: str,
+        load_balancer: Mapping[str, Any],
+        external_id: str | None,
+        started_by: str | None,
+        network_configuration: Mapping[str, Any] | None,
+        platform_version: str | None,
+        launch_type: str | None,
+        capacity_provider_strategy: Sequence[Mapping[str, Any]] | None,
+        scale: float = 100.0,
+    ) -> Any:
+        """A new ACTIVE task set with no task running yet (STABILIZING)."""
+        from moto.ecs.models import TaskSet
+
+        task_set = TaskSet(
+            svc.name,
+            svc.cluster_name,
+            task_definition,
+            self.account_id,
+            self.region,
+            external_id=external_id,
+            network_configuration=dict(network_configuration) if network_configuration else None,
+            load_balancers=[dict(load_balancer)] if load_balancer else [],
+            launch_type=launch_type if not capacity_provider_strategy else None,
+            capacity_provider_strategy=[dict(i) for i in capacity_provider_strategy or ()],
+            platform_version=platform_version,
+            scale={"value": float(scale), "unit": "PERCENT"},
+        )
+        task_set.service_arn = svc.arn
+        task_set.cluster_arn = svc.cluster_arn
+        vars(task_set)["started_by"] = started_by  # moto's TaskSet lacks the field
+        svc.task_sets.append(task_set)
+        self.update_task_set(
+            task_set, running=0, pending=self.computed_desired(svc, task_set), steady=False
+        )
+        return task_set
+
+    def computed_desired(self, svc: Any, task_set: Any) -> int:
+        """``ceil(desiredCount x scale / 100)``, as ECS computes it."""
+        return math.ceil(int(svc.desired_count) * float(task_set.scale["value"]) / 100.0)
+
+    def update_task_set(
+        self,
+        task_set: Any,
+        *,
+        running: int | None = None,
+        pending: int | None = None,
+        steady: bool | None = None,
+        scale: float | None = None,
+        status: str | None = None,
+        now: Any = None,
+    ) -> None:
+        from moto.core.utils import utcnow
+
+        svc = self._service_of(task_set)
+        if scale is not None:
+            task_set.scale = {"value": float(scale), "unit": "PERCENT"}
+        if status is not None:
+            task_set.status = status
+        if svc is not None:
+            task_set.computed_desired_count = self.computed_desired(svc, task_set)
+        if running is not None:
+            task_set.running_count = running
+        if pending is not None:
+            task_set.pending_count = pending
+        if steady is not None:
+            stability = "STEADY_STATE" if steady else "STABILIZING"
+            if getattr(task_set, "stabilityStatus", None) != stability:
+                task_set.stabilityStatus = stability
+                task_set.stabilityStatusAt = now or utcnow()
+        task_set.updatedAt = now or utcnow()
+        if svc is not None:
+            self._sync_service_counts(svc)
+
+    def is_steady(self, task_set: Any) -> bool:
+        return bool(getattr(task_set, "stabilityStatus", "") == "STEADY_STATE")
+
+    def set_primary(self, svc: Any, task_set: Any) -> None:
+        """UpdateServicePrimaryTaskSet: the service takes the task set's definition."""
+        for other in svc.task_sets:
+            if other is task_set:
+                other.status = "PRIMARY"
+            elif other.status == "PRIMARY":
+                other.status = "ACTIVE"
+        svc.task_definition = task_set.task_definition
+        if task_set.load_balancers:
+            svc.load_balancers = [dict(lb) for lb in task_set.load_balancers]
+
+    def delete_task_set(self, task_set: Any) -> None:
+        svc = self._service_of(task_set)
+        if svc is not None and task_set in svc.task_sets:
+            svc.task_sets.remove(task_set)
+            self._sync_service_counts(svc)
+
+    def find_task_set(self, svc: Any, task_set_arn: str) -> Any | None:
+        return next((ts for ts in svc.task_sets if ts.task_set_arn == task_set_arn), None)
+
+    def _service_of(self, task_set: Any) -> Any | None:
+        return self.service(task_set.cluster, task_set.service)
+
+    def _sync_service_counts(self, svc: Any) -> None:
+        svc.running_count = sum(getattr(ts, "running_count", 0) or 0 for ts in svc.task_sets)
+        svc.pending_count = sum(getattr(ts, "pending_count", 0) or 0 for ts in svc.task_sets)
+
+    def set_desired_count(self, svc: Any, desired: int) -> None:
+        """What UpdateService(desiredCount) or a scaling activity does to the service."""
+        svc.desired_count = desired
+        for task_set in svc.task_sets:
+            task_set.computed_desired_count = self.computed_desired(svc, task_set)
+
+    # -- ELBv2 ------------------------------------------------------------------------
+
+    def target_groups_by_name(self, names: Iterable[str]) -> dict[str, Any]:
+        wanted = set(names)
+        return {tg.name: tg for tg in self.elbv2.target_groups.values() if tg.name in wanted}
+
+    def listener(self, arn: str) -> Any | None:
+        for lb in self.elbv2.load_balancers.values():
+            if arn in lb.listeners:
+                return lb.listeners[arn]
+        return None
+
+    def load_balancer_of_listener(self, arn: str) -> Any | None:
+        for lb in self.elbv2.load_balancers.values():
+            if arn in lb.listeners:
+                return lb
+        return None
+
+    def listener_weights(self, arn: str) -> list[tuple[str, int]]:
+        """``[(target group ARN, weight), ...]`` of the listener's default forward action."""
+        listener = self.listener(arn)
+        if listener is None:
+            return []
+        for action in listener.default_actions:
+            data = action.data
+            if data.get("Type") != "forward":
+                continue
+            groups = (data.get("ForwardConfig") or {}).get("TargetGroups") or []
+            if groups:
+                return [(g["TargetGroupArn"], int(g.get("Weight", 1))) for g in groups]
+            if data.get("TargetGroupArn"):
+                return [(data["TargetGroupArn"], 1)]
+        return []
+
+    def set_listener_weights(self, arn: str, weights: Sequence[tuple[str, int]]) -> None:
+        """ModifyListener with one weighted forward action, as CodeDeploy writes it."""
+        from moto.elbv2.models import FakeAction
+
+        listener = self.listener(arn)
+        if listener is None:
+            return
+        action = {
+            "Type": "forward",
+            "ForwardConfig": {
+                "TargetGroups": [{"TargetGroupArn": tg, "Weight": int(w)} for tg, w in weights]
+            },
+        }
+        listener.default_actions = [FakeAction(action)]
+        rules = getattr(listener, "_default_rule", None)
+        if rules:  # moto keeps the default rule's actions beside the listener's
+            for rule in rules.values() if isinstance(rules, dict) else rules:
+                if hasattr(rule, "actions"):
+                    rule.actions = [FakeAction(dict(action))]
+
+    # -- CloudWatch -------------------------------------------------------------------
+
+    def alarms_in_alarm(self, names: Iterable[str]) -> list[str]:
+        alarms = self.cloudwatch.alarms
+        return [n for n in names if n in alarms and alarms[n].state_value == "ALARM"]
+
+    def missing_alarms(self, names: Iterable[str]) -> list[str]:
+        alarms = self.cloudwatch.alarms
+        return [n for n in names if n not in alarms]
+
+    # -- Application Auto Scaling -----------------------------------------------------
+
+    def scalable_target(self, cluster: str, service: str) -> Any | None:
+        resource_id = f"service/{cluster}/{service}"
+        return (
+            self.autoscaling.targets.get("ecs:service:DesiredCount", {}).get(resource_id)
+            if hasattr(self.autoscaling, "targets")
+            else None
+        )

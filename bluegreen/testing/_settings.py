@@ -1,0 +1,64 @@
+"""The simulator's settings: timings, and a choice wherever AWS's behaviour is not documented.
+
+Every field marked [I] in its comment follows ``codedeploy-ecs-contract.md`` where the
+contract marks the behaviour as inferred or open; ``docs/simulator.md`` lists them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+__all__ = ["SimSettings"]
+
+
+@attrs.frozen(kw_only=True)
+class SimSettings:
+    """How the simulated CodeDeploy behaves. Times are simulated seconds.
+
+    Attributes:
+        start_delay: ``Created`` to ``InProgress`` (about 3 s observed).
+        event_seconds: how long an event without a hook (and the non-hook events
+            AllowTestTraffic and AllowTraffic's final step) takes.
+        task_start_seconds: how long new tasks take to run and pass health checks.
+        drain_seconds: how long a task set drains before it is deleted.
+        poll_seconds: how often the simulated CodeDeploy re-checks task-set stability
+            and alarms while it waits.
+        install_timeout: how long Install waits for green to reach steady state (60 min).
+        hook_timeout: how long a hook has to report (3600 s, the documented limit).
+        scaling_settle_limit: after a scaling event, how long the service has to reach
+            steady state again before the deployment fails (5 min, contract 7.1).
+        test_events_without_test_listener: [I] ``"skip"`` lists AllowTestTraffic and
+            AfterAllowTestTraffic as Skipped when the group has no test listener;
+            ``"omit"`` leaves them out of the target's events (the 2018 output).
+        primary_switch: [I] when green becomes PRIMARY: ``"after_allow_traffic"`` (when all
+            production traffic has moved) or ``"before_allow_traffic"``.
+        test_listener_after_success: [I] ``"green"`` leaves the test listener on the new
+            PRIMARY's target group after success; ``"unchanged"`` leaves it as
+            AllowTestTraffic set it (also green).
+        rollback_runs_hooks: [I] whether a rollback deployment invokes the AppSpec's hooks
+            (open question; default no).
+        ready_timeout_rolls_back: [I] whether the ready wait running out rolls back when
+            the deployment's auto-rollback includes ``DEPLOYMENT_STOP_ON_REQUEST`` (CDK maps
+            its ``stoppedDeployment`` flag to that event).
+        install_timeout_error_code: [I] ``errorInformation.code`` when green never reaches
+            steady state.
+        hook_timeout_error_code: [I] ``errorInformation.code`` when a hook never reports.
+    """
+
+    start_delay: float = 3.0
+    event_seconds: float = 1.0
+    task_start_seconds: float = 60.0
+    drain_seconds: float = 30.0
+    poll_seconds: float = 15.0
+    install_timeout: float = 3600.0
+    hook_timeout: float = 3600.0
+    scaling_settle_limit: float = 300.0
+    test_events_without_test_listener: Literal["skip", "omit"] = "skip"
+    primary_switch: Literal["after_allow_traffic", "before_allow_traffic"] = "after_allow_traffic"
+    test_listener_after_success: Literal["green", "unchanged"] = "green"
+    rollback_runs_hooks: bool = False
+    ready_timeout_rolls_back: bool = True
+    install_timeout_error_code: str = "TIMEOUT"
+    hook_timeout_error_code: str = "HOOK_EXECUTION_FAILURE"

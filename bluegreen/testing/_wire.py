@@ -1,0 +1,53 @@
+"""The awsJson1.1 wire format shared by the simulated services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+
+class ApiError(Exception):
+    """An AWS error answer: ``{"__type": code, "message": ...}`` with an HTTP status."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+Response = tuple[int, dict[str, str], str]
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.timestamp()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def ok(payload: dict[str, Any]) -> Response:
+    return (200, _headers(), json.dumps(payload, default=_default))
+
+
+def error(exc: ApiError) -> Response:
+    body = json.dumps({"__type": exc.code, "message": exc.message})
+    headers = _headers()
+    headers["x-amzn-ErrorType"] = exc.code
+    return (exc.status, headers, body)
+
+
+def _headers() -> dict[str, str]:
+    return {
+        "Content-Type": "application/x-amz-json-1.1",
+        "x-amzn-RequestId": str(uuid.uuid4()),
+    }
+
+
+def require(body: Mapping[str, Any], key: str, code: str, message: str | None = None) -> Any:
+    value = body.get(key)
+    if value in (None, "", []):
+        raise ApiError(code, message or f"{key} is required")
+    return value
