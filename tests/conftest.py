@@ -47,3 +47,15 @@ def aws() -> Iterator[None]:
 
     with mock_aws():
         yield
+
+
+@pytest.fixture
+def sim(bluegreen_sim):  # type: ignore[no-untyped-def]
+    """The simulator on a virtual clock (the ``bluegreen_sim`` plugin fixture)."""
+    return bluegreen_sim
+
+
+@pytest.fixture
+def env(bluegreen_env):  # type: ignore[no-untyped-def]
+    """The sample environment: service ``web`` in cluster ``prod``, canary-free defaults."""
+    return bluegreen_env
