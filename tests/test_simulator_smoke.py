@@ -8,7 +8,8 @@ from bluegreen import AppSpec, discover
 def test_canary_deployment_with_a_hook_runs_to_success_and_swaps_target_groups(sim):
     env = sim.create_environment(deployment_config="CodeDeployDefault.ECSCanary10Percent5Minutes")
     before = discover(env.cluster, env.service, clients=sim.clients())
-    assert before.primary is not None and before.primary.running_count == 2
+    assert before.primary is not None
+    assert before.primary.running_count == 2
 
     reports = []
 
