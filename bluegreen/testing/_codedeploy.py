@@ -22,7 +22,7 @@ import attrs
 from bluegreen.errors import TrafficConfigError
 from bluegreen.status import DeploymentStatus, LifecycleEvent, LifecycleEventStatus
 from bluegreen.testing._wire import ApiError, require
-from bluegreen.traffic import PREDEFINED_CONFIGS, PREDEFINED_PREFIX, TrafficConfig
+from bluegreen.traffic import PREDEFINED_CONFIGS, PREDEFINED_PREFIX, TrafficConfig, TrafficType
 
 if TYPE_CHECKING:
     from bluegreen.appspec import AppSpec
@@ -32,6 +32,7 @@ __all__ = ["CodeDeploy", "DeploymentRecord"]
 
 _ID_ALPHABET = string.ascii_uppercase + string.digits
 _NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,100}$")
+_MAX_CUSTOM_CONFIGS = 200
 _ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST")
 
 
@@ -264,8 +265,20 @@ class CodeDeploy:
         if name in self.configs:
             raise ApiError("DeploymentConfigAlreadyExistsException", f"{name} already exists")
         platform = body.get("computePlatform", "Server")
+        if platform not in ("Server", "Lambda", "ECS"):
+            raise ApiError("InvalidComputePlatformException", f"invalid computePlatform {platform}")
+        if len(self.configs) >= _MAX_CUSTOM_CONFIGS:
+            raise ApiError(
+                "DeploymentConfigLimitExceededException",
+                f"The account already has {_MAX_CUSTOM_CONFIGS} custom deployment configurations",
+            )
         routing = body.get("trafficRoutingConfig")
         if platform == "ECS":
+            if body.get("zonalConfig"):
+                raise ApiError(
+                    "InvalidZonalDeploymentConfigurationException",
+                    "zonalConfig is supported only for the Server compute platform",
+                )
             if body.get("minimumHealthyHosts"):
                 raise ApiError(
                     "InvalidMinimumHealthyHostValueException",
@@ -369,6 +382,15 @@ class CodeDeploy:
     ) -> dict[str, Any]:
         """Validate a group the way CodeDeploy does for ECS, and fill in its defaults."""
         if app["computePlatform"] != "ECS":
+            lb_info = body.get("loadBalancerInfo") or {}
+            if not (lb_info.get("elbInfoList") or lb_info.get("targetGroupInfoList")):
+                # What AWS answers an ECS-style group in a Server application (contract 4).
+                raise ApiError(
+                    "InvalidLoadBalancerInfoException",
+                    "The deploymentOption value is set to WITH_TRAFFIC_CONTROL, but either no "
+                    "load balancer was specified in elbInfoList or no target group was "
+                    "specified in targetGroupInfoList",
+                )
             raise ApiError(
                 "InvalidComputePlatformException",
                 "the bluegreen simulator serves ECS applications only",
@@ -492,7 +514,7 @@ class CodeDeploy:
         alarms = body.get("alarmConfiguration") or {}
         _check_alarms(alarms)
         config_name = body.get("deploymentConfigName") or "CodeDeployDefault.ECSAllAtOnce"
-        self.traffic_config(config_name)
+        self._check_config_fits_load_balancer(self.traffic_config(config_name), pair)
         return {
             "applicationName": app["applicationName"],
             "deploymentGroupId": (current or {}).get("deploymentGroupId", ""),
@@ -517,6 +539,22 @@ class CodeDeploy:
             "computePlatform": "ECS",
             "ecsServices": [svc],
         }
+
+    def _check_config_fits_load_balancer(
+        self, config: TrafficConfig, pair: Mapping[str, Any]
+    ) -> None:
+        """A Network Load Balancer shifts traffic all at once only (contract 3.1). AWS's
+        error code for the mismatch is not documented [I]."""
+        if config.type is TrafficType.ALL_AT_ONCE:
+            return
+        listeners = (pair.get("prodTrafficRoute") or {}).get("listenerArns") or []
+        lb = self.sim.moto.load_balancer_of_listener(listeners[0]) if listeners else None
+        if lb is not None and getattr(lb, "type", None) == "network":
+            raise ApiError(
+                "InvalidDeploymentConfigNameException",
+                f"The deployment configuration {config.name} shifts traffic in steps, but a "
+                "Network Load Balancer supports only CodeDeployDefault.ECSAllAtOnce",
+            )
 
     def op_get_deployment_group(self, body: dict[str, Any]) -> dict[str, Any]:
         return {"deploymentGroupInfo": self._group(body)}
@@ -583,6 +621,7 @@ class CodeDeploy:
             raise ApiError("InvalidComputePlatformException", "the application is not ECS")
         config_name = body.get("deploymentConfigName") or group["deploymentConfigName"]
         config = self.traffic_config(config_name)
+        self._check_config_fits_load_balancer(config, _pair(group))
         revision = body.get("revision")
         if not revision:
             raise ApiError("RevisionRequiredException", "RevisionLocation must be specified")
@@ -733,10 +772,15 @@ class CodeDeploy:
 
     def op_list_deployments(self, body: dict[str, Any]) -> dict[str, Any]:
         app_name, group_name = body.get("applicationName"), body.get("deploymentGroupName")
-        if bool(app_name) != bool(group_name) and group_name:
+        if group_name and not app_name:
             raise ApiError(
                 "ApplicationNameRequiredException",
                 "applicationName is required with deploymentGroupName",
+            )
+        if app_name and not group_name:
+            raise ApiError(
+                "DeploymentGroupNameRequiredException",
+                "deploymentGroupName is required with applicationName",
             )
         if app_name:
             self._application(body)

@@ -31,6 +31,13 @@ __all__ = ["Lifecycle"]
 E = LifecycleEvent
 S = LifecycleEventStatus
 
+_INVALID_APPSPEC = (
+    "The deployment failed because the AppSpec file that specifies the deployment "
+    "configuration is missing or has an invalid configuration. "
+)
+_NOT_WELL_FORMED = (
+    "The input AppSpec file is a not well-formed yaml. The template cannot be parsed."
+)
 _HOOK_FAILED = (
     "The deployment failed because one or more of the lifecycle event hooks failed: the "
     "{event} hook ({function}) reported Failed."
@@ -102,13 +109,13 @@ class Lifecycle:
         try:
             record.appspec = AppSpec.parse(record.extras["content"])
         except AppSpecError as exc:
+            unparseable = any(p.startswith("not well-formed") for p in exc.problems)
             self._fail(
                 record,
                 E.BEFORE_INSTALL,
                 code="INVALID_REVISION",
-                message="The deployment failed because the AppSpec file that specifies the "
-                "deployment configuration is missing or has an invalid configuration. "
-                + "; ".join(exc.problems),
+                message=_INVALID_APPSPEC
+                + (_NOT_WELL_FORMED if unparseable else "; ".join(exc.problems)),
                 trigger=None,
             )
             return
@@ -144,8 +151,14 @@ class Lifecycle:
             self._mark(record, name, S.SKIPPED)
             self._event_done(record, name)
             return
+        # Alarms are checked at every step from Install on (Install checks its own), so one
+        # that fired during a hook or the ready wait stops the deployment before any shift.
+        if record.rollback_of is None and name > E.INSTALL and self._alarm_fired(record, name):
+            return
         self._mark(record, name, S.IN_PROGRESS)
-        if name is E.INSTALL:
+        if record.rollback_of is not None and not name.accepts_hook:
+            self._rollback_event(record, name)
+        elif name is E.INSTALL:
             self._install(record)
         elif name is E.ALLOW_TEST_TRAFFIC:
             self._allow_test_traffic(record)
@@ -166,9 +179,13 @@ class Lifecycle:
 
     def _event_done(self, record: DeploymentRecord, name: E) -> None:
         if (
-            name is E.AFTER_ALLOW_TEST_TRAFFIC
-            or (name is E.AFTER_INSTALL and record.event(E.ALLOW_TEST_TRAFFIC) is None)
-        ) and self._wait_for_promotion(record):
+            record.rollback_of is None
+            and (
+                name is E.AFTER_ALLOW_TEST_TRAFFIC
+                or (name is E.AFTER_INSTALL and record.event(E.ALLOW_TEST_TRAFFIC) is None)
+            )
+            and self._wait_for_promotion(record)
+        ):
             return
         following = self._next_event(record, name)
         if following is None:
@@ -339,7 +356,8 @@ class Lifecycle:
                 trigger="DEPLOYMENT_FAILURE",
             )
             return
-        self._later(record, self.settings.poll_seconds, lambda: self._check_installed(record))
+        wait = min(self.settings.poll_seconds, record.extras["install_deadline"] - self.now)
+        self._later(record, wait, lambda: self._check_installed(record))
 
     # -- test traffic and the ready wait ----------------------------------------------
 
@@ -426,6 +444,9 @@ class Lifecycle:
     # -- after all events: termination wait and clean-up -------------------------------
 
     def _all_events_succeeded(self, record: DeploymentRecord) -> None:
+        if record.rollback_of is not None:
+            self._finish_rollback(record)
+            return
         record.target_status = "Succeeded"
         record.target_updated = self.now
         record.phase = "termination_wait"
@@ -676,37 +697,58 @@ class Lifecycle:
         self.begin(rollback)
 
     def _run_rollback(self, record: DeploymentRecord) -> None:
-        """Reroute traffic to the original task set, then drain and delete green."""
-        moto = self.sim.moto
-        if record.green_arn and record.blue_tg and record.green_tg:
-            if record.production_listener:
-                moto.set_listener_weights(
-                    record.production_listener, [(record.blue_tg, 100), (record.green_tg, 0)]
-                )
-            if record.test_listener:
-                moto.set_listener_weights(
-                    record.test_listener, [(record.blue_tg, 100), (record.green_tg, 0)]
-                )
-            svc = moto.service(record.cluster, record.service)
-            blue = self._blue(record)
-            if svc is not None and blue is not None:
-                moto.set_primary(svc, blue)
-            green = self._green(record)
-            if green is not None:
-                self.sim.drain(green)
+        """Reroute traffic to the original task set, then drain and delete green.
+
+        With ``settings.rollback_runs_hooks`` the rollback goes through the lifecycle events
+        like a deployment of the original task set, invoking the AppSpec's hooks [I].
+        """
+        if self.settings.rollback_runs_hooks and record.appspec is not None:
+            record.phase = "rolling_back"
+            self._run_event(record, record.events[0].name)
+            return
+        self._reroute_to_blue(record, production=True, test=True)
         for event in record.events:
             ran = event.name in (E.INSTALL, E.ALLOW_TRAFFIC) or (
                 event.name is E.ALLOW_TEST_TRAFFIC and record.has_test_listener
             )
-            if self.settings.rollback_runs_hooks:
-                ran = ran or event.name.accepts_hook
             event.status = S.SUCCEEDED if ran else S.SKIPPED
             event.start = event.end = self.now
+        self._finish_rollback(record)
+
+    def _reroute_to_blue(self, record: DeploymentRecord, *, production: bool, test: bool) -> None:
+        """Point the listeners back at blue (100/0); with ``production``, blue is PRIMARY."""
+        if not (record.green_arn and record.blue_tg and record.green_tg):
+            return
+        moto = self.sim.moto
+        weights = [(record.blue_tg, 100), (record.green_tg, 0)]
+        if test and record.test_listener:
+            moto.set_listener_weights(record.test_listener, weights)
+        if production:
+            if record.production_listener:
+                moto.set_listener_weights(record.production_listener, weights)
+            svc = moto.service(record.cluster, record.service)
+            blue = self._blue(record)
+            if svc is not None and blue is not None:
+                moto.set_primary(svc, blue)
+
+    def _rollback_event(self, record: DeploymentRecord, name: E) -> None:
+        """A non-hook event of a rollback that runs hooks: Install has nothing to create,
+        AllowTestTraffic and AllowTraffic point their listener back at blue."""
+        self._reroute_to_blue(
+            record, production=name is E.ALLOW_TRAFFIC, test=name is E.ALLOW_TEST_TRAFFIC
+        )
+        self._later(record, self.settings.event_seconds, lambda: self._succeed(record, name))
+
+    def _finish_rollback(self, record: DeploymentRecord) -> None:
+        green = self._green(record)
+        if green is not None:
+            self.sim.drain(green)
+        record.phase = "terminating"
 
         def finish() -> None:
             green = self._green(record)
             if green is not None:
-                moto.delete_task_set(green)
+                self.sim.moto.delete_task_set(green)
             record.target_status = "Succeeded"
             record.phase = "done"
             self._set_status(record, DeploymentStatus.SUCCEEDED)

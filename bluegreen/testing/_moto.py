@@ -19,8 +19,9 @@ DescribeTaskSets.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = ["MotoState"]
@@ -29,9 +30,19 @@ __all__ = ["MotoState"]
 class MotoState:
     """moto's backends for one account and region, with the operations CodeDeploy needs."""
 
-    def __init__(self, account_id: str, region: str) -> None:
+    def __init__(
+        self, account_id: str, region: str, clock: Callable[[], float] | None = None
+    ) -> None:
         self.account_id = account_id
         self.region = region
+        self._clock = clock
+
+    def now(self) -> dt.datetime:
+        """The simulated time, for the timestamps CodeDeploy's changes leave on task sets
+        (moto would stamp them with the wall clock)."""
+        if self._clock is None:
+            return dt.datetime.now(dt.UTC)
+        return dt.datetime.fromtimestamp(self._clock(), dt.UTC)
 
     # -- backends ---------------------------------------------------------------------
 
@@ -136,9 +147,11 @@ class MotoState:
             platform_version=platform_version,
             scale={"value": float(scale), "unit": "PERCENT"},
         )
+        task_set.createdAt = task_set.updatedAt = task_set.stabilityStatusAt = self.now()
         task_set.service_arn = svc.arn
         task_set.cluster_arn = svc.cluster_arn
         vars(task_set)["started_by"] = started_by  # moto's TaskSet lacks the field
+        vars(task_set)["external_id"] = external_id  # moto makes None "": ECS omits it
         svc.task_sets.append(task_set)
         self.update_task_set(
             task_set, running=0, pending=self.computed_desired(svc, task_set), steady=False
@@ -158,10 +171,8 @@ class MotoState:
         steady: bool | None = None,
         scale: float | None = None,
         status: str | None = None,
-        now: Any = None,
     ) -> None:
-        from moto.core.utils import utcnow
-
+        now = self.now()
         svc = self._service_of(task_set)
         if scale is not None:
             task_set.scale = {"value": float(scale), "unit": "PERCENT"}
@@ -177,8 +188,8 @@ class MotoState:
             stability = "STEADY_STATE" if steady else "STABILIZING"
             if getattr(task_set, "stabilityStatus", None) != stability:
                 task_set.stabilityStatus = stability
-                task_set.stabilityStatusAt = now or utcnow()
-        task_set.updatedAt = now or utcnow()
+                task_set.stabilityStatusAt = now
+        task_set.updatedAt = now
         if svc is not None:
             self._sync_service_counts(svc)
 

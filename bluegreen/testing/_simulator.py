@@ -12,6 +12,7 @@ Requests reach it two ways, and both end in ``Simulator.route``:
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import threading
@@ -31,10 +32,14 @@ from bluegreen.testing._wire import ApiError, Response, error, ok
 if TYPE_CHECKING:
     from bluegreen._aws import Clients
     from bluegreen.testing._environment import Environment
+    from bluegreen.testing._server import SimServer
 
 __all__ = ["Faults", "HookFunction", "LambdaContext", "Simulator"]
 
 ACCOUNT_ID = "123456789012"
+_NO_DEFAULT_AMIS = "MOTO_EC2_LOAD_DEFAULT_AMIS"
+_SESSIONS: dict[str, Any] = {}
+_SESSIONS_LOCK = threading.Lock()
 _CREDENTIAL = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/")
 _LAMBDA_ARN = re.compile(
     r"^arn:aws[a-z-]*:lambda:[^:]+:\d{12}:function:(?P<name>[^:]+)(?::(?P<q>.+))?$"
@@ -178,11 +183,12 @@ class Simulator:
     lifecycle: Lifecycle = attrs.field(init=False)
     _hooks: dict[str, HookFunction] = attrs.field(init=False, factory=dict)
     _mock: Any = attrs.field(init=False, default=None)
+    _set_env: bool = attrs.field(init=False, default=False)
     calls: list[tuple[float, str, str]] = attrs.field(init=False, factory=list)
 
     def __attrs_post_init__(self) -> None:
         self.clock = VirtualClock() if self.speed is None else RealTimeClock(self.speed)
-        self.moto = MotoState(ACCOUNT_ID, self.region)
+        self.moto = MotoState(ACCOUNT_ID, self.region, self.clock.time)
         self.codedeploy = CodeDeploy(self)
         self.lifecycle = Lifecycle(self)
 
@@ -194,6 +200,10 @@ class Simulator:
             raise RuntimeError("another bluegreen Simulator is already running in this process")
         from moto import mock_aws
 
+        # moto's EC2 would load ~40,000 default AMIs (a quarter of a second) into every
+        # fresh backend; nothing here needs them.
+        self._set_env = _NO_DEFAULT_AMIS not in os.environ
+        os.environ.setdefault(_NO_DEFAULT_AMIS, "false")
         self._mock = mock_aws()
         self._mock.start()
         _Running.simulator = self
@@ -205,6 +215,9 @@ class Simulator:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+        if self._set_env:
+            os.environ.pop(_NO_DEFAULT_AMIS, None)
+            self._set_env = False
         if _Running.simulator is self:
             _Running.simulator = None
 
@@ -213,6 +226,16 @@ class Simulator:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def serve(self, *, port: int = 0, host: str = "127.0.0.1") -> SimServer:
+        """Serve this simulator over HTTP instead (``port=0`` picks a free port).
+
+        Returns:
+            The started ``SimServer``; use it as a context manager or call ``stop()``.
+        """
+        from bluegreen.testing._server import SimServer
+
+        return SimServer(self, host=host, port=port).start()
 
     # -- time ---------------------------------------------------------------------------
 
@@ -253,14 +276,9 @@ class Simulator:
 
     def clients(self, endpoint_url: str | None = None) -> Clients:
         """``bluegreen.Clients`` for this simulator's region (in-process, or the server's URL)."""
-        import boto3
-
         from bluegreen._aws import Clients
 
-        session = boto3.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=self.region
-        )
-        return Clients(session=session, endpoint_url=endpoint_url)
+        return Clients(session=_fake_session(self.region), endpoint_url=endpoint_url)
 
     def create_environment(self, **options: Any) -> Environment:
         """The sample environment (see ``build_environment`` for the options)."""
@@ -477,6 +495,24 @@ def _fault_response(rule: _FaultRule, *, json_protocol: bool) -> Response:
         f"<Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
     )
     return (rule.status, {"Content-Type": "text/xml", "x-amzn-RequestId": request_id}, body)
+
+
+def _fake_session(region: str) -> Any:
+    """One fake-credential ``boto3.Session`` per region for every simulator in the process.
+
+    A session parses each service model once; a new session per ``clients()`` call made
+    the sample environment and ``discover`` spend most of a test in botocore's JSON loader.
+    """
+    with _SESSIONS_LOCK:
+        session = _SESSIONS.get(region)
+        if session is None:
+            import boto3
+
+            session = boto3.Session(
+                aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
+            )
+            _SESSIONS[region] = session
+        return session
 
 
 def _function_name(name_or_arn: str) -> str:

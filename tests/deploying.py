@@ -1,0 +1,240 @@
+"""Drive the simulator the way a release script does: real boto3 clients, one deployment at a
+time. Shared by the ``test_simulator_*`` conformance tests.
+
+Clients are created when a ``Deployer`` is made, so make it after the simulator started.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from bluegreen import AppSpec, discover
+
+EVENTS = (
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "AllowTestTraffic",
+    "AfterAllowTestTraffic",
+    "BeforeAllowTraffic",
+    "AllowTraffic",
+    "AfterAllowTraffic",
+)
+TERMINAL = ("Succeeded", "Failed", "Stopped")
+
+
+class Deployer:
+    """The sample environment of a running simulator, seen through boto3."""
+
+    def __init__(self, sim: Any, env: Any, **client_kwargs: Any) -> None:
+        self.sim = sim
+        self.env = env
+        # The simulator's session has every model loaded already; boto3's default session
+        # is new in every test (moto resets it) and would parse them all again.
+        session: boto3.Session = sim.clients().session
+        self.codedeploy = session.client("codedeploy", **client_kwargs)
+        self.ecs = session.client("ecs", **client_kwargs)
+        self.elbv2 = session.client("elbv2", **client_kwargs)
+        self.cloudwatch = session.client("cloudwatch", **client_kwargs)
+        self.autoscaling = session.client("application-autoscaling", **client_kwargs)
+
+    @classmethod
+    def create(cls, sim: Any, **options: Any) -> Deployer:
+        """The sample environment built with ``options`` (see ``sim.create_environment``)."""
+        return cls(sim, sim.create_environment(**options))
+
+    # -- starting deployments -------------------------------------------------------
+
+    def register_revision(
+        self, *, image: str = "nginx:1.28", container_name: str | None = None, port: int = 80
+    ) -> str:
+        """A new revision of the service's task-definition family; returns its ARN."""
+        return str(
+            self.ecs.register_task_definition(
+                family=self.env.family,
+                networkMode="awsvpc",
+                requiresCompatibilities=["FARGATE"],
+                cpu="256",
+                memory="512",
+                containerDefinitions=[
+                    {
+                        "name": container_name or self.env.container_name,
+                        "image": image,
+                        "essential": True,
+                        "portMappings": [{"containerPort": port, "protocol": "tcp"}],
+                    }
+                ],
+            )["taskDefinition"]["taskDefinitionArn"]
+        )
+
+    def appspec(
+        self, task_definition: str | None = None, *, hooks: Mapping[str, str] | None = None
+    ) -> AppSpec:
+        """The AppSpec that deploys ``task_definition`` (a new revision by default)."""
+        state = discover(self.env.cluster, self.env.service, clients=self.sim.clients())
+        return AppSpec.for_service(
+            state, task_definition or self.register_revision(), hooks=hooks or {}
+        )
+
+    def deploy(
+        self,
+        *,
+        hooks: Mapping[str, str] | None = None,
+        appspec: AppSpec | None = None,
+        revision: Mapping[str, Any] | None = None,
+        **create_kwargs: Any,
+    ) -> str:
+        """CreateDeployment in the sample group; returns the deployment id."""
+        if revision is None:
+            revision = (appspec or self.appspec(hooks=hooks)).revision()
+        return str(
+            self.codedeploy.create_deployment(
+                applicationName=self.env.application,
+                deploymentGroupName=self.env.deployment_group,
+                revision=dict(revision),
+                **create_kwargs,
+            )["deploymentId"]
+        )
+
+    # -- reading state ----------------------------------------------------------------
+
+    def info(self, deployment_id: str) -> dict[str, Any]:
+        return dict(self.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"])
+
+    def status(self, deployment_id: str) -> str:
+        return str(self.info(deployment_id)["status"])
+
+    def target(self, deployment_id: str) -> dict[str, Any]:
+        answer = self.codedeploy.get_deployment_target(
+            deploymentId=deployment_id, targetId=f"{self.env.cluster}:{self.env.service}"
+        )
+        return dict(answer["deploymentTarget"]["ecsTarget"])
+
+    def events(self, deployment_id: str) -> dict[str, str]:
+        """``{event name: status}`` in the target's order."""
+        return {
+            e["lifecycleEventName"]: e["status"]
+            for e in self.target(deployment_id)["lifecycleEvents"]
+        }
+
+    def event(self, deployment_id: str, name: str) -> dict[str, Any]:
+        return next(
+            e
+            for e in self.target(deployment_id)["lifecycleEvents"]
+            if e["lifecycleEventName"] == name
+        )
+
+    def traffic(self, listener_arn: str | None = None) -> dict[str, int]:
+        """``{target group name: weight}`` of a listener's forward action, read with
+        DescribeListeners (a plain forward to one group counts as weight 100)."""
+        arn = listener_arn or self.env.production_listener_arn
+        listener = self.elbv2.describe_listeners(ListenerArns=[arn])["Listeners"][0]
+        action = next(a for a in listener["DefaultActions"] if a["Type"] == "forward")
+        groups = (action.get("ForwardConfig") or {}).get("TargetGroups")
+        if not groups:
+            return {self.tg_name(action["TargetGroupArn"]): 100}
+        return {self.tg_name(g["TargetGroupArn"]): g["Weight"] for g in groups}
+
+    def tg_name(self, arn: str) -> str:
+        return arn.rsplit(":targetgroup/", maxsplit=1)[-1].split("/", maxsplit=1)[0]
+
+    def task_sets(self) -> list[dict[str, Any]]:
+        """The service's task sets, from DescribeServices."""
+        services = self.ecs.describe_services(cluster=self.env.cluster, services=[self.env.service])
+        return list(services["services"][0]["taskSets"])
+
+    def task_set(self, status: str) -> dict[str, Any]:
+        return next(ts for ts in self.task_sets() if ts["status"] == status)
+
+    def group(self) -> dict[str, Any]:
+        return dict(
+            self.codedeploy.get_deployment_group(
+                applicationName=self.env.application,
+                deploymentGroupName=self.env.deployment_group,
+            )["deploymentGroupInfo"]
+        )
+
+    # -- moving time ------------------------------------------------------------------
+
+    def advance_to(self, when: float) -> None:
+        """Advance simulated time to ``when`` (seconds since the epoch)."""
+        self.sim.advance(max(0.0, when - self.sim.clock.time()))
+
+    def until_status(self, deployment_id: str, *statuses: str, timeout: float = 6 * 3600) -> float:
+        """Advance until the deployment has one of ``statuses``; returns the seconds it took."""
+        wanted = statuses or TERMINAL
+        return float(
+            self.sim.run_until(lambda: self.status(deployment_id) in wanted, timeout=timeout)
+        )
+
+    def until_event(
+        self, deployment_id: str, name: str, *statuses: str, timeout: float = 6 * 3600
+    ) -> float:
+        """Advance until lifecycle event ``name`` has one of ``statuses`` (default: started)."""
+        wanted = statuses or ("InProgress", "Succeeded", "Failed", "Skipped")
+
+        def reached() -> bool:
+            if self.status(deployment_id) == "Created":
+                return False
+            return self.events(deployment_id).get(name) in wanted
+
+        return float(self.sim.run_until(reached, timeout=timeout))
+
+    def done(self, deployment_id: str) -> str:
+        """Run the deployment (and any rollback it starts) to the end; its final status."""
+        return str(self.sim.run_until_done(deployment_id))
+
+    def rollback_of(self, deployment_id: str) -> str:
+        """The id of the rollback deployment ``deployment_id`` started."""
+        return str(self.info(deployment_id)["rollbackInfo"]["rollbackDeploymentId"])
+
+    # -- alarms -----------------------------------------------------------------------
+
+    def set_alarm(self, state: str = "ALARM", name: str | None = None) -> None:
+        self.cloudwatch.set_alarm_state(
+            AlarmName=name or self.env.alarm_names[0],
+            StateValue=state,
+            StateReason="set by a test",
+        )
+
+    # -- hooks ------------------------------------------------------------------------
+
+    def report(self, event: Mapping[str, Any], status: str = "Succeeded") -> dict[str, Any]:
+        return dict(
+            self.codedeploy.put_lifecycle_event_hook_execution_status(
+                deploymentId=event["DeploymentId"],
+                lifecycleEventHookExecutionId=event["LifecycleEventHookExecutionId"],
+                status=status,
+            )
+        )
+
+    def reporting_hook(
+        self, status: str = "Succeeded", calls: list[dict[str, Any]] | None = None
+    ) -> Callable[[dict[str, Any], Any], None]:
+        """A hook that records its event in ``calls`` and reports ``status``."""
+
+        def hook(event: dict[str, Any], context: Any) -> None:
+            if calls is not None:
+                calls.append(event)
+            self.report(event, status)
+
+        return hook
+
+    def silent_hook(
+        self, calls: list[dict[str, Any]] | None = None
+    ) -> Callable[[dict[str, Any], Any], None]:
+        """A hook that records its event and never reports (the test reports for it)."""
+
+        def hook(event: dict[str, Any], context: Any) -> None:
+            if calls is not None:
+                calls.append(event)
+
+        return hook
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response["Error"]["Code"])
