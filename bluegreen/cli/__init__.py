@@ -59,7 +59,7 @@ def clients_from(args: argparse.Namespace) -> Clients:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bluegreen.cli import appspec, inspect, schedule
+    from bluegreen.cli import appspec, inspect, schedule, sim
 
     parser = argparse.ArgumentParser(
         prog="bluegreen",
@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"bluegreen {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (appspec, inspect, schedule):
+    for module in (appspec, inspect, schedule, sim):
         module.add_parser(commands)
     return parser
 
