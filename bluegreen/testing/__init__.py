@@ -20,6 +20,7 @@ Importing this package registers a botocore handler (as moto does); it does noth
 
 from bluegreen.testing._clock import Clock, RealTimeClock, SimTimeoutError, VirtualClock
 from bluegreen.testing._environment import Environment, build_environment
+from bluegreen.testing._server import SimServer
 from bluegreen.testing._settings import SimSettings
 from bluegreen.testing._simulator import Faults, HookFunction, LambdaContext, Simulator
 
@@ -30,6 +31,7 @@ __all__ = [
     "HookFunction",
     "LambdaContext",
     "RealTimeClock",
+    "SimServer",
     "SimSettings",
     "SimTimeoutError",
     "Simulator",
