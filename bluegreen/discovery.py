@@ -180,14 +180,25 @@ def _deployment_in_flight(
 
 
 def _describe_service(aws: Clients, cluster: str, service: str) -> dict[str, Any]:
-    with translate_errors("DescribeServices"):
-        answer = aws.ecs.describe_services(cluster=cluster, services=[service], include=["TAGS"])
+    where = f"service {service!r} in cluster {cluster!r} ({aws.ecs.meta.region_name})"
+    try:
+        with translate_errors("DescribeServices"):
+            answer = aws.ecs.describe_services(
+                cluster=cluster, services=[service], include=["TAGS"]
+            )
+    except ResourceNotFoundError as exc:  # ClusterNotFoundException
+        raise ResourceNotFoundError(
+            f"{where} not found ({exc.message.rstrip('.')}): check the names and the region",
+            operation=exc.operation,
+            code=exc.code,
+            request_id=exc.request_id,
+            status_code=exc.status_code,
+        ) from exc
     services = answer.get("services", [])
     if not services or services[0].get("status") == "INACTIVE":
         reason = (answer.get("failures") or [{}])[0].get("reason", "MISSING")
         raise ResourceNotFoundError(
-            f"service {service!r} not found in cluster {cluster!r} ({reason}): check the names "
-            "and the region",
+            f"{where} not found: check the names and the region",
             operation="DescribeServices",
             code=reason,
         )

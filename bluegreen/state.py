@@ -94,8 +94,8 @@ class TaskSet:
             scale_percent=float((task_set.get("scale") or {}).get("value", 0.0)),
             stability=StabilityStatus(stability) if stability else None,
             target_group_arn=lbs[0].get("targetGroupArn") if lbs else None,
-            external_id=task_set.get("externalId"),
-            started_by=task_set.get("startedBy"),
+            external_id=task_set.get("externalId") or None,
+            started_by=task_set.get("startedBy") or None,
             created_at=task_set.get("createdAt"),
         )
 

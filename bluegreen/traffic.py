@@ -385,20 +385,14 @@ def ensure_deployment_config(
         ``"predefined"`` (nothing to do), ``"exists"`` or ``"created"``.
 
     Raises:
-        ConflictError: a config of that name exists with other settings; CodeDeploy
-            configs cannot be changed, so pick a new name (or delete the old one).
+        ConflictError: a config of that name exists with other settings, or for another
+            compute platform; CodeDeploy configs cannot be changed, so pick a new name (or
+            delete the old one).
     """
     if config.is_predefined:
         return "predefined"
     aws = resolve_clients(clients, session)
-    try:
-        existing = get_deployment_config(config.name, clients=aws)
-    except ResourceNotFoundError:
-        existing = None
-    except TrafficConfigError as exc:
-        raise ConflictError(
-            f"deployment config {config.name!r} exists but is not an ECS config: {exc.problems[0]}"
-        ) from exc
+    existing = _existing_config(config.name, aws)
     if existing is None:
         try:
             with translate_errors("CreateDeploymentConfig"):
@@ -411,7 +405,9 @@ def ensure_deployment_config(
             if exc.code != "DeploymentConfigAlreadyExistsException":
                 raise
             # Another process created it between our read and our create: compare theirs.
-            existing = get_deployment_config(config.name, clients=aws)
+            existing = _existing_config(config.name, aws)
+            if existing is None:
+                raise
         else:
             return "created"
     if existing != config:
@@ -422,3 +418,15 @@ def ensure_deployment_config(
             "once no deployment group uses it"
         )
     return "exists"
+
+
+def _existing_config(name: str, aws: Clients) -> TrafficConfig | None:
+    """The ECS config called ``name``, or None; a config for another platform conflicts."""
+    try:
+        return get_deployment_config(name, clients=aws)
+    except ResourceNotFoundError:
+        return None
+    except TrafficConfigError as exc:
+        raise ConflictError(
+            f"deployment config {name!r} exists but is not an ECS config: {exc.problems[0]}"
+        ) from exc

@@ -62,8 +62,34 @@ def _hooks(values: list[str]) -> dict[str, str]:
         else:
             hooks[event.strip()] = function.strip()
     if problems:
-        raise ValidationError(problems, subject="arguments")
+        raise ValidationError(problems, subject="command line")
     return hooks
+
+
+def _read(path: str, flag: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(
+            [f"{flag} {path}: cannot read it ({exc})"], subject="command line"
+        ) from None
+
+
+def _task_definition(path: str) -> dict[str, Any]:
+    """The task definition in ``path``: describe-task-definition output or its taskDefinition."""
+    try:
+        loaded = json.loads(_read(path, "--check-against"))
+    except json.JSONDecodeError as exc:
+        raise ValidationError(
+            [f"--check-against {path}: not JSON ({exc})"], subject="command line"
+        ) from None
+    document = loaded.get("taskDefinition", loaded) if isinstance(loaded, dict) else None
+    if not isinstance(document, dict):
+        raise ValidationError(
+            [f"--check-against {path}: expected a task definition (a JSON object)"],
+            subject="command line",
+        )
+    return document
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,11 +98,16 @@ def run(args: argparse.Namespace) -> int:
     hooks = _hooks(args.hook)
     if bool(args.source) == bool(args.cluster or args.service):
         raise ValidationError(
-            ["give either --from FILE or --cluster and --service"], subject="arguments"
+            ["give either --from FILE or --cluster and --service"], subject="command line"
+        )
+    if (args.application is None) != (args.deployment_group is None):
+        raise ValidationError(
+            ["give --application and --deployment-group together, or neither"],
+            subject="command line",
         )
     group = None
     if args.source:
-        spec = AppSpec.parse(Path(args.source).read_text(encoding="utf-8"))
+        spec = AppSpec.parse(_read(args.source, "--from"))
         if args.task_definition:
             spec = spec.with_task_definition(args.task_definition)
         if hooks:
@@ -87,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         if not (args.cluster and args.service and args.task_definition):
             raise ValidationError(
                 ["--cluster, --service and --task-definition are all needed for a live AppSpec"],
-                subject="arguments",
+                subject="command line",
             )
         from bluegreen.discovery import discover
 
@@ -100,10 +131,7 @@ def run(args: argparse.Namespace) -> int:
         )
         spec = AppSpec.for_service(state, args.task_definition, hooks=hooks)
         group = state.deployment_group
-    task_definition = None
-    if args.check_against:
-        loaded = json.loads(Path(args.check_against).read_text(encoding="utf-8"))
-        task_definition = loaded.get("taskDefinition", loaded)
+    task_definition = _task_definition(args.check_against) if args.check_against else None
     problems = spec.problems(
         task_definition=task_definition,
         deployment_group=group,

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
         raise ValidationError(
             ["give --application and --deployment-group together, or neither"],
-            subject="arguments",
+            subject="command line",
         )
     state = discover(
         args.cluster,

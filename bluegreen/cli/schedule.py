@@ -26,14 +26,14 @@ def add_parser(commands: Any) -> None:
     kind.add_argument("--linear", metavar="PERCENT/MINUTES", help="custom linear, e.g. 25/2")
     parser.add_argument(
         "--ready-wait",
-        type=int,
+        type=_minutes,
         default=0,
         metavar="MINUTES",
         help="the group's wait for promotion (STOP_DEPLOYMENT), default 0",
     )
     parser.add_argument(
         "--termination-wait",
-        type=int,
+        type=_minutes,
         default=0,
         metavar="MINUTES",
         help="the group's terminationWaitTimeInMinutes, default 0",
@@ -42,13 +42,20 @@ def add_parser(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
+def _minutes(value: str) -> int:
+    """A whole, non-negative number of minutes (argparse reports anything else)."""
+    if not value.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of minutes (0 or more)")
+    return int(value)
+
+
 def _split(value: str, flag: str) -> tuple[int, int]:
     from bluegreen.errors import ValidationError
 
     percent, sep, minutes = value.partition("/")
     if not sep or not percent.strip().isdigit() or not minutes.strip().isdigit():
         raise ValidationError(
-            [f"{flag} {value!r} must look like PERCENT/MINUTES, e.g. 10/5"], subject="arguments"
+            [f"{flag} {value!r} must look like PERCENT/MINUTES, e.g. 10/5"], subject="command line"
         )
     return int(percent), int(minutes)
 
