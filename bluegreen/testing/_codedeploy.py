@@ -629,7 +629,7 @@ class CodeDeploy:
         description = body.get("description")
         if description is not None and len(description) > 256:
             raise ApiError("DescriptionTooLongException", "The description is too long")
-        if body.get("deploymentMode") == "RESTART" if "deploymentMode" in body else False:
+        if body.get("deploymentMode") == "RESTART":
             raise ApiError("InvalidInputException", "RESTART is not supported for ECS deployments")
         rollback = body.get("autoRollbackConfiguration")
         if rollback is not None:

@@ -451,11 +451,6 @@ class Lifecycle:
         record.target_updated = self.now
         record.phase = "termination_wait"
         record.termination_wait_started = True
-        if self.settings.test_listener_after_success == "green" and record.test_listener:
-            self.sim.moto.set_listener_weights(
-                record.test_listener,
-                [(record.green_tg or "", 100), (record.blue_tg or "", 0)],
-            )
         minutes = record.group_info["blueGreenDeploymentConfiguration"][
             "terminateBlueInstancesOnDeploymentSuccess"
         ].get("terminationWaitTimeInMinutes", 0)

@@ -34,9 +34,6 @@ class SimSettings:
             ``"omit"`` leaves them out of the target's events (the 2018 output).
         primary_switch: [I] when green becomes PRIMARY: ``"after_allow_traffic"`` (when all
             production traffic has moved) or ``"before_allow_traffic"``.
-        test_listener_after_success: [I] ``"green"`` leaves the test listener on the new
-            PRIMARY's target group after success; ``"unchanged"`` leaves it as
-            AllowTestTraffic set it (also green).
         rollback_runs_hooks: [I] whether a rollback deployment invokes the AppSpec's hooks
             (open question; default no).
         ready_timeout_rolls_back: [I] whether the ready wait running out rolls back when
@@ -57,7 +54,6 @@ class SimSettings:
     scaling_settle_limit: float = 300.0
     test_events_without_test_listener: Literal["skip", "omit"] = "skip"
     primary_switch: Literal["after_allow_traffic", "before_allow_traffic"] = "after_allow_traffic"
-    test_listener_after_success: Literal["green", "unchanged"] = "green"
     rollback_runs_hooks: bool = False
     ready_timeout_rolls_back: bool = True
     install_timeout_error_code: str = "TIMEOUT"
