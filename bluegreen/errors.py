@@ -14,8 +14,11 @@
     │   ├── AccessDeniedError (PermissionError)
     │   ├── ThrottledError                retryable
     │   └── ServiceUnavailableError       retryable: 5xx, connection reset, timeout
-    └── DeploymentError                   a deployment ended badly (deployment id, lifecycle
-                                          event, error code, rollback deployment id)
+    ├── DeploymentError                   a deployment ended badly (deployment id, lifecycle
+    │                                     event, error code, rollback deployment id)
+    ├── DeploymentStateError              a control (promote, finish, abort) called in a
+    │                                     status that does not allow it
+    └── WaitTimeoutError (TimeoutError)   a wait's deadline passed before its milestone
 
 botocore exceptions are translated into this tree in exactly one place,
 ``bluegreen._aws.translate_errors``; nothing else reads ``ClientError.response``.
@@ -32,12 +35,14 @@ __all__ = [
     "BlueGreenError",
     "ConflictError",
     "DeploymentError",
+    "DeploymentStateError",
     "ResourceNotFoundError",
     "ServiceConfigError",
     "ServiceUnavailableError",
     "ThrottledError",
     "TrafficConfigError",
     "ValidationError",
+    "WaitTimeoutError",
 ]
 
 
@@ -163,3 +168,41 @@ class DeploymentError(BlueGreenError):
         if rollback_deployment_id:
             parts.append(f"(rolled back by {rollback_deployment_id})")
         super().__init__(" ".join(parts))
+
+
+class DeploymentStateError(BlueGreenError):
+    """A deployment is not in a status that allows the action; the message says what to do.
+
+    Attributes:
+        deployment_id: the CodeDeploy deployment.
+        status: its status when the action was refused, if known.
+    """
+
+    def __init__(self, message: str, *, deployment_id: str, status: str | None = None) -> None:
+        self.message = message
+        self.deployment_id = deployment_id
+        self.status = status
+        super().__init__(message)
+
+
+class WaitTimeoutError(BlueGreenError, TimeoutError):
+    """A wait gave up before the deployment reached its milestone.
+
+    Attributes:
+        deployment_id: the deployment waited for.
+        milestone: the milestone, e.g. ``traffic_shifted``.
+        waiting_for: what the deployment was waiting for at the last look.
+        elapsed: seconds waited, on the wait's clock.
+    """
+
+    def __init__(
+        self, *, deployment_id: str, milestone: str, waiting_for: str, elapsed: float
+    ) -> None:
+        self.deployment_id = deployment_id
+        self.milestone = milestone
+        self.waiting_for = waiting_for
+        self.elapsed = elapsed
+        super().__init__(
+            f"deployment {deployment_id} did not reach {milestone} within {elapsed:g} s; "
+            f"it is waiting for {waiting_for}"
+        )
