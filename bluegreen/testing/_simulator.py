@@ -11,6 +11,7 @@ Requests reach it two ways, and both end in ``Simulator.route``:
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import random
@@ -106,7 +107,6 @@ class Faults:
     seed: int = 0
     _rules: list[_FaultRule] = attrs.Factory(list)
     _rng: random.Random = attrs.field(init=False)
-    calls: dict[str, int] = attrs.Factory(dict)
 
     def __attrs_post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -184,7 +184,9 @@ class Simulator:
     _hooks: dict[str, HookFunction] = attrs.field(init=False, factory=dict)
     _mock: Any = attrs.field(init=False, default=None)
     _set_env: bool = attrs.field(init=False, default=False)
-    calls: list[tuple[float, str, str]] = attrs.field(init=False, factory=list)
+    calls: collections.deque[tuple[float, str, str]] = attrs.field(
+        init=False, factory=lambda: collections.deque(maxlen=1_000_000)
+    )
 
     def __attrs_post_init__(self) -> None:
         self.clock = VirtualClock() if self.speed is None else RealTimeClock(self.speed)
@@ -420,7 +422,6 @@ class Simulator:
         service, region, operation = _identify(headers, body)
         with self.lock:
             self.calls.append((self.clock.time(), service, operation))
-            self.faults.calls[operation] = self.faults.calls.get(operation, 0) + 1
             rule = self.faults.match(service, operation)
             if rule is not None:
                 return _fault_response(rule, json_protocol="x-amz-target" in _lower(headers))
