@@ -20,9 +20,22 @@ Importing this package registers a botocore handler (as moto does); it does noth
 
 from bluegreen.testing._clock import Clock, RealTimeClock, SimTimeoutError, VirtualClock
 from bluegreen.testing._environment import Environment, build_environment
-from bluegreen.testing._server import SimServer
 from bluegreen.testing._settings import SimSettings
 from bluegreen.testing._simulator import Faults, HookFunction, LambdaContext, Simulator
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from bluegreen.testing._server import SimServer
+
+
+def __getattr__(name: str) -> object:
+    # The server pulls in moto's Flask server app; only load it for those who serve.
+    if name == "SimServer":
+        from bluegreen.testing._server import SimServer
+
+        return SimServer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Clock",
