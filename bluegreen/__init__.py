@@ -19,7 +19,10 @@ from bluegreen.deployment import (
     DeploymentSnapshot,
     LifecycleEventProgress,
     Milestone,
+    RateBudget,
     TaskSetProgress,
+    Transition,
+    TransitionState,
 )
 from bluegreen.discovery import discover, find_deployment_group
 from bluegreen.errors import (
@@ -38,6 +41,7 @@ from bluegreen.errors import (
     ValidationError,
     WaitTimeoutError,
 )
+from bluegreen.release import Plan, deploy, plan
 from bluegreen.state import (
     DeploymentGroup,
     ListenerRoute,
@@ -92,6 +96,8 @@ __all__ = [
     "LoadBalancerBinding",
     "Milestone",
     "PREDEFINED_CONFIGS",
+    "Plan",
+    "RateBudget",
     "ResourceNotFoundError",
     "Schedule",
     "ServiceConfigError",
@@ -109,12 +115,16 @@ __all__ = [
     "TrafficConfigError",
     "TrafficStep",
     "TrafficType",
+    "Transition",
+    "TransitionState",
     "ValidationError",
     "WaitTimeoutError",
     "WeightedTargetGroup",
+    "deploy",
     "discover",
     "ensure_deployment_config",
     "find_deployment_group",
     "get_deployment_config",
     "mutable_image_tags",
+    "plan",
 ]

@@ -1,15 +1,19 @@
 """Follow and drive one CodeDeploy ECS blue/green deployment.
 
-``Deployment.attach(deployment_id)`` gives a lifecycle object: ``status()`` reads a
-``DeploymentSnapshot`` (GetDeployment plus GetDeploymentTarget, two calls), ``wait(until=...)``
-polls until a ``Milestone`` and raises ``DeploymentError`` if the deployment fails or is
-rolled back, and ``promote``, ``finish`` and ``abort`` are the console's three buttons
-(ContinueDeployment READY_WAIT, ContinueDeployment TERMINATION_WAIT, StopDeployment with
-rollback).
+``Deployment.attach(deployment_id)`` (or ``Deployment.current(cluster, service)``) gives a
+lifecycle object: ``status()`` reads a ``DeploymentSnapshot`` (GetDeployment plus
+GetDeploymentTarget, two calls) that also carries the expected schedule and what happened
+of it, ``wait(until=...)`` polls until a ``Milestone`` and raises ``DeploymentError`` if the
+deployment fails or is rolled back, ``promote``, ``finish`` and ``abort`` are the console's
+three buttons (ContinueDeployment READY_WAIT, ContinueDeployment TERMINATION_WAIT,
+StopDeployment with rollback), and ``rollback`` deploys the last known good task
+definition again after a deployment succeeded.
 
 Two kinds of waiting are kept apart: retrying a call AWS refused (throttling, 5xx: capped
-exponential backoff with jitter, on tenacity) and polling for progress (a fixed interval and
-an optional deadline). Both read the injected clock only, so a test passing the simulator's
+exponential backoff with jitter, on tenacity) and polling for progress (``poll_interval``:
+often around expected transitions, rarely during long bakes, between a floor and a
+ceiling, with an optional deadline). Every call also draws from a ``RateBudget`` shared by
+the process. All of it reads the injected clock only, so a test passing the simulator's
 virtual clock runs a 30-minute deployment in milliseconds.
 """
 
@@ -17,6 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -25,19 +31,31 @@ import attrs
 import tenacity
 
 from bluegreen._aws import resolve_clients, translate_errors
+from bluegreen.appspec import AppSpec
+from bluegreen.discovery import discover
 from bluegreen.errors import (
+    AWSError,
     DeploymentError,
     DeploymentStateError,
+    ResourceNotFoundError,
     ServiceUnavailableError,
     ThrottledError,
+    TrafficConfigError,
     WaitTimeoutError,
 )
+from bluegreen.state import DeploymentGroup
 from bluegreen.status import (
     DeploymentStatus,
     LifecycleEvent,
     LifecycleEventStatus,
     TargetLabel,
     TaskSetStatus,
+)
+from bluegreen.traffic import (
+    PREDEFINED_CONFIGS,
+    Schedule,
+    TrafficConfig,
+    get_deployment_config,
 )
 
 if TYPE_CHECKING:
@@ -50,8 +68,13 @@ __all__ = [
     "Deployment",
     "DeploymentSnapshot",
     "LifecycleEventProgress",
+    "DEFAULT_BUDGET",
     "Milestone",
+    "RateBudget",
     "TaskSetProgress",
+    "Transition",
+    "TransitionState",
+    "poll_interval",
 ]
 
 _T = TypeVar("_T")
@@ -60,7 +83,13 @@ ROLLBACK_CREATOR = "codeDeployRollback"
 
 
 class Clock(Protocol):
-    """What waits need: the time now and a way to let time pass (both in seconds)."""
+    """What waits need: the time now and a way to let time pass (both in seconds).
+
+    ``time()`` counts seconds since the epoch (the simulator's clocks do), because the
+    expected schedule is computed from AWS's timestamps. The default clock is the
+    exception: it reads ``time.monotonic`` for deadlines and offers ``wall_time()`` for
+    comparing with AWS.
+    """
 
     def time(self) -> float: ...
 
@@ -73,8 +102,71 @@ class _MonotonicClock:
     def time(self) -> float:
         return time.monotonic()
 
+    def wall_time(self) -> float:
+        return time.time()
+
     def sleep(self, seconds: float) -> None:
         time.sleep(max(0.0, seconds))
+
+
+def _wall_now(clock: Clock) -> dt.datetime:
+    """The clock's "now" as an aware UTC datetime, comparable with AWS timestamps."""
+    wall = getattr(clock, "wall_time", None)
+    seconds = wall() if callable(wall) else clock.time()
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+@attrs.define(eq=False)
+class RateBudget:
+    """A token bucket every API call of a ``Deployment`` draws from before it is made.
+
+    All deployments of a process share ``DEFAULT_BUDGET`` unless given their own, so
+    watching many deployments at once cannot exceed ``rate`` calls per second (after an
+    initial ``burst``). Waiting for a token sleeps on the caller's clock, so the budget
+    holds in simulated time too. Safe to share between threads.
+
+    Args:
+        rate: calls per second, sustained.
+        burst: calls that may be made at once after a quiet spell.
+    """
+
+    rate: float = 5.0
+    burst: float = 10.0
+    waited: float = attrs.field(default=0.0, init=False)
+    """Seconds callers have slept waiting for the budget, in total."""
+    _tokens: float = attrs.field(init=False)
+    _updated: float | None = attrs.field(default=None, init=False)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.rate <= 0 or self.burst < 1:
+            raise ValueError("a rate budget needs rate > 0 and burst >= 1")
+        self._tokens = self.burst
+
+    def acquire(self, clock: Clock) -> float:
+        """Take one call from the budget, sleeping on ``clock`` until it is available.
+
+        Returns:
+            The seconds slept (0.0 when the budget had room).
+        """
+        with self._lock:
+            now = clock.time()
+            if self._updated is None or now < self._updated:
+                # First use, or another clock that is behind (a new simulator): start full.
+                self._tokens = self.burst
+            else:
+                self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
+            self._tokens -= 1.0
+            pause = -self._tokens / self.rate if self._tokens < 0 else 0.0
+            self.waited += pause
+        if pause > 0:
+            clock.sleep(pause)
+        return pause
+
+
+DEFAULT_BUDGET = RateBudget()
+"""The budget every ``Deployment`` shares unless ``attach`` is given another."""
 
 
 class Milestone(enum.StrEnum):
@@ -86,6 +178,9 @@ class Milestone(enum.StrEnum):
     """AllowTestTraffic Succeeded (or Skipped, without a test listener)."""
     READY = "ready"
     """Status Ready (waiting for ``promote()``) or BeforeAllowTraffic started."""
+    TRAFFIC_STEP = "traffic_step"
+    """The next production traffic step after the wait starts (green's weight goes up),
+    or all traffic shifted."""
     TRAFFIC_SHIFTED = "traffic_shifted"
     """AllowTraffic Succeeded: production traffic goes to green."""
     TERMINATION_WAIT = "termination_wait"
@@ -106,6 +201,11 @@ class LifecycleEventProgress:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
     diagnostics: str | None = None
+    """``diagnostics.message``: why the event failed, e.g. what a hook reported."""
+    error_code: str | None = None
+    """``diagnostics.errorCode``, e.g. ``ScriptFailed``."""
+    log_tail: str | None = None
+    """``diagnostics.logTail``: the last 4 KB of the hook's log, when CodeDeploy has it."""
 
     @classmethod
     def from_api(cls, event: Mapping[str, Any]) -> LifecycleEventProgress:
@@ -116,7 +216,21 @@ class LifecycleEventProgress:
             start=event.get("startTime"),
             end=event.get("endTime"),
             diagnostics=diagnostics.get("message") or None,
+            error_code=diagnostics.get("errorCode") or None,
+            log_tail=diagnostics.get("logTail") or None,
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; times in ISO 8601."""
+        return {
+            "name": str(self.name),
+            "status": str(self.status),
+            "start": _iso(self.start),
+            "end": _iso(self.end),
+            "diagnostics": self.diagnostics,
+            "error_code": self.error_code,
+            "log_tail": self.log_tail,
+        }
 
     @property
     def has_started(self) -> bool:
@@ -152,6 +266,48 @@ class TaskSetProgress:
             target_group=(task_set.get("targetGroup") or {}).get("name"),
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "id": self.id,
+            "label": str(self.label) if self.label else None,
+            "status": str(self.status) if self.status else None,
+            "desired": self.desired_count,
+            "pending": self.pending_count,
+            "running": self.running_count,
+            "traffic_weight": self.traffic_weight,
+            "target_group": self.target_group,
+        }
+
+
+def _iso(when: dt.datetime | None) -> str | None:
+    return None if when is None else when.astimezone(dt.UTC).isoformat()
+
+
+class TransitionState(enum.StrEnum):
+    """Whether an expected transition of the schedule has happened."""
+
+    EXPECTED = "expected"
+    HAPPENED = "happened"
+    SKIPPED = "skipped"
+    """It will not happen: the deployment ended without it."""
+
+
+@attrs.frozen(kw_only=True)
+class Transition:
+    """One change the schedule expects: a traffic step, the end of a wait.
+
+    ``due`` is None until the event it counts from has started (a traffic step's time is
+    known once AllowTraffic starts).
+    """
+
+    what: str
+    due: dt.datetime | None
+    state: TransitionState
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"what": self.what, "due": _iso(self.due), "state": str(self.state)}
+
 
 _EVENT_WAITS = {
     LifecycleEvent.INSTALL: "green to reach steady state (Install)",
@@ -182,12 +338,27 @@ class DeploymentSnapshot:
     target_status: str | None = None
     events: tuple[LifecycleEventProgress, ...] = ()
     task_sets: tuple[TaskSetProgress, ...] = ()
+    schedule: Schedule | None = None
+    """What the deployment config and the group's waits make it do, when known."""
+    observed_at: dt.datetime | None = None
+    """When this snapshot was read, on the reader's clock (UTC)."""
 
     @classmethod
     def from_api(
-        cls, info: Mapping[str, Any], target: Mapping[str, Any] | None = None
+        cls,
+        info: Mapping[str, Any],
+        target: Mapping[str, Any] | None = None,
+        *,
+        schedule: Schedule | None = None,
+        observed_at: dt.datetime | None = None,
     ) -> DeploymentSnapshot:
-        """From GetDeployment's ``deploymentInfo`` and GetDeploymentTarget's ``ecsTarget``."""
+        """From GetDeployment's ``deploymentInfo`` and GetDeploymentTarget's ``ecsTarget``.
+
+        Args:
+            schedule: the expected timeline (``TrafficConfig.schedule`` with the group's
+                waits), to compare with what happened.
+            observed_at: when the answers were read.
+        """
         error = info.get("errorInformation") or {}
         rollback = info.get("rollbackInfo") or {}
         target = target or {}
@@ -210,6 +381,8 @@ class DeploymentSnapshot:
                 LifecycleEventProgress.from_api(e) for e in target.get("lifecycleEvents", ())
             ),
             task_sets=tuple(TaskSetProgress.from_api(ts) for ts in target.get("taskSetsInfo", ())),
+            schedule=schedule,
+            observed_at=observed_at,
         )
 
     # -- reading it -------------------------------------------------------------------
@@ -283,6 +456,140 @@ class DeploymentSnapshot:
             return f"production traffic to shift to green (AllowTraffic{weight})"
         return f"the {event.name} hook"
 
+    # -- the schedule ---------------------------------------------------------------------
+
+    @property
+    def transitions(self) -> tuple[Transition, ...]:
+        """The schedule's expected changes, each with its due time and whether it happened.
+
+        In order: the end of the ready wait (groups that wait for a promotion), each
+        production traffic step, and the end of the termination wait (blue removed).
+        Empty without a ``schedule``.
+        """
+        schedule = self.schedule
+        if schedule is None:
+            return ()
+        ended = self.status.is_terminal
+        out: list[Transition] = []
+
+        def state(happened: bool) -> TransitionState:
+            if happened:
+                return TransitionState.HAPPENED
+            return TransitionState.SKIPPED if ended else TransitionState.EXPECTED
+
+        before_shift = self.event(LifecycleEvent.BEFORE_ALLOW_TRAFFIC)
+        if schedule.ready_wait_minutes:
+            earlier = [
+                e for e in self.events if e.name < LifecycleEvent.BEFORE_ALLOW_TRAFFIC and e.end
+            ]
+            ready_since = (
+                max(e.end for e in earlier if e.end)
+                if earlier and all(e.status.is_done for e in earlier)
+                else None
+            )
+            out.append(
+                Transition(
+                    what="ready wait ends",
+                    due=_after(ready_since, schedule.ready_wait_minutes),
+                    state=state(before_shift is not None and before_shift.has_started),
+                )
+            )
+
+        shift = self.event(LifecycleEvent.ALLOW_TRAFFIC)
+        shift_start = shift.start if shift is not None and shift.has_started else None
+        shifted = shift is not None and shift.status is LifecycleEventStatus.SUCCEEDED
+        green = self.task_set(TargetLabel.GREEN)
+        weight = green.traffic_weight if green is not None else 0.0
+        for step in schedule.steps:
+            happened = shifted or (
+                shift is not None
+                and shift.status is LifecycleEventStatus.IN_PROGRESS
+                and weight >= step.green_percent - 0.01
+            )
+            out.append(
+                Transition(
+                    what=f"green {step.green_percent}%",
+                    due=_after(shift_start, step.minute),
+                    state=state(happened),
+                )
+            )
+
+        last = self.event(LifecycleEvent.AFTER_ALLOW_TRAFFIC) or (
+            self.events[-1] if self.events else None
+        )
+        held_since = last.end if last is not None and self.in_termination_wait else None
+        out.append(
+            Transition(
+                what="termination wait ends (blue removed)",
+                due=_after(held_since, schedule.termination_wait_minutes),
+                state=state(self.status is DeploymentStatus.SUCCEEDED),
+            )
+        )
+        return tuple(out)
+
+    @property
+    def next_transition(self) -> Transition | None:
+        """The first expected transition that has not happened yet, or None."""
+        return next((t for t in self.transitions if t.state is TransitionState.EXPECTED), None)
+
+    @property
+    def last_change(self) -> dt.datetime | None:
+        """The latest moment something is known to have changed: a lifecycle event's start
+        or end, a traffic step that happened, the deployment's start or creation."""
+        moments = [self.create_time, self.start_time, self.complete_time]
+        for e in self.events:
+            moments += [e.start, e.end]
+        for t in self.transitions:
+            if t.state is TransitionState.HAPPENED and t.due is not None:
+                moments.append(t.due)
+        known = [m for m in moments if m is not None]
+        if self.observed_at is not None:
+            known = [m for m in known if m <= self.observed_at]
+        return max(known) if known else None
+
+    # -- output -----------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything in the snapshot as a JSON-ready dict (times in ISO 8601, UTC)."""
+        schedule = self.schedule
+        next_transition = self.next_transition
+        return {
+            "deployment_id": self.deployment_id,
+            "status": str(self.status),
+            "application": self.application,
+            "deployment_group": self.deployment_group,
+            "deployment_config": self.deployment_config,
+            "creator": self.creator,
+            "create_time": _iso(self.create_time),
+            "start_time": _iso(self.start_time),
+            "complete_time": _iso(self.complete_time),
+            "observed_at": _iso(self.observed_at),
+            "waiting_for": self.waiting_for,
+            "succeeded": self.succeeded,
+            "is_rollback": self.is_rollback,
+            "in_termination_wait": self.in_termination_wait,
+            "error": None
+            if not (self.error_code or self.error_message)
+            else {"code": self.error_code, "message": self.error_message},
+            "rollback_deployment_id": self.rollback_deployment_id,
+            "rollback_of": self.rollback_of,
+            "target_status": self.target_status,
+            "events": [e.to_dict() for e in self.events],
+            "task_sets": [ts.to_dict() for ts in self.task_sets],
+            "schedule": None
+            if schedule is None
+            else {
+                "steps": [
+                    {"minute": step.minute, "green_percent": step.green_percent}
+                    for step in schedule.steps
+                ],
+                "ready_wait_minutes": schedule.ready_wait_minutes,
+                "termination_wait_minutes": schedule.termination_wait_minutes,
+                "transitions": [t.to_dict() for t in self.transitions],
+                "next_transition": next_transition.to_dict() if next_transition else None,
+            },
+        }
+
     def __repr__(self) -> str:
         origin = ""
         if self.rollback_of:
@@ -296,6 +603,9 @@ class DeploymentSnapshot:
             lines.append(f"  error {self.error_code}: {self.error_message}")
         if self.rollback_deployment_id:
             lines.append(f"  rolled back by {self.rollback_deployment_id}")
+        upcoming = self.next_transition
+        if upcoming is not None and upcoming.due is not None:
+            lines.append(f"  next {upcoming.what} due {upcoming.due:%H:%M:%S}")
         for e in self.events:
             times = ""
             if e.start is not None:
@@ -315,6 +625,42 @@ class DeploymentSnapshot:
         return "\n".join(lines) + ">"
 
     __str__ = __repr__
+
+
+def _green_weight(snapshot: DeploymentSnapshot) -> float:
+    green = snapshot.task_set(TargetLabel.GREEN)
+    return green.traffic_weight if green is not None else 0.0
+
+
+def _next_step() -> Callable[[DeploymentSnapshot], bool]:
+    """A test for ``Milestone.TRAFFIC_STEP``: green's weight above its first reading."""
+    first: list[float] = []
+
+    def done(snapshot: DeploymentSnapshot) -> bool:
+        weight = _green_weight(snapshot)
+        if not first:
+            first.append(weight)
+        return _reached(snapshot, Milestone.TRAFFIC_SHIFTED) or weight > first[0]
+
+    return done
+
+
+def _short(task_definition: str) -> str:
+    """``web:12`` from a task-definition ARN (or the text as given)."""
+    return task_definition.rsplit("/", 1)[-1]
+
+
+def _same_task_definition(a: str, b: str) -> bool:
+    """Whether two task-definition references name the same revision (ARN or family:rev);
+    a bare family name cannot be compared and counts as the same."""
+    a, b = _short(a), _short(b)
+    if ":" not in a or ":" not in b:
+        return True
+    return a == b
+
+
+def _after(start: dt.datetime | None, minutes: int) -> dt.datetime | None:
+    return None if start is None else start + dt.timedelta(minutes=minutes)
 
 
 def _reached(snapshot: DeploymentSnapshot, milestone: Milestone) -> bool:
@@ -345,9 +691,20 @@ def _reached(snapshot: DeploymentSnapshot, milestone: Milestone) -> bool:
     return False
 
 
+def _diagnostics(event: LifecycleEventProgress | None) -> str | None:
+    if event is None:
+        return None
+    parts = [p for p in (event.diagnostics, event.log_tail) if p]
+    if len(parts) == 2 and parts[1].strip() == parts[0].strip():
+        parts = parts[:1]
+    return "\n".join(parts) or None
+
+
 def _deployment_error(snapshot: DeploymentSnapshot) -> DeploymentError:
     failed = snapshot.failed_event
     parts = [f"{snapshot.status}"]
+    if snapshot.is_rollback and snapshot.rollback_of:
+        parts.append(f" (the rollback of {snapshot.rollback_of})")
     if snapshot.error_message:
         parts.append(f": {snapshot.error_message}")
     elif snapshot.status is DeploymentStatus.SUCCEEDED:
@@ -359,33 +716,81 @@ def _deployment_error(snapshot: DeploymentSnapshot) -> DeploymentError:
         deployment_id=snapshot.deployment_id,
         lifecycle_event=str(failed.name) if failed else None,
         error_code=snapshot.error_code,
+        error_message=snapshot.error_message,
+        diagnostics=_diagnostics(failed),
         rollback_deployment_id=snapshot.rollback_deployment_id,
+        status=str(snapshot.status),
     )
 
 
-# -- the deployment ------------------------------------------------------------------
-
-
 _RETRYABLE = (ThrottledError, ServiceUnavailableError)
+_RAMP = 0.25
+"""Away from an expected transition, poll after this fraction of the time since the last
+change: a phase that has lasted ten minutes is read every two and a half."""
+
+_ACTIVE_STATUSES = ("Created", "Queued", "InProgress", "Baking", "Ready")
+
+
+def poll_interval(
+    snapshot: DeploymentSnapshot,
+    *,
+    min_interval: float = 5.0,
+    max_interval: float = 60.0,
+    only_end: bool = False,
+) -> float:
+    """Seconds to wait before reading a deployment again, given what it looked like.
+
+    Near an expected transition (a traffic step, the end of a wait) and right after a
+    change this is ``min_interval``; the longer nothing has changed the longer the pause,
+    up to ``max_interval``, but never past the next expected transition.
+
+    With ``only_end`` (someone waits for the end and watches nothing on the way) only the
+    expected end counts: the steps before it neither shorten the pause nor restart the
+    slow-down, so a long linear shift costs a read every ``max_interval`` until the end
+    is near.
+    """
+    now = snapshot.observed_at
+    if now is None:
+        return min_interval
+    if only_end:
+        expected = [t for t in snapshot.transitions if t.state is TransitionState.EXPECTED]
+        due = expected[-1].due if expected else None
+        last = snapshot.start_time or snapshot.create_time
+    else:
+        upcoming = snapshot.next_transition
+        due = upcoming.due if upcoming is not None else None
+        last = snapshot.last_change
+    # A transition that is late counts as a change: poll often right after its due time,
+    # then less and less, so a slow drain of blue does not cost a call every few seconds.
+    moments = [m for m in (last, due) if m is not None and m <= now]
+    quiet = (now - max(moments)).total_seconds() if moments else 0.0
+    pause = min(max_interval, max(min_interval, quiet * _RAMP))
+    if due is not None and due > now:
+        pause = min(pause, max(min_interval, (due - now).total_seconds()))
+    return pause
 
 
 @attrs.define
 class Deployment:
     """One CodeDeploy ECS deployment, followed and driven through the API.
 
-    Make it with ``Deployment.attach``. ``calls`` counts the API requests made (retries
-    included), for reports and benchmarks.
+    Make it with ``Deployment.attach`` or ``Deployment.current``. ``calls`` counts the API
+    requests made (retries included), for reports and benchmarks; every one first draws
+    from ``budget``.
     """
 
     id: str
     _clients: Clients = attrs.field(alias="clients", repr=False)
     _clock: Clock = attrs.field(alias="clock", repr=False)
     calls: int = 0
+    budget: RateBudget = attrs.field(factory=lambda: DEFAULT_BUDGET, kw_only=True, repr=False)
+    """The rate budget API calls draw from (shared by the process by default)."""
     retry_attempts: int = attrs.field(default=8, kw_only=True, repr=False)
     """The most attempts one call gets when AWS throttles it or answers 5xx."""
     retry_budget: float = attrs.field(default=120.0, kw_only=True, repr=False)
     """The most seconds one call may spend being retried."""
     _target_id: str | None = attrs.field(default=None, init=False, repr=False)
+    _traffic: dict[str, TrafficConfig | None] = attrs.field(factory=dict, init=False, repr=False)
 
     @classmethod
     def attach(
@@ -395,6 +800,7 @@ class Deployment:
         clients: Clients | None = None,
         session: boto3.Session | None = None,
         clock: Clock | None = None,
+        budget: RateBudget | None = None,
     ) -> Deployment:
         """Follow the deployment ``deployment_id``; no API call is made yet.
 
@@ -405,11 +811,110 @@ class Deployment:
             clock: an object with ``time()`` and ``sleep(seconds)`` used by every wait and
                 retry (default: the real monotonic clock). Pass the simulator's clock in
                 tests.
+            budget: the ``RateBudget`` API calls draw from (default: ``DEFAULT_BUDGET``,
+                shared by the whole process).
         """
         return cls(
             deployment_id,
             clients=resolve_clients(clients, session),
             clock=clock if clock is not None else _MonotonicClock(),
+            budget=budget if budget is not None else DEFAULT_BUDGET,
+        )
+
+    @classmethod
+    def current(
+        cls,
+        cluster: str,
+        service: str,
+        *,
+        application: str | None = None,
+        deployment_group: str | None = None,
+        clients: Clients | None = None,
+        session: boto3.Session | None = None,
+        clock: Clock | None = None,
+        budget: RateBudget | None = None,
+    ) -> Deployment:
+        """Follow the deployment in flight for ``cluster``/``service``.
+
+        Finds the service's deployment group as ``bluegreen.discover`` does, then lists the
+        group's deployments that have not ended; with several (a rollback and the
+        deployment it rolls back are both listed for a moment) the newest one wins. A
+        rollback CodeDeploy started counts: it is what changes the service now.
+
+        Costs discover's calls (about four, not counted in ``calls``), one
+        ListDeployments, and one BatchGetDeployments when several are listed.
+
+        Args:
+            cluster: cluster name or ARN.
+            service: service name or ARN.
+            application: the CodeDeploy application; with ``deployment_group``, skips the
+                lookup of the group.
+            deployment_group: the CodeDeploy deployment group.
+            clients, session, clock, budget: as for ``attach``.
+
+        Raises:
+            ResourceNotFoundError: the service, or its deployment group, does not exist, or
+                no deployment is in flight (the message names the last one).
+        """
+        aws = resolve_clients(clients, session)
+        state = discover(
+            cluster,
+            service,
+            application=application,
+            deployment_group=deployment_group,
+            clients=aws,
+        )
+        group = state.deployment_group
+        where = f"service {state.cluster}/{state.service}"
+        if group is None:
+            raise ResourceNotFoundError(
+                f"{where} has no CodeDeploy deployment group (deployment controller "
+                f"{state.deployment_controller}), so no CodeDeploy deployment can be in flight",
+                operation="GetDeploymentGroup",
+                code="DeploymentGroupNotFound",
+            )
+        finder = cls.attach("", clients=aws, clock=clock, budget=budget)
+        ids = finder._list_deployments(group.application, group.name, list(_ACTIVE_STATUSES))
+        if not ids:
+            last = "it has never deployed"
+            if group.last_attempted_deployment_id:
+                last = (
+                    f"the last deployment was {group.last_attempted_deployment_id} "
+                    f"({group.last_attempted_status or 'status unknown'}); attach to it with "
+                    f"Deployment.attach({group.last_attempted_deployment_id!r})"
+                )
+            raise ResourceNotFoundError(
+                f"no deployment is in flight for {where} in {group.application}/{group.name}: "
+                f"{last}",
+                operation="ListDeployments",
+                code="NoActiveDeployment",
+            )
+        found = ids[0]
+        if len(ids) > 1:
+            infos = [
+                i
+                for start in range(0, len(ids), 25)
+                for i in finder._batch_get(ids[start : start + 25])
+            ]
+            newest = max(
+                infos,
+                key=lambda i: i.get("createTime") or dt.datetime.min.replace(tzinfo=dt.UTC),
+                default=None,
+            )
+            if newest is not None:
+                found = newest["deploymentId"]
+        finder.id = found
+        return finder
+
+    def _sibling(self, deployment_id: str) -> Deployment:
+        """Another deployment followed with the same clients, clock, budget and retries."""
+        return Deployment(
+            deployment_id,
+            clients=self._clients,
+            clock=self._clock,
+            budget=self.budget,
+            retry_attempts=self.retry_attempts,
+            retry_budget=self.retry_budget,
         )
 
     # -- API calls ----------------------------------------------------------------------
@@ -426,10 +931,21 @@ class Deployment:
 
         return stop
 
-    def _call(self, operation: str, function: Callable[..., _T], **kwargs: Any) -> _T:
-        """Call ``function`` through ``translate_errors``, retrying throttling and 5xx."""
+    def _call(
+        self,
+        operation: str,
+        function: Callable[..., _T],
+        *,
+        retry_on: tuple[type[BaseException], ...] = _RETRYABLE,
+        **kwargs: Any,
+    ) -> _T:
+        """Call ``function`` through ``translate_errors``, retrying throttling and 5xx.
+
+        Every attempt first takes a token from ``budget``.
+        """
 
         def attempt() -> _T:
+            self.budget.acquire(self._clock)
             self.calls += 1
             with translate_errors(operation):
                 return function(**kwargs)
@@ -438,7 +954,7 @@ class Deployment:
             sleep=self._clock.sleep,
             stop=self._stop(self._clock.time()),
             wait=tenacity.wait_exponential_jitter(initial=1.0, max=20.0, jitter=1.0),
-            retry=tenacity.retry_if_exception_type(_RETRYABLE),
+            retry=tenacity.retry_if_exception_type(retry_on),
             reraise=True,
         )
         return retrying(attempt)
@@ -460,55 +976,122 @@ class Deployment:
             self._target_id = ids[0]
         return self._target_id
 
+    def _traffic_config(self, name: str) -> TrafficConfig | None:
+        """The deployment config ``name``, read once (predefined ones need no call).
+
+        None when it cannot be read (no permission, not an ECS config): the snapshot then
+        has no schedule, which only makes polling less clever.
+        """
+        if name not in self._traffic:
+            config: TrafficConfig | None
+            try:
+                if name in PREDEFINED_CONFIGS:
+                    config = PREDEFINED_CONFIGS[name]
+                else:
+                    config = self._call(
+                        "GetDeploymentConfig",
+                        get_deployment_config,
+                        name=name,
+                        clients=self._clients,
+                    )
+            except (AWSError, TrafficConfigError):
+                config = None
+            self._traffic[name] = config
+        return self._traffic[name]
+
+    def _schedule(self, info: Mapping[str, Any]) -> Schedule | None:
+        name = info.get("deploymentConfigName")
+        config = self._traffic_config(name) if name else None
+        if config is None:
+            return None
+        group = DeploymentGroup.from_api(info)  # the waits are copied into deploymentInfo
+        return config.schedule(
+            ready_wait_minutes=group.promotion_wait_minutes,
+            termination_wait_minutes=group.termination_wait_minutes,
+        )
+
     # -- reading ------------------------------------------------------------------------
 
     def status(self) -> DeploymentSnapshot:
         """The deployment now: GetDeployment, then GetDeploymentTarget once it has started.
 
         The first call after the start also lists the target (ListDeploymentTargets) to
-        learn its id, ``<cluster>:<service>``.
+        learn its id, ``<cluster>:<service>``, and a custom deployment config is read once
+        (GetDeploymentConfig) for the expected schedule.
 
         Raises:
             ResourceNotFoundError: no such deployment.
             AWSError: an API call failed (throttling is retried first).
         """
-        codedeploy = self._clients.codedeploy
-        info = self._call("GetDeployment", codedeploy.get_deployment, deploymentId=self.id)[
-            "deploymentInfo"
-        ]
+        info = self._info()
         target: Mapping[str, Any] | None = None
         if info["status"] not in (DeploymentStatus.CREATED, DeploymentStatus.QUEUED):
             answer = self._call(
                 "GetDeploymentTarget",
-                codedeploy.get_deployment_target,
+                self._clients.codedeploy.get_deployment_target,
                 deploymentId=self.id,
                 targetId=self._find_target_id(),
             )
             target = answer["deploymentTarget"].get("ecsTarget") or {}
-        return DeploymentSnapshot.from_api(info, target)
+        return DeploymentSnapshot.from_api(
+            info,
+            target,
+            schedule=self._schedule(info),
+            observed_at=_wall_now(self._clock),
+        )
+
+    def _info(self) -> Mapping[str, Any]:
+        answer = self._call(
+            "GetDeployment", self._clients.codedeploy.get_deployment, deploymentId=self.id
+        )
+        return answer["deploymentInfo"]
 
     def wait(
         self,
         until: Milestone | str = Milestone.END,
         *,
         timeout: float | None = None,
-        poll: float = 15.0,
+        min_interval: float = 5.0,
+        max_interval: float = 60.0,
+        on_progress: Callable[[DeploymentSnapshot], None] | None = None,
     ) -> DeploymentSnapshot:
         """Poll until the deployment reaches ``until``; returns the snapshot that showed it.
+
+        Polling follows the expected schedule (see ``poll_interval``): every
+        ``min_interval`` seconds around an expected transition or right after a change,
+        less often the longer nothing changes, up to ``max_interval``. ``calls`` counts
+        what it cost.
 
         Args:
             until: a ``Milestone`` or its name (``"installed"``, ``"ready"``, ...).
             timeout: give up after this many seconds (of the injected clock); no cap when
                 None.
-            poll: seconds between two ``status()`` reads.
+            min_interval: the shortest pause between two reads, in seconds.
+            max_interval: the longest pause between two reads, in seconds.
+            on_progress: called with every snapshot read, the last one included (before
+                an error is raised for it).
 
         Raises:
             DeploymentError: the deployment failed, was stopped or was rolled back; carries
-                the error code, the failed lifecycle event and the rollback deployment id.
+                the error code and message, the failed lifecycle event and its
+                diagnostics, and the rollback deployment id.
             WaitTimeoutError: ``timeout`` passed first.
+            ValueError: the intervals are not ``0 < min_interval <= max_interval``.
         """
         milestone = Milestone(until)
-        snapshot = self._poll(lambda s: _reached(s, milestone), milestone, timeout, poll)
+        done: Callable[[DeploymentSnapshot], bool] = (
+            _next_step()
+            if milestone is Milestone.TRAFFIC_STEP
+            else functools.partial(_reached, milestone=milestone)
+        )
+        snapshot = self._poll(
+            done,
+            milestone=milestone,
+            timeout=timeout,
+            min_interval=min_interval,
+            max_interval=max_interval,
+            on_progress=on_progress,
+        )
         if snapshot.status.is_terminal and not (snapshot.succeeded or snapshot.is_rollback):
             raise _deployment_error(snapshot)
         if snapshot.is_rollback and snapshot.status.is_failure:
@@ -518,13 +1101,22 @@ class Deployment:
     def _poll(
         self,
         done: Callable[[DeploymentSnapshot], bool],
+        *,
         milestone: Milestone | str,
         timeout: float | None,
-        poll: float,
+        min_interval: float,
+        max_interval: float,
+        on_progress: Callable[[DeploymentSnapshot], None] | None,
     ) -> DeploymentSnapshot:
+        if not 0 < min_interval <= max_interval:
+            raise ValueError(
+                f"need 0 < min_interval <= max_interval, got {min_interval} and {max_interval}"
+            )
         started = self._clock.time()
         while True:
             snapshot = self.status()
+            if on_progress is not None:
+                on_progress(snapshot)
             if done(snapshot):
                 return snapshot
             elapsed = self._clock.time() - started
@@ -535,7 +1127,14 @@ class Deployment:
                     waiting_for=snapshot.waiting_for,
                     elapsed=elapsed,
                 )
-            pause = poll if timeout is None else min(poll, timeout - elapsed)
+            pause = poll_interval(
+                snapshot,
+                min_interval=min_interval,
+                max_interval=max_interval,
+                only_end=milestone is Milestone.END and on_progress is None,
+            )
+            if timeout is not None:
+                pause = min(pause, timeout - elapsed)
             self._clock.sleep(max(0.0, pause))
 
     # -- controls -----------------------------------------------------------------------
@@ -601,14 +1200,19 @@ class Deployment:
         )
 
     def abort(
-        self, *, wait: bool = True, timeout: float | None = None, poll: float = 15.0
+        self,
+        *,
+        wait: bool = True,
+        timeout: float | None = None,
+        on_progress: Callable[[DeploymentSnapshot], None] | None = None,
     ) -> DeploymentSnapshot | None:
         """Stop the deployment and roll it back: StopDeployment(autoRollbackEnabled=True).
 
         Args:
             wait: follow the rollback deployment to its end and return its snapshot.
             timeout: with ``wait``, give up after this many seconds (injected clock).
-            poll: with ``wait``, seconds between reads.
+            on_progress: with ``wait``, called with every snapshot read (of this
+                deployment while it stops, then of the rollback deployment).
 
         Returns:
             The rollback deployment's final snapshot (or the stopped deployment's, when
@@ -637,21 +1241,264 @@ class Deployment:
         if not wait:
             return None
         started = self._clock.time()
-        stopped = self._poll(lambda s: s.status.is_terminal, "end (stopping)", timeout, poll)
+        stopped = self._poll(
+            lambda s: s.status.is_terminal,
+            milestone="end (stopping)",
+            timeout=timeout,
+            min_interval=5.0,
+            max_interval=60.0,
+            on_progress=on_progress,
+        )
         if stopped.rollback_deployment_id is None:
             return stopped
-        rollback = Deployment(
-            stopped.rollback_deployment_id,
-            clients=self._clients,
-            clock=self._clock,
-            retry_attempts=self.retry_attempts,
-            retry_budget=self.retry_budget,
-        )
+        rollback = self._sibling(stopped.rollback_deployment_id)
         left = None if timeout is None else max(0.0, timeout - (self._clock.time() - started))
         try:
-            return rollback.wait(Milestone.END, timeout=left, poll=poll)
+            return rollback.wait(Milestone.END, timeout=left, on_progress=on_progress)
         finally:
             self.calls += rollback.calls
+
+    def rollback(self, *, description: str | None = None) -> Deployment:
+        """Deploy the last known good task definition again, after this deployment succeeded.
+
+        The last known good version is the one the group's previous successful deployment
+        (not counting CodeDeploy's own rollbacks) deployed. Its AppSpec is re-used, hooks
+        included, rebuilt for the live service so that network and platform settings are
+        today's. A running deployment is rolled back with ``abort()`` instead.
+
+        Costs about ten calls: GetDeployment, ListDeploymentTargets, discover's (not
+        counted in ``calls``), GetApplicationRevision twice, ListDeployments,
+        BatchGetDeployments and CreateDeployment. CreateDeployment is retried only when
+        throttled; when its answer is lost the group is searched for the deployment it may
+        have created, so one call never makes two deployments.
+
+        Args:
+            description: the new deployment's description (default: ``bluegreen rollback
+                of d-... to family:revision``).
+
+        Returns:
+            The new deployment, created and not waited for.
+
+        Raises:
+            DeploymentStateError: this deployment is still running, did not succeed (or was
+                already rolled back), is no longer what the service runs, or no earlier
+                successful deployment exists; the message says what to do instead.
+            AWSError: an API call failed.
+        """
+        info = self._info()
+        snapshot = DeploymentSnapshot.from_api(info)
+        self._check_can_roll_back(snapshot)
+        application = info["applicationName"]
+        group_name = info["deploymentGroupName"]
+        cluster, _, service = self._find_target_id().partition(":")
+
+        state = discover(
+            cluster,
+            service,
+            application=application,
+            deployment_group=group_name,
+            clients=self._clients,
+        )
+        group = state.deployment_group
+        if group is not None and group.active_deployment_id:
+            raise DeploymentStateError(
+                f"cannot roll back deployment {self.id}: deployment "
+                f"{group.active_deployment_id} is running in {application}/{group_name}; "
+                "wait for it to end, or abort() it",
+                deployment_id=self.id,
+                status=snapshot.status,
+            )
+        ours = self._appspec(application, info.get("revision") or {})
+        live = state.primary.task_definition if state.primary else state.task_definition
+        if ours is not None and live and not _same_task_definition(ours.task_definition, live):
+            raise DeploymentStateError(
+                f"cannot roll back deployment {self.id}: the service runs {_short(live)} now, "
+                f"not {_short(ours.task_definition)} which this deployment put live; a later "
+                "deployment replaced it, roll back that one instead",
+                deployment_id=self.id,
+                status=snapshot.status,
+            )
+
+        previous = self._previous_success(info)
+        if previous is None:
+            raise DeploymentStateError(
+                f"cannot roll back deployment {self.id}: {application}/{group_name} has no "
+                "successful deployment before it, so there is no known good version to go "
+                "back to; deploy a task definition explicitly (bluegreen deploy "
+                "--task-definition ...)",
+                deployment_id=self.id,
+                status=snapshot.status,
+            )
+        previous_id, previous_revision = previous
+        good = self._appspec(application, previous_revision)
+        if good is None:
+            raise DeploymentStateError(
+                f"cannot roll back deployment {self.id}: the last known good deployment "
+                f"{previous_id} used a {previous_revision.get('revisionType')} revision, "
+                "whose AppSpec bluegreen cannot read back; deploy its task definition "
+                "explicitly",
+                deployment_id=self.id,
+                status=snapshot.status,
+            )
+        appspec = AppSpec.for_service(state, good.task_definition, hooks=good.hooks)
+        text = description or (
+            f"bluegreen rollback of {self.id} to {_short(good.task_definition)} "
+            f"(from {previous_id})"
+        )
+        return self._create(application, group_name, appspec, text)
+
+    def _check_can_roll_back(self, snapshot: DeploymentSnapshot) -> None:
+        why = None
+        if not snapshot.status.is_terminal:
+            why = (
+                f"it is still running ({snapshot.status}); use abort() to stop it and move "
+                "traffic back to blue"
+            )
+        elif snapshot.is_rollback:
+            why = (
+                f"it is itself CodeDeploy's rollback of {snapshot.rollback_of}; the version "
+                "it restored is live"
+            )
+        elif snapshot.rollback_deployment_id:
+            why = (
+                f"it was already rolled back by {snapshot.rollback_deployment_id}; the "
+                "previous version is live"
+            )
+        elif snapshot.status.is_failure:
+            why = (
+                f"it did not succeed ({snapshot.status}), so nothing from it went live; the "
+                "previous version still serves"
+            )
+        if why is not None:
+            raise DeploymentStateError(
+                f"cannot roll back deployment {self.id}: {why}",
+                deployment_id=self.id,
+                status=snapshot.status,
+            )
+
+    def _appspec(self, application: str, revision: Mapping[str, Any]) -> AppSpec | None:
+        """The AppSpec of a revision, from GetApplicationRevision; None for S3 revisions."""
+        kind = revision.get("revisionType")
+        if kind not in ("AppSpecContent", "String"):
+            return None
+        key = "appSpecContent" if kind == "AppSpecContent" else "string"
+        body = revision.get(key) or {}
+        content = body.get("content")
+        if not content:
+            answer = self._call(
+                "GetApplicationRevision",
+                self._clients.codedeploy.get_application_revision,
+                applicationName=application,
+                revision={"revisionType": kind, key: {"sha256": body.get("sha256", "")}},
+            )
+            found: Mapping[str, Any] = answer.get("revision") or {}
+            content = (found.get(key) or {}).get("content")
+        if not content:
+            return None
+        return AppSpec.parse(content)
+
+    def _previous_success(self, info: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
+        """(id, revision) of the group's newest user deployment that succeeded before this
+        one was created, skipping CodeDeploy's rollbacks."""
+        created = info.get("createTime")
+        ranged: dict[str, Any] = {"createTimeRange": {"end": created}} if created else {}
+        ids = [
+            i
+            for i in self._list_deployments(
+                info["applicationName"], info["deploymentGroupName"], ["Succeeded"], **ranged
+            )
+            if i != self.id
+        ]
+        best: Mapping[str, Any] | None = None
+        newest_first = True
+        last_seen: dt.datetime | None = None
+        for start in range(0, len(ids), 25):
+            for candidate in self._batch_get(ids[start : start + 25]):
+                when = candidate.get("createTime")
+                if when is not None and last_seen is not None and when > last_seen:
+                    newest_first = False
+                last_seen = when if when is not None else last_seen
+                if (
+                    candidate.get("creator") == ROLLBACK_CREATOR
+                    or (candidate.get("rollbackInfo") or {}).get("rollbackDeploymentId")
+                    or (created is not None and when is not None and when >= created)
+                ):
+                    continue
+                if best is None or (when is not None and when > best["createTime"]):
+                    best = candidate
+            # ListDeployments lists newest first in practice; rely on it only when the
+            # answers bear it out.
+            if best is not None and newest_first:
+                break
+        if best is None:
+            return None
+        return best["deploymentId"], best.get("revision") or {}
+
+    def _list_deployments(
+        self, application: str, group: str, statuses: list[str], **extra: Any
+    ) -> list[str]:
+        ids: list[str] = []
+        token: str | None = None
+        while True:
+            arguments: dict[str, Any] = {
+                "applicationName": application,
+                "deploymentGroupName": group,
+                "includeOnlyStatuses": statuses,
+                **extra,
+            }
+            if token:
+                arguments["nextToken"] = token
+            page = self._call(
+                "ListDeployments", self._clients.codedeploy.list_deployments, **arguments
+            )
+            ids += page.get("deployments", [])
+            token = page.get("nextToken")
+            if not token:
+                return ids
+
+    def _batch_get(self, ids: list[str]) -> list[Mapping[str, Any]]:
+        if not ids:
+            return []
+        answer = self._call(
+            "BatchGetDeployments",
+            self._clients.codedeploy.batch_get_deployments,
+            deploymentIds=ids,
+        )
+        return list(answer.get("deploymentsInfo", []))
+
+    def _create(
+        self, application: str, group: str, appspec: AppSpec, description: str
+    ) -> Deployment:
+        """CreateDeployment, never twice: only throttling is retried, and after a lost
+        answer the group is searched for the deployment the call may have created."""
+        asked_at = _wall_now(self._clock) - dt.timedelta(minutes=1)
+        try:
+            answer = self._call(
+                "CreateDeployment",
+                self._clients.codedeploy.create_deployment,
+                retry_on=(ThrottledError,),
+                applicationName=application,
+                deploymentGroupName=group,
+                revision=appspec.revision(),
+                description=description,
+            )
+        except ServiceUnavailableError:
+            found = [
+                d
+                for d in self._batch_get(
+                    self._list_deployments(
+                        application,
+                        group,
+                        list(_ACTIVE_STATUSES),
+                        createTimeRange={"start": asked_at},
+                    )[:25]
+                )
+                if d.get("description") == description
+            ]
+            if not found:
+                raise
+            return self._sibling(found[0]["deploymentId"])
+        return self._sibling(answer["deploymentId"])
 
     def __repr__(self) -> str:
         return f"<Deployment {self.id} ({self.calls} API calls)>"

@@ -15,9 +15,10 @@
     │   ├── ThrottledError                retryable
     │   └── ServiceUnavailableError       retryable: 5xx, connection reset, timeout
     ├── DeploymentError                   a deployment ended badly (deployment id, lifecycle
-    │                                     event, error code, rollback deployment id)
-    ├── DeploymentStateError              a control (promote, finish, abort) called in a
-    │                                     status that does not allow it
+    │                                     event, error code and message, diagnostics,
+    │                                     rollback deployment id)
+    ├── DeploymentStateError              a control (promote, finish, abort, rollback)
+    │                                     called in a status that does not allow it
     └── WaitTimeoutError (TimeoutError)   a wait's deadline passed before its milestone
 
 botocore exceptions are translated into this tree in exactly one place,
@@ -143,7 +144,12 @@ class DeploymentError(BlueGreenError):
         deployment_id: the CodeDeploy deployment, ``d-XXXXXXXXX``.
         lifecycle_event: the lifecycle event that failed, if known.
         error_code: CodeDeploy's ``errorInformation.code``, e.g. ``HOOK_EXECUTION_FAILURE``.
+        error_message: CodeDeploy's ``errorInformation.message``.
+        diagnostics: the failed lifecycle event's diagnostics: its message, then the log
+            tail when CodeDeploy has one.
         rollback_deployment_id: the rollback deployment CodeDeploy started, if any.
+        status: the deployment's final status (``Failed``, ``Stopped``, ``Succeeded`` for
+            one rolled back after success), if known.
     """
 
     def __init__(
@@ -154,12 +160,18 @@ class DeploymentError(BlueGreenError):
         lifecycle_event: str | None = None,
         error_code: str | None = None,
         rollback_deployment_id: str | None = None,
+        error_message: str | None = None,
+        diagnostics: str | None = None,
+        status: str | None = None,
     ) -> None:
         self.message = message
         self.deployment_id = deployment_id
         self.lifecycle_event = lifecycle_event
         self.error_code = error_code
+        self.error_message = error_message
+        self.diagnostics = diagnostics
         self.rollback_deployment_id = rollback_deployment_id
+        self.status = status
         parts = [f"deployment {deployment_id}: {message}"]
         if lifecycle_event:
             parts.append(f"at {lifecycle_event}")
