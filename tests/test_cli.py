@@ -104,7 +104,7 @@ def test_schedule_rejects_bad_input_with_exit_2_and_says_why(capsys, argv, messa
     ("argv", "message"),
     [
         ([], "the following arguments are required: COMMAND"),
-        (["deploy"], "invalid choice: 'deploy'"),
+        (["undeploy"], "invalid choice: 'undeploy'"),
         (["schedule"], "one of the arguments config --canary --linear is required"),
         (["schedule", "--canary", "10/5", "--linear", "10/1"], "not allowed with argument"),
         (["schedule", "--canary", "10/5", "--termination-wait", "-5"], "whole number of minutes"),

@@ -1,0 +1,70 @@
+"""``bluegreen abort``: stop a deployment in flight and roll it back."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from bluegreen.cli import (
+    EXIT_OK,
+    add_deployment_options,
+    add_output_option,
+    add_wait_options,
+    deployment_from,
+    print_control,
+    status_hint,
+)
+
+
+def add_parser(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "abort",
+        help="stop a deployment in flight and roll it back (StopDeployment with rollback)",
+        description="Stop a deployment in flight; CodeDeploy moves production traffic back "
+        "to blue in a rollback deployment, which this command follows to its end unless "
+        "--no-wait. Exit 0 once the rollback has succeeded, 1 when it fails, 2 (changing "
+        "nothing) when the deployment has already ended: roll a finished deployment back "
+        "with `bluegreen rollback`.",
+    )
+    add_deployment_options(parser)
+    parser.add_argument(
+        "--no-wait",
+        dest="wait",
+        action="store_false",
+        help="return once the deployment is asked to stop",
+    )
+    add_wait_options(parser, until=False, intervals=False)
+    add_output_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bluegreen.cli._progress import follow
+
+    deployment = deployment_from(args)
+    if not args.wait:
+        if args.timeout is not None:
+            from bluegreen.errors import ValidationError
+
+            raise ValidationError(
+                ["--no-wait returns at once: leave out --timeout"], subject="command line"
+            )
+        deployment.abort(wait=False)
+        print_control(
+            args,
+            deployment.id,
+            "stopping",
+            f"stopping {deployment.id}; CodeDeploy rolls it back",
+        )
+        print(
+            f"bluegreen: `{status_hint(args, deployment.id)}` names the rollback deployment "
+            "once CodeDeploy has started it",
+            file=sys.stderr,
+        )
+        return EXIT_OK
+    return follow(
+        args,
+        deployment.id,
+        lambda on_progress: deployment.abort(timeout=args.timeout, on_progress=on_progress),
+    )

@@ -1,0 +1,194 @@
+"""``bluegreen deploy``: deploy a new image or task definition, and follow it to the end."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from bluegreen.cli import (
+    add_aws_options,
+    add_output_option,
+    add_service_options,
+    add_wait_options,
+    check_group_options,
+    clients_from,
+    clock,
+    parse_pairs,
+    reattach_hint,
+)
+from bluegreen.errors import ValidationError
+
+ROLLBACK_EVENTS = (
+    "DEPLOYMENT_FAILURE",
+    "DEPLOYMENT_STOP_ON_ALARM",
+    "DEPLOYMENT_STOP_ON_REQUEST",
+)
+
+
+def add_selection_options(parser: argparse.ArgumentParser) -> None:
+    """What to deploy and how: shared by ``deploy`` and ``plan``."""
+    add_service_options(parser)
+    what = parser.add_argument_group("what to deploy (one of)")
+    what.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="[CONTAINER=]URI",
+        help="the new image: URI for a one-container task, or CONTAINER=URI (repeatable) "
+        "to change several; a new task-definition revision is registered from the "
+        "current one with only the images changed",
+    )
+    what.add_argument(
+        "--task-definition", metavar="ARN", help="a task definition already registered"
+    )
+    parser.add_argument(
+        "--hook",
+        action="append",
+        default=[],
+        metavar="EVENT=FUNCTION",
+        help="run a Lambda function at a lifecycle event, e.g. "
+        "AfterAllowTestTraffic=CodeDeployHook_verify (repeatable)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="NAME",
+        help="the deployment config, e.g. CodeDeployDefault.ECSCanary10Percent5Minutes "
+        "(default: the deployment group's)",
+    )
+    rollback = parser.add_mutually_exclusive_group()
+    rollback.add_argument(
+        "--rollback-events",
+        metavar="EVENT,EVENT",
+        help=f"roll back automatically on these events: {', '.join(ROLLBACK_EVENTS)} "
+        "(default: the deployment group's setting)",
+    )
+    rollback.add_argument(
+        "--no-rollback",
+        action="store_true",
+        help="no automatic rollback for this deployment",
+    )
+    parser.add_argument("--description", help="the deployment's description in CodeDeploy")
+    parser.add_argument(
+        "--allow-mutable-image-tags",
+        action="store_true",
+        help="accept images tagged :latest (or untagged)",
+    )
+    add_aws_options(parser)
+
+
+def add_parser(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "deploy",
+        help="deploy a new image or task definition and follow it to the end",
+        description="Register a task-definition revision with the new image(s) (or take "
+        "--task-definition), check the service and its deployment group, create the "
+        "CodeDeploy deployment and follow it: a live view on a terminal, a line per change "
+        "otherwise, JSON lines with --output json. Waits for the end unless --no-wait or "
+        "--until. Exit 0 on success, 1 when the deployment fails or is rolled back, 3 on "
+        "--timeout (the deployment goes on).",
+    )
+    add_selection_options(parser)
+    parser.add_argument(
+        "--no-wait",
+        dest="wait",
+        action="store_false",
+        help="print the deployment id and return once the deployment exists",
+    )
+    add_wait_options(parser)
+    add_output_option(parser)
+    parser.set_defaults(run=run)
+
+
+def selection(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of ``bluegreen.release.deploy``/``plan`` from the command line.
+
+    Raises:
+        ValidationError: every problem with the arguments, before any AWS call.
+    """
+    check_group_options(args)
+    problems: list[str] = []
+    image: str | dict[str, str] | None = None
+    if bool(args.image) == bool(args.task_definition):
+        problems.append(
+            "give --image (once, or as CONTAINER=URI per container) or --task-definition"
+        )
+    elif args.image:
+        image = _images(args.image, problems)
+    hooks = parse_pairs(args.hook, "--hook", "EVENT=FUNCTION") if args.hook else None
+    auto_rollback: bool | list[str] | None = None
+    if args.no_rollback:
+        auto_rollback = False
+    elif args.rollback_events is not None:
+        events = [e.strip().upper() for e in args.rollback_events.split(",") if e.strip()]
+        unknown = [e for e in events if e not in ROLLBACK_EVENTS]
+        if unknown or not events:
+            problems.append(
+                f"--rollback-events {args.rollback_events!r}: give a comma-separated list of "
+                f"{', '.join(ROLLBACK_EVENTS)} (or --no-rollback)"
+            )
+        auto_rollback = events
+    if problems:
+        raise ValidationError(problems, subject="command line")
+    return {
+        "image": image,
+        "task_definition": args.task_definition,
+        "hooks": hooks,
+        "traffic_config": args.config,
+        "auto_rollback": auto_rollback,
+        "description": args.description,
+        "application": args.application,
+        "deployment_group": args.deployment_group,
+        "allow_mutable_image_tags": args.allow_mutable_image_tags,
+    }
+
+
+def _images(values: list[str], problems: list[str]) -> str | dict[str, str] | None:
+    """One URI, or ``{container: URI}`` when every value is CONTAINER=URI."""
+    if len(values) == 1 and "=" not in values[0]:
+        return values[0]
+    images: dict[str, str] = {}
+    for value in values:
+        container, sep, uri = value.partition("=")
+        if not sep or not container.strip() or not uri.strip():
+            problems.append(
+                f"--image {value!r}: with several --image options each must look like CONTAINER=URI"
+            )
+        elif container.strip() in images:
+            problems.append(f"--image names container {container.strip()!r} twice")
+        else:
+            images[container.strip()] = uri.strip()
+    return images
+
+
+def run(args: argparse.Namespace) -> int:
+    from bluegreen.cli._progress import follow
+    from bluegreen.release import deploy
+
+    kwargs = selection(args)
+    if not args.wait and (args.until != "end" or args.timeout is not None):
+        raise ValidationError(
+            ["--no-wait returns at once: leave out --until and --timeout"], subject="command line"
+        )
+    deployment = deploy(
+        args.cluster, args.service, clients=clients_from(args), clock=clock(), **kwargs
+    )
+    if not args.wait:
+        code = follow(args, deployment.id, lambda on_progress: None)
+        print(
+            f"bluegreen: started {deployment.id}; follow it with: "
+            f"{reattach_hint(args, deployment.id)}",
+            file=sys.stderr,
+        )
+        return code
+    return follow(
+        args,
+        deployment.id,
+        lambda on_progress: deployment.wait(
+            args.until,
+            timeout=args.timeout,
+            min_interval=args.min_interval,
+            max_interval=max(args.min_interval, args.max_interval),
+            on_progress=on_progress,
+        ),
+    )

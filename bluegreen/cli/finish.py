@@ -1,0 +1,39 @@
+"""``bluegreen finish``: end the termination wait now and remove blue."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bluegreen.cli import (
+    EXIT_OK,
+    add_deployment_options,
+    add_output_option,
+    deployment_from,
+    print_control,
+)
+
+
+def add_parser(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "finish",
+        help="end the termination wait now and remove blue (ContinueDeployment TERMINATION_WAIT)",
+        description="Finish a deployment whose traffic has all moved to green and that "
+        "keeps blue for its termination wait: blue is removed now and the deployment "
+        "succeeds. Exit 2, changing nothing, when it is not in its termination wait.",
+    )
+    add_deployment_options(parser)
+    add_output_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    deployment = deployment_from(args)
+    deployment.finish()
+    print_control(
+        args,
+        deployment.id,
+        "finished",
+        f"finished {deployment.id}: blue is being removed and the deployment succeeds",
+    )
+    return EXIT_OK

@@ -1,0 +1,46 @@
+"""``bluegreen plan``: what ``bluegreen deploy`` would do, changing nothing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from bluegreen.cli import EXIT_INVALID, EXIT_OK, add_output_option, clients_from
+
+
+def add_parser(commands: Any) -> None:
+    from bluegreen.cli.deploy import add_selection_options
+
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "plan",
+        help="show what deploy would do (dry run): task-definition diff, AppSpec, schedule",
+        description="Read the service and its deployment group and print what `bluegreen "
+        "deploy` with the same options would do: the task-definition change, the AppSpec, "
+        "the traffic schedule and expected duration, the hooks, the rollback triggers and "
+        "every problem found. Nothing in AWS is changed. Exit 2 when there are problems.",
+    )
+    add_selection_options(parser)
+    add_output_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bluegreen.cli.deploy import selection
+    from bluegreen.release import plan
+
+    result = plan(args.cluster, args.service, clients=clients_from(args), **selection(args))
+    if args.output == "json":
+        print(json.dumps(result.to_dict(), default=str))
+    else:
+        print(result)
+    if not result.ok:
+        count = len(result.problems)
+        print(
+            f"bluegreen: the plan has {count} problem{'s' if count != 1 else ''}; "
+            "deploy would refuse it",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    return EXIT_OK

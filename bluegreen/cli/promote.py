@@ -1,0 +1,40 @@
+"""``bluegreen promote``: shift production traffic to green now (leave the ready wait)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bluegreen.cli import (
+    EXIT_OK,
+    add_deployment_options,
+    add_output_option,
+    deployment_from,
+    print_control,
+)
+
+
+def add_parser(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "promote",
+        help="start shifting production traffic to green (ContinueDeployment READY_WAIT)",
+        description="Promote a deployment that waits in Ready (a deployment group with a "
+        "ready wait): production traffic starts moving to green. Exit 2, changing nothing, "
+        "when the deployment is not Ready.",
+    )
+    add_deployment_options(parser)
+    add_output_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    deployment = deployment_from(args)
+    deployment.promote()
+    print_control(
+        args,
+        deployment.id,
+        "promoted",
+        f"promoted {deployment.id}: production traffic shifts to green; follow it with "
+        f"`bluegreen wait --deployment-id {deployment.id}`",
+    )
+    return EXIT_OK

@@ -1,0 +1,66 @@
+"""``bluegreen rollback``: deploy the last known good task definition again."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from bluegreen.cli import (
+    add_deployment_options,
+    add_output_option,
+    add_wait_options,
+    deployment_from,
+    reattach_hint,
+)
+
+
+def add_parser(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "rollback",
+        help="roll a finished deployment back: deploy the last known good task definition",
+        description="Roll back a deployment that has ended (--deployment-id, else the "
+        "service's last one) with a new deployment of the task definition that served "
+        "before it, and follow that deployment like `bluegreen deploy` does. A deployment "
+        "still in flight is stopped with `bluegreen abort` instead (exit 2 here).",
+    )
+    add_deployment_options(parser)
+    parser.add_argument("--description", help="the new deployment's description")
+    parser.add_argument(
+        "--no-wait",
+        dest="wait",
+        action="store_false",
+        help="print the new deployment's id and return once it exists",
+    )
+    add_wait_options(parser)
+    add_output_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bluegreen.cli._progress import follow
+    from bluegreen.errors import ValidationError
+
+    if not args.wait and (args.until != "end" or args.timeout is not None):
+        raise ValidationError(
+            ["--no-wait returns at once: leave out --until and --timeout"], subject="command line"
+        )
+    rollback = deployment_from(args).rollback(description=args.description)
+    if not args.wait:
+        code = follow(args, rollback.id, lambda on_progress: None)
+        print(
+            f"bluegreen: started {rollback.id}; follow it with: {reattach_hint(args, rollback.id)}",
+            file=sys.stderr,
+        )
+        return code
+    return follow(
+        args,
+        rollback.id,
+        lambda on_progress: rollback.wait(
+            args.until,
+            timeout=args.timeout,
+            min_interval=args.min_interval,
+            max_interval=max(args.min_interval, args.max_interval),
+            on_progress=on_progress,
+        ),
+    )

@@ -1,0 +1,45 @@
+"""``bluegreen wait``: follow a deployment to a milestone or to its end."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bluegreen.cli import (
+    add_deployment_options,
+    add_output_option,
+    add_wait_options,
+    deployment_from,
+)
+
+
+def add_parser(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "wait",
+        help="follow a deployment until a milestone or its end",
+        description="Follow a deployment (started by `bluegreen deploy --no-wait`, the "
+        "console or a pipeline) until --until, showing its progress. Re-attaching after an "
+        "interrupted wait is just running it again. Exit 0 when reached, 1 when the "
+        "deployment fails or is rolled back, 3 on --timeout (the deployment goes on).",
+    )
+    add_deployment_options(parser)
+    add_wait_options(parser)
+    add_output_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bluegreen.cli._progress import follow
+
+    deployment = deployment_from(args)
+    return follow(
+        args,
+        deployment.id,
+        lambda on_progress: deployment.wait(
+            args.until,
+            timeout=args.timeout,
+            min_interval=args.min_interval,
+            max_interval=max(args.min_interval, args.max_interval),
+            on_progress=on_progress,
+        ),
+    )
