@@ -730,6 +730,10 @@ change: a phase that has lasted ten minutes is read every two and a half."""
 
 _ACTIVE_STATUSES = ("Created", "Queued", "InProgress", "Baking", "Ready")
 
+NO_ACTIVE_DEPLOYMENT = "NoActiveDeployment"
+"""The ``code`` of the ``ResourceNotFoundError`` that ``Deployment.current`` raises when the
+service has no deployment in flight."""
+
 
 def poll_interval(
     snapshot: DeploymentSnapshot,
@@ -887,7 +891,7 @@ class Deployment:
                 f"no deployment is in flight for {where} in {group.application}/{group.name}: "
                 f"{last}",
                 operation="ListDeployments",
-                code="NoActiveDeployment",
+                code=NO_ACTIVE_DEPLOYMENT,
             )
         found = ids[0]
         if len(ids) > 1:

@@ -209,7 +209,7 @@ def deployment_from(args: argparse.Namespace, *, clients: Clients | None = None)
         ValidationError: neither ``--deployment-id`` nor ``--cluster`` and ``--service``.
         ResourceNotFoundError: the service has no deployment group or never had a deployment.
     """
-    from bluegreen.deployment import Deployment
+    from bluegreen.deployment import NO_ACTIVE_DEPLOYMENT, Deployment
 
     check_group_options(args)
     aws = clients if clients is not None else clients_from(args)
@@ -230,7 +230,7 @@ def deployment_from(args: argparse.Namespace, *, clients: Clients | None = None)
             clock=clock(),
         )
     except ResourceNotFoundError as exc:
-        if exc.code != "NoActiveDeployment":
+        if exc.code != NO_ACTIVE_DEPLOYMENT:
             raise
         last = last_deployment_id(args, aws)
         if last is None:
