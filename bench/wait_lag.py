@@ -1,6 +1,7 @@
 """How soon bluegreen notices a deployment's end, and at what cost, beside boto3's waiter.
 
-Run by hand (never in CI): ``python bench/wait_lag.py``. For each of the five predefined
+Run by hand (never in CI): ``python bench/wait_lag.py [TERMINATION_WAIT_MINUTES]`` (default
+5; the console's default is 60). For each of the five predefined
 configs it runs the same deployment twice on the simulator's virtual clock (the clock makes
 the two runs identical): once watched by ``Deployment.wait()``, once by boto3's
 ``deployment_successful`` waiter (its 15 s delay and 120 attempts, as shipped), with
@@ -30,7 +31,7 @@ from bluegreen import Deployment
 from bluegreen.testing import Simulator
 from bluegreen.traffic import PREDEFINED_CONFIGS
 
-TERMINATION_WAIT_MINUTES = 5
+TERMINATION_WAIT_MINUTES = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 
 
 def codedeploy_calls(sim: Simulator) -> int:
