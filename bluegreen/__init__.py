@@ -4,73 +4,154 @@ Read a service's live blue/green state with ``discover``, build and check the Ap
 new task definition with ``AppSpec.for_service``, and plan traffic shifts with
 ``TrafficConfig``. Nothing here builds a boto3 client at import time: every entry point
 takes ``session=`` (a ``boto3.Session``) or ``clients=``.
+
+The names below load on first use (PEP 562), so ``import bluegreen.hooks`` in a Lambda does not
+pay for the deployment driver, the AppSpec or the traffic planner it never touches.
 """
 
-from bluegreen._aws import Clients
-from bluegreen.appspec import (
-    AppSpec,
-    AwsVpcConfiguration,
-    CapacityProviderStrategyItem,
-    Hook,
-    mutable_image_tags,
-)
-from bluegreen.deployment import (
-    Deployment,
-    DeploymentSnapshot,
-    LifecycleEventProgress,
-    Milestone,
-    RateBudget,
-    TaskSetProgress,
-    Transition,
-    TransitionState,
-)
-from bluegreen.discovery import discover, find_deployment_group
-from bluegreen.errors import (
-    AccessDeniedError,
-    AppSpecError,
-    AWSError,
-    BlueGreenError,
-    ConflictError,
-    DeploymentError,
-    DeploymentStateError,
-    ResourceNotFoundError,
-    ServiceConfigError,
-    ServiceUnavailableError,
-    ThrottledError,
-    TrafficConfigError,
-    ValidationError,
-    WaitTimeoutError,
-)
-from bluegreen.release import Plan, deploy, plan
-from bluegreen.state import (
-    DeploymentGroup,
-    ListenerRoute,
-    LoadBalancerBinding,
-    ServiceState,
-    TargetGroup,
-    TargetGroupPair,
-    TaskSet,
-    WeightedTargetGroup,
-)
-from bluegreen.status import (
-    DeploymentStatus,
-    LifecycleEvent,
-    LifecycleEventStatus,
-    StabilityStatus,
-    TargetLabel,
-    TaskSetStatus,
-)
-from bluegreen.traffic import (
-    PREDEFINED_CONFIGS,
-    Schedule,
-    TrafficConfig,
-    TrafficStep,
-    TrafficType,
-    ensure_deployment_config,
-    get_deployment_config,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bluegreen._aws import Clients
+    from bluegreen.appspec import (
+        AppSpec,
+        AwsVpcConfiguration,
+        CapacityProviderStrategyItem,
+        Hook,
+        mutable_image_tags,
+    )
+    from bluegreen.deployment import (
+        Deployment,
+        DeploymentSnapshot,
+        LifecycleEventProgress,
+        Milestone,
+        RateBudget,
+        TaskSetProgress,
+        Transition,
+        TransitionState,
+    )
+    from bluegreen.discovery import discover, find_deployment_group
+    from bluegreen.errors import (
+        AccessDeniedError,
+        AppSpecError,
+        AWSError,
+        BlueGreenError,
+        ConflictError,
+        DeploymentError,
+        DeploymentStateError,
+        ResourceNotFoundError,
+        ServiceConfigError,
+        ServiceUnavailableError,
+        ThrottledError,
+        TrafficConfigError,
+        ValidationError,
+        WaitTimeoutError,
+    )
+    from bluegreen.release import Plan, deploy, plan
+    from bluegreen.state import (
+        DeploymentGroup,
+        ListenerRoute,
+        LoadBalancerBinding,
+        ServiceState,
+        TargetGroup,
+        TargetGroupPair,
+        TaskSet,
+        WeightedTargetGroup,
+    )
+    from bluegreen.status import (
+        DeploymentStatus,
+        LifecycleEvent,
+        LifecycleEventStatus,
+        StabilityStatus,
+        TargetLabel,
+        TaskSetStatus,
+    )
+    from bluegreen.traffic import (
+        PREDEFINED_CONFIGS,
+        Schedule,
+        TrafficConfig,
+        TrafficStep,
+        TrafficType,
+        ensure_deployment_config,
+        get_deployment_config,
+    )
 
 __version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    "Clients": "bluegreen._aws",
+    "AppSpec": "bluegreen.appspec",
+    "AwsVpcConfiguration": "bluegreen.appspec",
+    "CapacityProviderStrategyItem": "bluegreen.appspec",
+    "Hook": "bluegreen.appspec",
+    "mutable_image_tags": "bluegreen.appspec",
+    "Deployment": "bluegreen.deployment",
+    "DeploymentSnapshot": "bluegreen.deployment",
+    "LifecycleEventProgress": "bluegreen.deployment",
+    "Milestone": "bluegreen.deployment",
+    "RateBudget": "bluegreen.deployment",
+    "TaskSetProgress": "bluegreen.deployment",
+    "Transition": "bluegreen.deployment",
+    "TransitionState": "bluegreen.deployment",
+    "discover": "bluegreen.discovery",
+    "find_deployment_group": "bluegreen.discovery",
+    "AWSError": "bluegreen.errors",
+    "AccessDeniedError": "bluegreen.errors",
+    "AppSpecError": "bluegreen.errors",
+    "BlueGreenError": "bluegreen.errors",
+    "ConflictError": "bluegreen.errors",
+    "DeploymentError": "bluegreen.errors",
+    "DeploymentStateError": "bluegreen.errors",
+    "ResourceNotFoundError": "bluegreen.errors",
+    "ServiceConfigError": "bluegreen.errors",
+    "ServiceUnavailableError": "bluegreen.errors",
+    "ThrottledError": "bluegreen.errors",
+    "TrafficConfigError": "bluegreen.errors",
+    "ValidationError": "bluegreen.errors",
+    "WaitTimeoutError": "bluegreen.errors",
+    "Plan": "bluegreen.release",
+    "deploy": "bluegreen.release",
+    "plan": "bluegreen.release",
+    "DeploymentGroup": "bluegreen.state",
+    "ListenerRoute": "bluegreen.state",
+    "LoadBalancerBinding": "bluegreen.state",
+    "ServiceState": "bluegreen.state",
+    "TargetGroup": "bluegreen.state",
+    "TargetGroupPair": "bluegreen.state",
+    "TaskSet": "bluegreen.state",
+    "WeightedTargetGroup": "bluegreen.state",
+    "DeploymentStatus": "bluegreen.status",
+    "LifecycleEvent": "bluegreen.status",
+    "LifecycleEventStatus": "bluegreen.status",
+    "StabilityStatus": "bluegreen.status",
+    "TargetLabel": "bluegreen.status",
+    "TaskSetStatus": "bluegreen.status",
+    "PREDEFINED_CONFIGS": "bluegreen.traffic",
+    "Schedule": "bluegreen.traffic",
+    "TrafficConfig": "bluegreen.traffic",
+    "TrafficStep": "bluegreen.traffic",
+    "TrafficType": "bluegreen.traffic",
+    "ensure_deployment_config": "bluegreen.traffic",
+    "get_deployment_config": "bluegreen.traffic",
+}
+"""Each public name and the module that defines it."""
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "AWSError",

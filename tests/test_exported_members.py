@@ -13,10 +13,12 @@ def test_every_name_in_all_exists():
 
 
 def test_every_public_name_is_in_all():
+    # dir(), not vars(): the names load lazily, and dir() lists the loaded and the lazy ones.
     public = {
         name
-        for name, value in vars(bluegreen).items()
-        if not name.startswith("_") and getattr(value, "__module__", "").startswith("bluegreen")
+        for name in dir(bluegreen)
+        if not name.startswith("_")
+        and getattr(getattr(bluegreen, name), "__module__", "").startswith("bluegreen")
     }
     assert public - set(bluegreen.__all__) == set()
 
@@ -39,3 +41,16 @@ def test_import_builds_no_boto3_client_and_no_yaml():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False", "False"]
+
+
+def test_import_loads_the_public_names_on_first_use():
+    """``import bluegreen`` alone loads no submodule; ``bluegreen.Deployment`` loads its own."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bluegreen; loaded = 'bluegreen.deployment' in sys.modules; "
+        "bluegreen.Deployment; print(loaded, 'bluegreen.deployment' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
