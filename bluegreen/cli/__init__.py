@@ -296,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
         appspec,
         deploy,
         finish,
+        hooks,
         inspect,
         plan,
         promote,
@@ -329,6 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
         inspect,
         schedule,
         sim,
+        hooks,
     ):
         module.add_parser(commands)
     return parser

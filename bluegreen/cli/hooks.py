@@ -1,0 +1,388 @@
+"""``bluegreen hooks package`` and ``bluegreen hooks invoke``: ship and try the handlers in
+``hooks/``.
+
+``package`` builds the Lambda deployment zip: the handler files at its root, the ``bluegreen``
+library (without ``bluegreen.cli`` and ``bluegreen.testing``, which a hook never imports) and
+the hook kit's runtime dependencies copied from the current environment. boto3, botocore and
+their own dependencies stay out, because the Lambda Python runtime provides them; so do
+PyYAML and rich, which only the CLI uses. Every dependency is pure Python, so the zip runs on
+either Lambda architecture; build it with the Python version of the function's runtime.
+
+``invoke`` runs a handler file here, with the event CodeDeploy sends
+(``DeploymentId``, ``LifecycleEventHookExecutionId``) and a Lambda-like context, against AWS,
+``bluegreen sim serve`` (``--endpoint-url``) or the in-process simulator of a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import time
+import uuid
+import zipfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from bluegreen.cli import (
+    ENDPOINT_URL_VARIABLE,
+    EXIT_DEPLOYMENT_FAILED,
+    EXIT_OK,
+    _positive_seconds,
+    add_aws_options,
+)
+from bluegreen.errors import ValidationError
+
+DEFAULT_OUTPUT = "bluegreen-hooks.zip"
+DEFAULT_HOOKS_DIR = "hooks"
+
+HOOK_REQUIREMENTS = ("attrs", "tenacity", "httpx")
+"""What ``bluegreen.hooks`` imports besides the standard library and boto3."""
+
+PROVIDED_BY_LAMBDA = frozenset(
+    {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"}
+)
+"""Distributions the Lambda Python runtime already has; never copied into the zip."""
+
+LEFT_OUT_OF_PACKAGE = ("cli", "testing")
+"""Sub-packages of ``bluegreen`` a hook never imports (they need PyYAML, rich or moto)."""
+
+# A fixed timestamp makes two builds of the same files byte-identical.
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def add_parser(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "hooks",
+        help="package the Lambda hooks in hooks/, or run one locally",
+        description="Build the Lambda zip of the lifecycle hook handlers, or run a handler "
+        "locally with a real CodeDeploy event.",
+    )
+    hook_commands = parser.add_subparsers(dest="hooks_command", metavar="COMMAND", required=True)
+
+    package = hook_commands.add_parser(
+        "package",
+        help="build the Lambda deployment zip of the handlers",
+        description="Build a Lambda deployment zip: the handler files at its root, the "
+        "bluegreen library and its runtime dependencies from this environment, without "
+        "boto3 and botocore (the Lambda runtime provides them). Prints its size and the "
+        "handler names to configure.",
+    )
+    package.add_argument(
+        "--output",
+        default=DEFAULT_OUTPUT,
+        metavar="FILE",
+        help=f"where to write the zip (default {DEFAULT_OUTPUT})",
+    )
+    package.add_argument(
+        "--handler",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a handler file to include (repeatable; default: every hooks/*.py whose name "
+        "does not start with _); the _*.py helpers beside it always come along",
+    )
+    package.set_defaults(run=run_package)
+
+    invoke = hook_commands.add_parser(
+        "invoke",
+        help="run a handler file locally with a real CodeDeploy event",
+        description="Load a handler file by path and call its `handler` with the event "
+        "CodeDeploy sends and a Lambda-like context, then print what it returned as JSON. "
+        "Its boto3 clients reach --endpoint-url (e.g. `bluegreen sim serve`) or AWS. "
+        "Exit 0 if it reported Succeeded, 1 otherwise.",
+    )
+    invoke.add_argument("file", metavar="FILE", help="the handler file, e.g. hooks/verify.py")
+    invoke.add_argument("--deployment-id", required=True, metavar="ID", help="d-XXXXXXXXX")
+    invoke.add_argument(
+        "--execution-id",
+        metavar="ID",
+        help="the LifecycleEventHookExecutionId CodeDeploy gave the hook (default: a made-up "
+        "one, so the checks run but CodeDeploy refuses the report)",
+    )
+    invoke.add_argument(
+        "--function-name",
+        default="CodeDeployHook_local",
+        metavar="NAME",
+        help="the context's function name (default CodeDeployHook_local)",
+    )
+    invoke.add_argument(
+        "--function-timeout",
+        type=_positive_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="the Lambda timeout the context counts down from (default 60)",
+    )
+    invoke.add_argument(
+        "--attribute",
+        default="handler",
+        metavar="NAME",
+        help="the handler's name in the file (default handler)",
+    )
+    add_aws_options(invoke)
+    invoke.set_defaults(run=run_invoke)
+
+
+# -- package ------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class PackageReport:
+    """What ``build_package`` wrote."""
+
+    path: Path
+    size: int
+    handlers: tuple[str, ...]
+    """``module.handler`` for each handler file: the Lambda ``Handler`` setting."""
+    distributions: tuple[str, ...]
+    """``name version`` of each dependency copied in."""
+    files: int
+
+
+def run_package(args: argparse.Namespace) -> int:
+    handlers = [Path(name) for name in args.handler] or _default_handlers()
+    report = build_package(Path(args.output), handlers)
+    runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    print(f"wrote {report.path} ({_size(report.size)}, {report.files} files)")
+    print(f"  dependencies: {', '.join(report.distributions)}")
+    print("  left out: boto3 and botocore (the Lambda runtime provides them), PyYAML, rich")
+    print(f"Lambda runtime {runtime}; handlers to configure (function names CodeDeployHook_*):")
+    for handler in report.handlers:
+        print(f"  {handler}")
+    return EXIT_OK
+
+
+def _default_handlers() -> list[Path]:
+    folder = Path(DEFAULT_HOOKS_DIR)
+    found = sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
+    if not found:
+        raise ValidationError(
+            [f"no handler files in {folder.resolve()}; give --handler FILE"],
+            subject="command line",
+        )
+    return found
+
+
+def build_package(output: Path, handlers: Sequence[Path]) -> PackageReport:
+    """Write the Lambda zip of ``handlers`` to ``output``.
+
+    Raises:
+        ValidationError: a handler file is missing or two share a name.
+    """
+    problems = [f"{path} is not a Python file" for path in handlers if not _is_python(path)]
+    names = [path.name for path in handlers]
+    problems += [
+        f"two handler files are named {n}" for n in sorted(set(names)) if names.count(n) > 1
+    ]
+    if problems:
+        raise ValidationError(problems, subject="command line")
+
+    entries: dict[str, Path] = {}
+    for path in handlers:
+        entries[path.name] = path
+        for helper in sorted(path.parent.glob("_*.py")):
+            entries.setdefault(helper.name, helper)
+    entries.update(_library_files())
+    distributions = _dependency_distributions()
+    for dist in distributions:
+        entries.update(_distribution_files(dist))
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, entries[name].read_bytes())
+    return PackageReport(
+        path=output,
+        size=output.stat().st_size,
+        handlers=tuple(f"{path.stem}.handler" for path in handlers),
+        distributions=tuple(f"{d.metadata['Name']} {d.version}" for d in distributions),
+        files=len(entries),
+    )
+
+
+def _is_python(path: Path) -> bool:
+    return path.suffix == ".py" and path.is_file()
+
+
+def _library_files() -> dict[str, Path]:
+    """``bluegreen``'s own files, read from where it is imported (an editable install
+    lists no package files in its metadata)."""
+    import bluegreen
+
+    root = Path(bluegreen.__file__).parent
+    files = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if not path.is_file() or "__pycache__" in relative.parts:
+            continue
+        if relative.parts[0] in LEFT_OUT_OF_PACKAGE or path.suffix == ".pyc":
+            continue
+        files[f"bluegreen/{relative.as_posix()}"] = path
+    return files
+
+
+def _dependency_distributions() -> list[Any]:
+    """The installed distributions the kit needs, with their own requirements, minus those
+    the Lambda runtime provides. A requirement counts when it carries no ``extra`` marker and
+    is installed here: pip already evaluated the other markers for this interpreter."""
+    from importlib import metadata
+
+    found: dict[str, Any] = {}
+    pending = list(HOOK_REQUIREMENTS)
+    while pending:
+        name = _normalise(pending.pop())
+        if name in found or name in PROVIDED_BY_LAMBDA:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        found[name] = dist
+        for requirement in dist.requires or ():
+            spec, _, marker = requirement.partition(";")
+            if "extra" in marker:
+                continue
+            pending.append(_requirement_name(spec))
+    return [found[name] for name in sorted(found)]
+
+
+def _requirement_name(spec: str) -> str:
+    name = spec.strip()
+    for stop in " ([<>=!~;":
+        name = name.split(stop, 1)[0]
+    return name
+
+
+def _normalise(name: str) -> str:
+    return name.strip().lower().replace("_", "-").replace(".", "-")
+
+
+def _distribution_files(dist: Any) -> dict[str, Path]:
+    files = {}
+    for file in dist.files or ():
+        name = file.as_posix()
+        if name.startswith("..") or "__pycache__" in name or name.endswith(".pyc"):
+            continue  # scripts outside site-packages, and bytecode Lambda writes itself
+        path = Path(str(dist.locate_file(file)))
+        if path.is_file():
+            files[name] = path
+    return files
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MiB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KiB"
+
+
+# -- invoke -------------------------------------------------------------------------------
+
+
+@attrs.define
+class LocalContext:
+    """The Lambda context a local invocation passes: the remaining time counts down from
+    ``--function-timeout`` on the real clock."""
+
+    function_name: str
+    invoked_function_arn: str
+    aws_request_id: str
+    deadline: float
+    memory_limit_in_mb: int = 128
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+def run_invoke(args: argparse.Namespace) -> int:
+    import json
+    import logging
+
+    if not logging.getLogger().handlers:  # as on Lambda: the check lines go to the log
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    handler = load_handler(Path(args.file), args.attribute)
+    event = {
+        "DeploymentId": args.deployment_id,
+        "LifecycleEventHookExecutionId": args.execution_id or str(uuid.uuid4()),
+    }
+    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    context = LocalContext(
+        function_name=args.function_name,
+        invoked_function_arn=(
+            f"arn:aws:lambda:{region or 'us-east-1'}:000000000000:function:{args.function_name}"
+        ),
+        aws_request_id=str(uuid.uuid4()),
+        deadline=time.monotonic() + args.function_timeout,
+        log_group_name=f"/aws/lambda/{args.function_name}",
+    )
+    with _aws_environment(args):
+        result = handler(event, context)
+    print(json.dumps(result, indent=2, default=str), flush=True)
+    status = result.get("status") if isinstance(result, dict) else None
+    if status is None:
+        print("bluegreen: the handler returned no status", file=sys.stderr)
+    return EXIT_OK if status == "Succeeded" else EXIT_DEPLOYMENT_FAILED
+
+
+def load_handler(path: Path, attribute: str = "handler") -> Any:
+    """The callable ``attribute`` of the file at ``path``, imported as Lambda does: under
+    the file's own name, with its folder first on ``sys.path`` (so ``_*.py`` helpers beside
+    it import).
+
+    Raises:
+        ValidationError: the file does not exist, does not import or has no such callable.
+    """
+    import importlib.util
+
+    if not _is_python(path):
+        raise ValidationError([f"{path} is not a Python file"], subject="command line")
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    if spec is None or spec.loader is None:
+        raise ValidationError([f"cannot load {path}"], subject="command line")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        sys.modules.pop(path.stem, None)
+        raise ValidationError(
+            [f"importing {path} failed: {type(exc).__name__}: {exc}"], subject="command line"
+        ) from exc
+    handler = getattr(module, attribute, None)
+    if not callable(handler):
+        raise ValidationError([f"{path} has no callable {attribute!r}"], subject="command line")
+    return handler
+
+
+@contextlib.contextmanager
+def _aws_environment(args: argparse.Namespace) -> Iterator[None]:
+    """Point the handler's boto3 clients (made from the environment, as on Lambda) at
+    ``--endpoint-url``, ``--region`` and ``--profile`` for the call, then restore."""
+    wanted = {
+        "AWS_ENDPOINT_URL": args.endpoint_url or os.environ.get(ENDPOINT_URL_VARIABLE),
+        "AWS_REGION": args.region,
+        "AWS_DEFAULT_REGION": args.region,
+        "AWS_PROFILE": args.profile,
+    }
+    saved = {name: os.environ.get(name) for name in wanted}
+    try:
+        for name, value in wanted.items():
+            if value:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
