@@ -184,6 +184,9 @@ class Simulator:
     _hooks: dict[str, HookFunction] = attrs.field(init=False, factory=dict)
     _mock: Any = attrs.field(init=False, default=None)
     _set_env: bool = attrs.field(init=False, default=False)
+    _suspended_before: dict[tuple[str, str], dict[str, bool]] = attrs.field(
+        init=False, factory=dict
+    )
     calls: collections.deque[tuple[float, str, str]] = attrs.field(
         init=False, factory=lambda: collections.deque(maxlen=1_000_000)
     )
@@ -426,6 +429,8 @@ class Simulator:
             if rule is not None:
                 return _fault_response(rule, json_protocol="x-amz-target" in _lower(headers))
             if service != "codedeploy":
+                if operation == "RegisterScalableTarget":
+                    self._remember_suspended_state(body)
                 return None
             if region and region != self.region:
                 return error(
@@ -440,9 +445,34 @@ class Simulator:
             except ApiError as exc:
                 return error(exc)
 
+    def _remember_suspended_state(self, body: bytes | str | None) -> None:
+        """The target's ``SuspendedState`` before a RegisterScalableTarget, for ``after_moto``."""
+        payload = json.loads(body or b"{}")
+        key = (payload.get("ResourceId", ""), payload.get("ScalableDimension", ""))
+        target = self.moto.autoscaling.targets.get(key[1], {}).get(key[0])
+        before = getattr(target, "suspended_state", None) if target is not None else None
+        self._suspended_before[key] = dict(before or {})
+
+    def _merge_suspended_state(self, body: bytes | str | None) -> None:
+        """Application Auto Scaling keeps the ``SuspendedState`` flags a request leaves out and
+        always describes all three; moto replaces the whole dict and omits it when unset."""
+        payload = json.loads(body or b"{}")
+        key = (payload.get("ResourceId", ""), payload.get("ScalableDimension", ""))
+        before = self._suspended_before.pop(key, {})
+        target = self.moto.autoscaling.targets.get(key[1], {}).get(key[0])
+        if target is None:
+            return
+        given = payload.get("SuspendedState") or {}
+        target.suspended_state = {
+            flag: bool(given.get(flag, before.get(flag, False))) for flag in _SUSPEND_FLAGS
+        }
+
     def after_moto(self, headers: Mapping[str, str], body: bytes | str | None) -> None:
         """Fix moto's state after it answered (see ``_moto.py``)."""
         service, _, operation = _identify(headers, body)
+        if service == "application-autoscaling" and operation == "RegisterScalableTarget":
+            with self.lock:
+                self._merge_suspended_state(body)
         if service == "ecs" and operation == "CreateService":
             payload = json.loads(body or b"{}")
             with self.lock:
@@ -463,6 +493,13 @@ class Simulator:
     def api_calls(self, service: str | None = None) -> Iterator[tuple[float, str, str]]:
         """Every request routed so far: ``(simulated time, service, operation)``."""
         return (c for c in list(self.calls) if service is None or c[1] == service)
+
+
+_SUSPEND_FLAGS = (
+    "DynamicScalingInSuspended",
+    "DynamicScalingOutSuspended",
+    "ScheduledScalingSuspended",
+)
 
 
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:
