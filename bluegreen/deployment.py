@@ -795,6 +795,7 @@ class Deployment:
     """The most seconds one call may spend being retried."""
     _target_id: str | None = attrs.field(default=None, init=False, repr=False)
     _traffic: dict[str, TrafficConfig | None] = attrs.field(factory=dict, init=False, repr=False)
+    _service: tuple[str, str] | None = attrs.field(default=None, init=False, repr=False)
 
     @classmethod
     def attach(
@@ -941,6 +942,7 @@ class Deployment:
         function: Callable[..., _T],
         *,
         retry_on: tuple[type[BaseException], ...] = _RETRYABLE,
+        counted: bool = True,
         **kwargs: Any,
     ) -> _T:
         """Call ``function`` through ``translate_errors``, retrying throttling and 5xx.
@@ -950,7 +952,7 @@ class Deployment:
 
         def attempt() -> _T:
             self.budget.acquire(self._clock)
-            self.calls += 1
+            self.calls += counted
             with translate_errors(operation):
                 return function(**kwargs)
 
@@ -1098,11 +1100,60 @@ class Deployment:
             max_interval=max_interval,
             on_progress=on_progress,
         )
+        failure: DeploymentError | None = None
         if snapshot.status.is_terminal and not (snapshot.succeeded or snapshot.is_rollback):
-            raise _deployment_error(snapshot)
+            failure = _deployment_error(snapshot)
         if snapshot.is_rollback and snapshot.status.is_failure:
-            raise _deployment_error(snapshot)
+            failure = _deployment_error(snapshot)
+        if snapshot.status.is_terminal:
+            try:
+                self._restore_scaling(snapshot)
+            except AWSError as exc:
+                if failure is None:
+                    raise
+                failure.add_note(str(exc))
+                for note in getattr(exc, "__notes__", ()):
+                    failure.add_note(note)
+        if failure is not None:
+            raise failure
         return snapshot
+
+    def _restore_scaling(self, snapshot: DeploymentSnapshot) -> None:
+        """Put back the scaling ``deploy`` suspended for this deployment, once it (and the
+        rollback it started) has ended; a record of another deployment is left alone."""
+        if snapshot.rollback_deployment_id and not snapshot.is_rollback:
+            rollback = self._sibling(snapshot.rollback_deployment_id)._info()
+            if not DeploymentStatus(rollback["status"]).is_terminal:
+                return  # restored when the rollback is waited for, or by `bluegreen recover`
+        where = self._scaling_service(snapshot)
+        if where is None:
+            return
+        from bluegreen.scaling import restore_scaling
+
+        restore_scaling(
+            *where,
+            deployment_id=snapshot.rollback_of or self.id,
+            clients=self._clients,
+            clock=self._clock,
+        )
+
+    def _scaling_service(self, snapshot: DeploymentSnapshot) -> tuple[str, str] | None:
+        """The deployment group's ``(cluster, service)``, read once."""
+        if self._service is None:
+            if not (snapshot.application and snapshot.deployment_group):
+                return None
+            answer = self._call(
+                "GetDeploymentGroup",
+                self._clients.codedeploy.get_deployment_group,
+                counted=False,  # part of restoring scaling, not of following the deployment
+                applicationName=snapshot.application,
+                deploymentGroupName=snapshot.deployment_group,
+            )
+            services = answer["deploymentGroupInfo"].get("ecsServices") or []
+            if not services:
+                return None
+            self._service = (services[0]["clusterName"], services[0]["serviceName"])
+        return self._service
 
     def _poll(
         self,

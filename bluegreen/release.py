@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import tenacity
 
+from bluegreen import scaling
 from bluegreen._aws import Clients, resolve_clients, translate_errors
 from bluegreen.appspec import AppSpec, Hook
 from bluegreen.deployment import Deployment, _MonotonicClock
@@ -46,6 +47,7 @@ from bluegreen.errors import (
     TrafficConfigError,
     ValidationError,
 )
+from bluegreen.scaling import FLAGS, ScalableTargetState, ScalingLease
 from bluegreen.status import DeploymentStatus
 from bluegreen.traffic import (
     PREDEFINED_CONFIGS,
@@ -63,7 +65,12 @@ if TYPE_CHECKING:
     from bluegreen.deployment import Clock
     from bluegreen.state import ServiceState
 
-__all__ = ["Plan", "ScalableTargetState", "deploy", "plan"]
+__all__ = [
+    "Plan",
+    "ScalableTargetState",
+    "deploy",
+    "plan",
+]  # ScalableTargetState: bluegreen.scaling
 
 READ_ONLY_TASK_DEFINITION_FIELDS = (
     "taskDefinitionArn",
@@ -87,55 +94,14 @@ _DESCRIPTION_LIMIT = 256
 _CLOCK_SKEW = dt.timedelta(minutes=15)
 _CREATE_ATTEMPTS = 5
 _CREATE_BUDGET = 120.0
-_AUTOSCALING_NOTE = (
-    "bluegreen does not suspend scaling yet: a scaling activity during the deployment resizes "
-    "blue and green, and CodeDeploy fails the deployment if they are not steady again within "
-    "5 minutes; suspend dynamic scaling yourself for the deployment if that matters"
+_NOT_SUSPENDING_NOTE = (
+    "scaling is not suspended (suspend_scaling=False): a scaling activity during the "
+    "deployment resizes blue and green, and CodeDeploy fails the deployment if they are not "
+    "steady again within 5 minutes"
 )
 
 
 # -- the plan ----------------------------------------------------------------------------
-
-
-@attrs.frozen(kw_only=True)
-class ScalableTargetState:
-    """The service's Application Auto Scaling target as it is now."""
-
-    resource_id: str
-    min_capacity: int
-    max_capacity: int
-    dynamic_scaling_in_suspended: bool = False
-    dynamic_scaling_out_suspended: bool = False
-    scheduled_scaling_suspended: bool = False
-
-    @classmethod
-    def from_api(cls, target: Mapping[str, Any]) -> ScalableTargetState:
-        suspended = target.get("SuspendedState") or {}
-        return cls(
-            resource_id=target["ResourceId"],
-            min_capacity=int(target.get("MinCapacity", 0)),
-            max_capacity=int(target.get("MaxCapacity", 0)),
-            dynamic_scaling_in_suspended=bool(suspended.get("DynamicScalingInSuspended")),
-            dynamic_scaling_out_suspended=bool(suspended.get("DynamicScalingOutSuspended")),
-            scheduled_scaling_suspended=bool(suspended.get("ScheduledScalingSuspended")),
-        )
-
-    @property
-    def suspended(self) -> tuple[str, ...]:
-        """Which kinds of scaling are suspended: ``in``, ``out``, ``scheduled``."""
-        flags = (
-            ("in", self.dynamic_scaling_in_suspended),
-            ("out", self.dynamic_scaling_out_suspended),
-            ("scheduled", self.scheduled_scaling_suspended),
-        )
-        return tuple(name for name, on in flags if on)
-
-    def __str__(self) -> str:
-        suspended = ", ".join(self.suspended) or "nothing"
-        return (
-            f"{self.resource_id}: {self.min_capacity}-{self.max_capacity} tasks, "
-            f"suspended: {suspended}"
-        )
 
 
 @attrs.frozen(kw_only=True)
@@ -162,6 +128,8 @@ class Plan:
             the deployment group.
         alarm_names: the CloudWatch alarms that stop the deployment.
         autoscaling: the service's scalable target(s) now.
+        suspends_scaling: the kinds of scaling ``deploy`` suspends for the deployment
+            (``in``, ``out``, ``scheduled``) and restores afterwards; empty: none.
         description: the deployment description that will be sent.
         notes: things worth knowing that do not stop the deployment.
         problems: every reason ``deploy`` would refuse; empty when it would go ahead.
@@ -182,6 +150,7 @@ class Plan:
     auto_rollback_overridden: bool = False
     alarm_names: tuple[str, ...] = ()
     autoscaling: tuple[ScalableTargetState, ...] = ()
+    suspends_scaling: tuple[str, ...] = ()
     description: str | None = None
     notes: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
@@ -255,7 +224,7 @@ class Plan:
         lines.append("Autoscaling:")
         lines += [f"  {t}" for t in self.autoscaling] or ["  no scalable target for the service"]
         if self.autoscaling:
-            lines.append(f"  {_AUTOSCALING_NOTE}")
+            lines.append(f"  {self._scaling_note}")
 
         if self.notes:
             lines.append("")
@@ -270,6 +239,17 @@ class Plan:
         else:
             lines.append("No problems found: deploy would go ahead.")
         return "\n".join(lines)
+
+    @property
+    def _scaling_note(self) -> str:
+        if not self.suspends_scaling:
+            return _NOT_SUSPENDING_NOTE
+        kinds = ", ".join(self.suspends_scaling)
+        return (
+            f"deploy suspends scaling ({kinds}) after recording the state above in tag "
+            "bluegreen:scaling on the service, and restores exactly that state when the "
+            "deployment (and any rollback) ends; `bluegreen recover` restores it after a crash"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form (for ``--output json``)."""
@@ -322,8 +302,9 @@ class Plan:
                         }
                         for t in self.autoscaling
                     ],
-                    "suspended_by_bluegreen": False,
-                    "note": _AUTOSCALING_NOTE if self.autoscaling else None,
+                    "suspended_by_bluegreen": bool(self.autoscaling and self.suspends_scaling),
+                    "suspends": list(self.suspends_scaling) if self.autoscaling else [],
+                    "note": self._scaling_note if self.autoscaling else None,
                 },
                 "description": self.description,
                 "notes": list(self.notes),
@@ -346,6 +327,7 @@ def plan(
     application: str | None = None,
     deployment_group: str | None = None,
     allow_mutable_image_tags: bool = False,
+    suspend_scaling: bool | Sequence[str] = True,
     clients: Clients | None = None,
     session: boto3.Session | None = None,
 ) -> Plan:
@@ -376,6 +358,7 @@ def plan(
         application=application,
         deployment_group=deployment_group,
         allow_mutable_image_tags=allow_mutable_image_tags,
+        suspend_scaling=suspend_scaling,
     ).plan()
 
 
@@ -392,6 +375,7 @@ def deploy(
     application: str | None = None,
     deployment_group: str | None = None,
     allow_mutable_image_tags: bool = False,
+    suspend_scaling: bool | Sequence[str] = True,
     clients: Clients | None = None,
     session: boto3.Session | None = None,
     clock: Clock | None = None,
@@ -462,6 +446,7 @@ def deploy(
         application=application,
         deployment_group=deployment_group,
         allow_mutable_image_tags=allow_mutable_image_tags,
+        suspend_scaling=suspend_scaling,
     )
     the_plan = planner.plan()
     if the_plan.problems:
@@ -474,40 +459,68 @@ def deploy(
     assert appspec is not None
     assert config is not None
 
-    if the_plan.creates_traffic_config:
-        ensure_deployment_config(config, clients=aws)
-
-    registered: str | None = None
-    if the_plan.registers_task_definition:
-        with translate_errors("RegisterTaskDefinition"):
-            answer = aws.ecs.register_task_definition(**the_plan.new_task_definition)
-        registered = answer["taskDefinition"]["taskDefinitionArn"]
-        appspec = appspec.with_task_definition(registered)
-
-    request = _CreateRequest(
-        aws=aws,
-        clock=the_clock,
-        application=group.application,
-        deployment_group=group.name,
-        appspec=appspec,
-        deployment_config=config.name if traffic_config is not None else None,
-        auto_rollback=_rollback_override(auto_rollback),
-        description=description
-        if description is not None
-        else f"bluegreen deploy of {_short_arn(appspec.task_definition)}",
-    )
+    lease: ScalingLease | None = None
+    if the_plan.suspends_scaling:
+        scaling._restore_ended(
+            the_plan.service.cluster, the_plan.service.service, clients=aws, clock=the_clock
+        )
+        lease = scaling.suspend_scaling(
+            the_plan.service.cluster,
+            the_plan.service.service,
+            suspend=the_plan.suspends_scaling,
+            clients=aws,
+            clock=the_clock,
+        )
+    request: _CreateRequest | None = None
     try:
-        deployment_id = request.create()
-    except AWSError as exc:
-        if registered is not None:
-            if request.may_exist:
-                exc.add_note(
-                    f"task-definition revision {registered} was kept: the deployment may "
-                    "have been created with it"
-                )
-            else:
-                _deregister(aws, registered, exc)
+        if the_plan.creates_traffic_config:
+            ensure_deployment_config(config, clients=aws)
+
+        registered: str | None = None
+        if the_plan.registers_task_definition:
+            with translate_errors("RegisterTaskDefinition"):
+                answer = aws.ecs.register_task_definition(**the_plan.new_task_definition)
+            registered = answer["taskDefinition"]["taskDefinitionArn"]
+            appspec = appspec.with_task_definition(registered)
+
+        request = _CreateRequest(
+            aws=aws,
+            clock=the_clock,
+            application=group.application,
+            deployment_group=group.name,
+            appspec=appspec,
+            deployment_config=config.name if traffic_config is not None else None,
+            auto_rollback=_rollback_override(auto_rollback),
+            description=description
+            if description is not None
+            else f"bluegreen deploy of {_short_arn(appspec.task_definition)}",
+        )
+        try:
+            deployment_id = request.create()
+        except AWSError as exc:
+            if registered is not None:
+                if request.may_exist:
+                    exc.add_note(
+                        f"task-definition revision {registered} was kept: the deployment may "
+                        "have been created with it"
+                    )
+                else:
+                    _deregister(aws, registered, exc)
+            raise
+    except BaseException as exc:
+        if lease is not None:
+            _give_back(lease, exc, may_exist=request is not None and request.may_exist)
         raise
+    if lease is not None:
+        try:
+            lease.attach(deployment_id)
+        except AWSError as exc:
+            exc.add_note(
+                f"deployment {deployment_id} was created and runs; its scaling record has no "
+                "deployment id, so `bluegreen recover` restores it once the group has no "
+                "deployment in flight"
+            )
+            raise
     return Deployment.attach(deployment_id, clients=aws, clock=the_clock)
 
 
@@ -565,6 +578,16 @@ def _rollback_override(value: Sequence[str] | bool | None) -> dict[str, Any] | N
     return {"enabled": True, "events": list(events)}
 
 
+def _scaling_flags(value: bool | Sequence[str]) -> tuple[str, ...]:
+    """The kinds of scaling ``suspend_scaling=`` names (True: all three; False: none)."""
+    if value is True:
+        return tuple(FLAGS)
+    if value is False:
+        return ()
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(dict.fromkeys(i.strip() for i in items if i and i.strip()))
+
+
 # -- building the plan -------------------------------------------------------------------
 
 
@@ -584,6 +607,7 @@ class _Planner:
     application: str | None
     deployment_group: str | None
     allow_mutable_image_tags: bool
+    suspend_scaling: bool | Sequence[str] = True
     problems: list[str] = attrs.Factory(list)
     notes: list[str] = attrs.Factory(list)
 
@@ -628,6 +652,7 @@ class _Planner:
                 f"{_DESCRIPTION_LIMIT}"
             )
 
+        autoscaling = self._autoscaling(state)
         return Plan(
             service=state,
             current_task_definition=current,
@@ -643,11 +668,24 @@ class _Planner:
             auto_rollback_events=events,
             auto_rollback_overridden=overridden,
             alarm_names=alarm_names,
-            autoscaling=self._autoscaling(state),
+            autoscaling=autoscaling,
+            suspends_scaling=self._scaling_flags() if autoscaling else (),
             description=description,
             notes=tuple(dict.fromkeys(self.notes)),
             problems=tuple(dict.fromkeys(self.problems)),
         )
+
+    def _scaling_flags(self) -> tuple[str, ...]:
+        """The kinds of scaling ``suspend_scaling=`` asks for; a bad one is a problem."""
+        flags = _scaling_flags(self.suspend_scaling)
+        unknown = [f for f in flags if f not in FLAGS]
+        if unknown or (self.suspend_scaling is not False and not flags):
+            self.problems.append(
+                f"suspend_scaling= takes True, False or some of {', '.join(FLAGS)}; "
+                f"got {self.suspend_scaling!r}"
+            )
+            return ()
+        return flags
 
     # -- the service and its group -----------------------------------------------------
 
@@ -1215,6 +1253,23 @@ def _client_without_retries(aws: Clients) -> CodeDeployClient:
         config=config,
     )
     return client
+
+
+def _give_back(lease: ScalingLease, cause: BaseException, *, may_exist: bool) -> None:
+    """Restore scaling after deploy failed before a deployment was known to exist."""
+    if may_exist:
+        cause.add_note(
+            "scaling stays suspended, since the deployment may have been created: "
+            "`bluegreen recover` restores it once the group has no deployment in flight"
+        )
+        return
+    try:
+        result = lease.restore()
+    except AWSError as exc:
+        cause.add_note(str(exc))
+        cause.add_note(" ".join(getattr(exc, "__notes__", ())))
+    else:
+        cause.add_note(str(result))
 
 
 def _deregister(aws: Clients, arn: str, cause: Exception) -> None:

@@ -512,7 +512,7 @@ def test_plan_changes_nothing_and_shows_what_deploy_would_do(sim):
         "(set by the deployment group)",
         "alarms that stop the deployment: web-5xx",
         "service/prod/web: 1-10 tasks, suspended: nothing",
-        "bluegreen does not suspend scaling yet",
+        "deploy suspends scaling (in, out, scheduled) after recording the state above",
         "No problems found",
     ):
         assert expected in text, expected
@@ -535,7 +535,8 @@ def test_plan_to_dict_is_json_ready(sim):
     ] == {"ContainerName": "web", "ContainerPort": 80}
     assert document["schedule"]["total_minutes"] == 5
     assert document["rollback"] == {"events": [], "overridden": True, "alarms": ["web-5xx"]}
-    assert document["autoscaling"]["suspended_by_bluegreen"] is False
+    assert document["autoscaling"]["suspended_by_bluegreen"] is True
+    assert document["autoscaling"]["suspends"] == ["in", "out", "scheduled"]
     assert document["autoscaling"]["targets"][0]["resource_id"] == "service/prod/web"
     assert "is in ALARM already" in document["problems"][0]
 

@@ -68,6 +68,22 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="no automatic rollback for this deployment",
     )
+    scaling = parser.add_mutually_exclusive_group()
+    scaling.add_argument(
+        "--suspend-scaling",
+        metavar="KINDS",
+        default="in,out,scheduled",
+        help="suspend these kinds of autoscaling for the deployment, comma-separated: in, "
+        "out, scheduled (default all three); the state before is recorded on the service "
+        "and restored when the deployment ends",
+    )
+    scaling.add_argument(
+        "--no-suspend-scaling",
+        dest="suspend_scaling",
+        action="store_const",
+        const="",
+        help="leave autoscaling alone during the deployment",
+    )
     parser.add_argument("--description", help="the deployment's description in CodeDeploy")
     parser.add_argument(
         "--allow-mutable-image-tags",
@@ -128,9 +144,19 @@ def selection(args: argparse.Namespace) -> dict[str, Any]:
                 f"{', '.join(ROLLBACK_EVENTS)} (or --no-rollback)"
             )
         auto_rollback = events
+    suspend_scaling: bool | list[str] = False
+    if args.suspend_scaling:
+        suspend_scaling = [k.strip() for k in args.suspend_scaling.split(",") if k.strip()]
+        unknown = [k for k in suspend_scaling if k not in ("in", "out", "scheduled")]
+        if unknown or not suspend_scaling:
+            problems.append(
+                f"--suspend-scaling {args.suspend_scaling!r}: give a comma-separated list of "
+                "in, out, scheduled (or --no-suspend-scaling)"
+            )
     if problems:
         raise ValidationError(problems, subject="command line")
     return {
+        "suspend_scaling": suspend_scaling,
         "image": image,
         "task_definition": args.task_definition,
         "hooks": hooks,
@@ -162,7 +188,15 @@ def _images(values: list[str], problems: list[str]) -> str | dict[str, str] | No
 
 
 def run(args: argparse.Namespace) -> int:
+    from bluegreen.cli.recover import sigterm_as_interrupt
+
+    with sigterm_as_interrupt():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from bluegreen.cli._progress import follow
+    from bluegreen.cli.recover import restore_after_interrupt
     from bluegreen.release import deploy
 
     kwargs = selection(args)
@@ -170,9 +204,13 @@ def run(args: argparse.Namespace) -> int:
         raise ValidationError(
             ["--no-wait returns at once: leave out --until and --timeout"], subject="command line"
         )
-    deployment = deploy(
-        args.cluster, args.service, clients=clients_from(args), clock=clock(), **kwargs
-    )
+    aws = clients_from(args)
+    try:
+        deployment = deploy(args.cluster, args.service, clients=aws, clock=clock(), **kwargs)
+    except KeyboardInterrupt as exc:
+        for note in getattr(exc, "__notes__", ()):  # what deploy restored on its way out
+            print(f"bluegreen: {note}", file=sys.stderr)
+        raise
     if not args.wait:
         code = follow(args, deployment.id, lambda on_progress: None)
         print(
@@ -181,14 +219,18 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return code
-    return follow(
-        args,
-        deployment.id,
-        lambda on_progress: deployment.wait(
-            args.until,
-            timeout=args.timeout,
-            min_interval=args.min_interval,
-            max_interval=max(args.min_interval, args.max_interval),
-            on_progress=on_progress,
-        ),
-    )
+
+    def wait(on_progress: Any) -> Any:
+        try:
+            return deployment.wait(
+                args.until,
+                timeout=args.timeout,
+                min_interval=args.min_interval,
+                max_interval=max(args.min_interval, args.max_interval),
+                on_progress=on_progress,
+            )
+        except KeyboardInterrupt:
+            restore_after_interrupt(args.cluster, args.service, deployment.id, aws)
+            raise
+
+    return follow(args, deployment.id, wait)

@@ -24,9 +24,32 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    snapshot = deployment_from(args).status()
+    deployment = deployment_from(args)
+    snapshot = deployment.status()
+    scaling = _scaling(args, deployment, snapshot)
     if args.output == "json":
-        print(json.dumps(snapshot.to_dict(), default=str))
+        document = snapshot.to_dict()
+        document["scaling"] = scaling.to_dict() if scaling is not None else None
+        print(json.dumps(document, default=str))
     else:
         print(repr(snapshot))
+        if scaling is not None:
+            print(scaling)
     return EXIT_OK
+
+
+def _scaling(args: argparse.Namespace, deployment: Any, snapshot: Any) -> Any:
+    """The service's autoscaling and any bluegreen record (None when it cannot be read)."""
+    from bluegreen.errors import AccessDeniedError
+    from bluegreen.scaling import scaling_state
+
+    try:
+        if args.cluster and args.service:
+            where = (args.cluster, args.service)
+        else:
+            where = deployment._scaling_service(snapshot)
+        if where is None:
+            return None
+        return scaling_state(*where, clients=deployment._clients)
+    except AccessDeniedError:
+        return None
