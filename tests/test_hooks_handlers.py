@@ -114,8 +114,12 @@ def serving(d: Deployer) -> dict[str, int]:
 # -- cold start -----------------------------------------------------------------------
 
 
-def test_the_handlers_are_the_two_verify_hooks():
-    assert [path.stem for path in HANDLERS] == ["verify_production", "verify_test_listener"]
+def test_the_handlers_are_the_two_verify_hooks_and_the_scaling_safety_net():
+    assert [path.stem for path in HANDLERS] == [
+        "restore_scaling",
+        "verify_production",
+        "verify_test_listener",
+    ]
 
 
 @pytest.mark.parametrize("path", HANDLERS, ids=lambda p: p.stem)
