@@ -294,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bluegreen.cli import (
         abort,
         appspec,
+        demo,
         deploy,
         finish,
         hooks,
@@ -319,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bluegreen {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (
+        demo,
         deploy,
         plan,
         status,

@@ -1,0 +1,258 @@
+"""``bluegreen demo``: two releases on the embedded simulator, with real traffic to watch.
+
+Text shows one line per change (lifecycle events, production weights, the responses each
+version served at each weight) and the autoscaling state around each release; ``--output
+json`` gives one JSON object per line, the last one ``done`` with every check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Mapping
+from typing import IO, TYPE_CHECKING, Any
+
+from bluegreen.cli import EXIT_DEPLOYMENT_FAILED, EXIT_INVALID, EXIT_OK
+
+if TYPE_CHECKING:
+    from bluegreen.cli._progress import Reporter
+    from bluegreen.demo import DemoResult, Phase
+    from bluegreen.deployment import DeploymentSnapshot
+    from bluegreen.errors import DeploymentError
+    from bluegreen.scaling import ScalingStatus
+    from bluegreen.testing import Environment
+
+DEFAULT_SPEED = 30.0
+FAST_SPEED = 300.0
+
+
+def add_parser(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "demo",
+        help="watch two releases on the embedded simulator, with real local traffic",
+        description="Start the simulator with a sample service, three tiny HTTP apps for "
+        "versions v1, v2 and v3 (whose health check fails), a proxy for the production and "
+        "test listeners that follows the live weights, and a load generator on 127.0.0.1; "
+        "then release v2 (succeeds: 10%, then 100%) and v3 (the test-listener hook fails "
+        "and CodeDeploy rolls back) with the real hooks/verify_test_listener.py. No AWS "
+        "account needed. Exits 0 when everything behaved as described.",
+    )
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help=f"compress time much more ({FAST_SPEED:g}x instead of {DEFAULT_SPEED:g}x): a "
+        "few seconds, for tests",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        metavar="X",
+        help="simulated seconds per real second (overrides --fast)",
+    )
+    parser.add_argument(
+        "--output",
+        choices=("text", "json"),
+        default="text",
+        help="text (a line per change) or json (one JSON object per line)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bluegreen.demo import run_demo
+
+    speed = args.speed if args.speed is not None else FAST_SPEED if args.fast else DEFAULT_SPEED
+    if not speed > 0:
+        print("bluegreen: --speed must be positive", file=sys.stderr)
+        return EXIT_INVALID
+    narrator: _Text | _Json = _Json(sys.stdout) if args.output == "json" else _Text(sys.stdout)
+    try:
+        result = run_demo(narrator, speed=speed)
+    except FileNotFoundError as exc:
+        print(f"bluegreen: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if result.ok:
+        return EXIT_OK
+    failed = [c.name for c in result.checks if not c.ok]
+    print(f"bluegreen: the demo did not behave as described: {'; '.join(failed)}", file=sys.stderr)
+    return EXIT_DEPLOYMENT_FAILED
+
+
+def _system_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class _Text:
+    """Lines for a person: the progress lines of ``bluegreen wait`` plus the responses."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.now: Callable[[], dt.datetime] = _system_now
+        self.reporter: Reporter | None = None
+        self.printed = 0
+
+    def _print(self, text: str = "") -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def intro(
+        self,
+        environment: Environment,
+        urls: Mapping[str, str],
+        speed: float,
+        now: Callable[[], dt.datetime],
+    ) -> None:
+        from bluegreen.cli._progress import PlainLines
+
+        self.now = now
+        self.reporter = PlainLines(self.stream, now)
+        self._print(f"bluegreen demo: the simulator runs {speed:g}x faster than real time")
+        self._print(environment.describe())
+        for name, url in urls.items():
+            self._print(f"  {name:<18} {url}")
+
+    def autoscaling(self, when: str, status: ScalingStatus) -> None:
+        lines = str(status).splitlines()
+        self._print(f"Autoscaling {when}:")
+        for line in lines[1:]:
+            self._print(line)
+
+    def release_started(self, label: str, image: str, deployment_id: str) -> None:
+        self._print()
+        self._print(f"== {label}: {image} as {deployment_id}")
+
+    def _phases(self, phases: tuple[Phase, ...], upto: int) -> None:
+        for phase in phases[self.printed : upto]:
+            self._print(f"  production responses  {phase.describe()}")
+        self.printed = max(self.printed, upto)
+
+    def progress(self, snapshot: DeploymentSnapshot, phases: tuple[Phase, ...]) -> None:
+        self._phases(phases, len(phases) - 1)
+        if self.reporter is not None:
+            self.reporter.update(snapshot)
+
+    def release_ended(
+        self,
+        label: str,
+        phases: tuple[Phase, ...],
+        error: DeploymentError | None,
+        hook_reports: tuple[str, ...],
+    ) -> None:
+        self._phases(phases, len(phases))
+        for report in hook_reports:
+            self._print(f"  the hook reported {report}")
+        if error is None:
+            self._print(f"== {label} succeeded")
+            return
+        self._print(f"== {label} failed, as it should: {error.message}")
+        self._print(f"  lifecycle event  {error.lifecycle_event}")
+        self._print(f"  error code       {error.error_code}")
+        if error.error_message:
+            self._print(f"  error message    {error.error_message}")
+        if error.diagnostics:
+            self._print(f"  diagnostics      {error.diagnostics}")
+        if error.rollback_deployment_id:
+            self._print(f"  rolled back by   {error.rollback_deployment_id}")
+
+    def summary(self, result: DemoResult) -> None:
+        self._print()
+        served = "  ".join(f"{v} {n}" for v, n in sorted(result.served.items()))
+        self._print(f"Production responses in all: {served or 'none'}; {result.errors} failed")
+        for check in result.checks:
+            self._print(f"  {'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+        verdict = "everything behaved as described" if result.ok else "something went wrong"
+        self._print(f"demo {'OK' if result.ok else 'FAILED'} in {result.seconds:.1f}s: {verdict}")
+
+
+class _Json:
+    """One JSON object per line: the progress records of ``bluegreen wait --output json``
+    plus ``demo_started``, ``autoscaling``, ``release_started``, ``responses``,
+    ``release_ended``, and last ``done`` with the checks."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.now: Callable[[], dt.datetime] = _system_now
+        self.reporter: Reporter | None = None
+        self.printed = 0
+        self.deployment_id: str | None = None
+
+    def _emit(self, kind: str, **fields: Any) -> None:
+        record = {
+            "type": kind,
+            "timestamp": self.now().isoformat(),
+            "deployment_id": self.deployment_id,
+        }
+        record.update(fields)
+        self.stream.write(json.dumps(record, default=str) + "\n")
+        self.stream.flush()
+
+    def intro(
+        self,
+        environment: Environment,
+        urls: Mapping[str, str],
+        speed: float,
+        now: Callable[[], dt.datetime],
+    ) -> None:
+        from bluegreen.cli._progress import JsonLines
+
+        self.now = now
+        self.reporter = JsonLines(self.stream, now)
+        self._emit(
+            "demo_started",
+            speed=speed,
+            cluster=environment.cluster,
+            service=environment.service,
+            urls=dict(urls),
+        )
+
+    def autoscaling(self, when: str, status: ScalingStatus) -> None:
+        self._emit("autoscaling", when=when, **status.to_dict())
+
+    def release_started(self, label: str, image: str, deployment_id: str) -> None:
+        self.deployment_id = deployment_id
+        self._emit("release_started", release=label, image=image)
+
+    def _phases(self, phases: tuple[Phase, ...], upto: int) -> None:
+        for phase in phases[self.printed : upto]:
+            self._emit("responses", **phase.to_dict())
+        self.printed = max(self.printed, upto)
+
+    def progress(self, snapshot: DeploymentSnapshot, phases: tuple[Phase, ...]) -> None:
+        self._phases(phases, len(phases) - 1)
+        if self.reporter is not None:
+            self.reporter.update(snapshot)
+
+    def release_ended(
+        self,
+        label: str,
+        phases: tuple[Phase, ...],
+        error: DeploymentError | None,
+        hook_reports: tuple[str, ...],
+    ) -> None:
+        self._phases(phases, len(phases))
+        fields: dict[str, Any] = {
+            "release": label,
+            "outcome": "succeeded",
+            "hook_reports": list(hook_reports),
+        }
+        if error is not None:
+            fields.update(
+                outcome="rolled_back" if error.rollback_deployment_id else "failed",
+                lifecycle_event=error.lifecycle_event,
+                error_code=error.error_code,
+                error_message=error.error_message,
+                diagnostics=error.diagnostics,
+                rollback_deployment_id=error.rollback_deployment_id,
+            )
+        self._emit("release_ended", **fields)
+
+    def summary(self, result: DemoResult) -> None:
+        self.deployment_id = None
+        self._emit(
+            "done",
+            outcome="ok" if result.ok else "failed",
+            exit_code=EXIT_OK if result.ok else EXIT_DEPLOYMENT_FAILED,
+            **result.to_dict(),
+        )
