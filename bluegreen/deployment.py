@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     import boto3
 
     from bluegreen._aws import Clients
+    from bluegreen.scaling import RestoreResult
 
 __all__ = [
     "Clock",
@@ -1117,6 +1118,27 @@ class Deployment:
         if failure is not None:
             raise failure
         return snapshot
+
+    def release_scaling(self) -> RestoreResult | None:
+        """Restore now the autoscaling that ``deploy`` suspended for this deployment, even
+        while it still runs: what a release process does when it is interrupted (Ctrl-C,
+        SIGTERM), since nobody may be left to restore it at the end.
+
+        Returns:
+            What was restored, or None when the deployment group names no ECS service.
+        """
+        snapshot = self.status()
+        where = self._scaling_service(snapshot)
+        if where is None:
+            return None
+        from bluegreen.scaling import restore_scaling
+
+        return restore_scaling(
+            *where,
+            deployment_id=snapshot.rollback_of or self.id,
+            clients=self._clients,
+            clock=self._clock,
+        )
 
     def _restore_scaling(self, snapshot: DeploymentSnapshot) -> None:
         """Put back the scaling ``deploy`` suspended for this deployment, once it (and the

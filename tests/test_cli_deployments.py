@@ -774,3 +774,31 @@ def test_a_killed_wait_is_reattached_from_a_new_process_that_sees_the_end(served
         "succeeded",
         deployment_id,
     )
+
+
+def test_ctrl_c_during_a_wait_restores_the_scaling_the_deployment_suspended(
+    sim, env, capsys, monkeypatch
+):
+    from bluegreen.scaling import scaling_state
+
+    before = scaling_state(env.cluster, env.service, clients=sim.clients()).targets
+    started = bluegreen.deploy(
+        env.cluster,
+        env.service,
+        image="registry.example.com/web:2.0",
+        clients=sim.clients(),
+        clock=sim.clock,
+    )
+    during = scaling_state(env.cluster, env.service, clients=sim.clients())
+    assert during.record is not None
+    assert during.targets != before
+    monkeypatch.setattr(bluegreen.cli, "_clock_factory", lambda: _InterruptedClock(sim.clock))
+
+    code, _, err = run(capsys, "wait", "--deployment-id", started.id)
+
+    assert code == 130
+    after = scaling_state(env.cluster, env.service, clients=sim.clients())
+    assert after.record is None
+    assert after.targets == before
+    assert "scaling: restored service/prod/web" in err
+    assert not attach(sim, started.id).status().status.is_terminal

@@ -230,7 +230,7 @@ def _run(args: argparse.Namespace) -> int:
                 on_progress=on_progress,
             )
         except KeyboardInterrupt:
-            restore_after_interrupt(args.cluster, args.service, deployment.id, aws)
+            restore_after_interrupt(deployment)
             raise
 
     return follow(args, deployment.id, wait)

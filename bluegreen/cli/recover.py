@@ -16,7 +16,7 @@ from bluegreen.cli import EXIT_OK, add_aws_options, add_output_option, clients_f
 if TYPE_CHECKING:
     from types import FrameType
 
-    from bluegreen._aws import Clients
+    from bluegreen.deployment import Deployment
 
 
 def add_parser(commands: Any) -> None:
@@ -58,23 +58,19 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def restore_after_interrupt(
-    cluster: str, service: str, deployment_id: str, clients: Clients
-) -> None:
-    """Put back the scaling suspended for ``deployment_id`` and say what was done (stderr)."""
+def restore_after_interrupt(deployment: Deployment) -> None:
+    """Put back the scaling suspended for ``deployment`` and say what was done (stderr)."""
     from bluegreen.errors import AWSError
-    from bluegreen.scaling import restore_scaling
 
     try:
-        result = restore_scaling(
-            cluster, service, deployment_id=deployment_id, clients=clients, clock=clock()
-        )
+        result = deployment.release_scaling()
     except AWSError as exc:
         print(f"bluegreen: {exc}", file=sys.stderr)
         for note in getattr(exc, "__notes__", ()):
             print(f"bluegreen: {note}", file=sys.stderr)
         return
-    print(f"bluegreen: {result}", file=sys.stderr)
+    if result is not None:
+        print(f"bluegreen: {result}", file=sys.stderr)
 
 
 @contextlib.contextmanager

@@ -30,16 +30,23 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bluegreen.cli._progress import follow
+    from bluegreen.cli.recover import restore_after_interrupt, sigterm_as_interrupt
 
     deployment = deployment_from(args)
-    return follow(
-        args,
-        deployment.id,
-        lambda on_progress: deployment.wait(
-            args.until,
-            timeout=args.timeout,
-            min_interval=args.min_interval,
-            max_interval=max(args.min_interval, args.max_interval),
-            on_progress=on_progress,
-        ),
-    )
+
+    def wait(on_progress: Any) -> Any:
+        try:
+            return deployment.wait(
+                args.until,
+                timeout=args.timeout,
+                min_interval=args.min_interval,
+                max_interval=max(args.min_interval, args.max_interval),
+                on_progress=on_progress,
+            )
+        except KeyboardInterrupt:
+            # The release process is going away: nobody may be left to restore scaling.
+            restore_after_interrupt(deployment)
+            raise
+
+    with sigterm_as_interrupt():
+        return follow(args, deployment.id, wait)
