@@ -196,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from bluegreen.cli._progress import follow
-    from bluegreen.cli.recover import restore_after_interrupt
+    from bluegreen.cli.wait import follow_to_milestone
     from bluegreen.release import deploy
 
     kwargs = selection(args)
@@ -220,17 +220,4 @@ def _run(args: argparse.Namespace) -> int:
         )
         return code
 
-    def wait(on_progress: Any) -> Any:
-        try:
-            return deployment.wait(
-                args.until,
-                timeout=args.timeout,
-                min_interval=args.min_interval,
-                max_interval=max(args.min_interval, args.max_interval),
-                on_progress=on_progress,
-            )
-        except KeyboardInterrupt:
-            restore_after_interrupt(deployment)
-            raise
-
-    return follow(args, deployment.id, wait)
+    return follow_to_milestone(args, deployment)

@@ -39,6 +39,7 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bluegreen.cli._progress import follow
+    from bluegreen.cli.wait import follow_to_milestone
     from bluegreen.errors import ValidationError
 
     if not args.wait and (args.until != "end" or args.timeout is not None):
@@ -53,14 +54,4 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return code
-    return follow(
-        args,
-        rollback.id,
-        lambda on_progress: rollback.wait(
-            args.until,
-            timeout=args.timeout,
-            min_interval=args.min_interval,
-            max_interval=max(args.min_interval, args.max_interval),
-            on_progress=on_progress,
-        ),
-    )
+    return follow_to_milestone(args, rollback)

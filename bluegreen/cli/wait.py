@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bluegreen.cli import (
     add_deployment_options,
@@ -11,6 +11,9 @@ from bluegreen.cli import (
     add_wait_options,
     deployment_from,
 )
+
+if TYPE_CHECKING:
+    from bluegreen.deployment import Deployment
 
 
 def add_parser(commands: Any) -> None:
@@ -29,10 +32,17 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    return follow_to_milestone(args, deployment_from(args))
+
+
+def follow_to_milestone(args: argparse.Namespace, deployment: Deployment) -> int:
+    """Wait for ``--until`` with the live view or JSON lines, for wait, deploy and rollback.
+
+    Ctrl-C or SIGTERM restores the autoscaling the deployment suspended before the process
+    goes: nobody may be left to restore it at the end. The deployment goes on in AWS.
+    """
     from bluegreen.cli._progress import follow
     from bluegreen.cli.recover import restore_after_interrupt, sigterm_as_interrupt
-
-    deployment = deployment_from(args)
 
     def wait(on_progress: Any) -> Any:
         try:
@@ -44,7 +54,6 @@ def run(args: argparse.Namespace) -> int:
                 on_progress=on_progress,
             )
         except KeyboardInterrupt:
-            # The release process is going away: nobody may be left to restore scaling.
             restore_after_interrupt(deployment)
             raise
 
