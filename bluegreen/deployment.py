@@ -1088,6 +1088,7 @@ class Deployment:
             ValueError: the intervals are not ``0 < min_interval <= max_interval``.
         """
         milestone = Milestone(until)
+        started = self._clock.time()
         done: Callable[[DeploymentSnapshot], bool] = (
             _next_step()
             if milestone is Milestone.TRAFFIC_STEP
@@ -1106,6 +1107,16 @@ class Deployment:
             failure = _deployment_error(snapshot)
         if snapshot.is_rollback and snapshot.status.is_failure:
             failure = _deployment_error(snapshot)
+        if failure is not None and snapshot.rollback_deployment_id and not snapshot.is_rollback:
+            remaining = None if timeout is None else timeout - (self._clock.time() - started)
+            self._follow_rollback(
+                snapshot.rollback_deployment_id,
+                failure,
+                timeout=remaining,
+                min_interval=min_interval,
+                max_interval=max_interval,
+                on_progress=on_progress,
+            )
         if snapshot.status.is_terminal:
             try:
                 self._restore_scaling(snapshot)
@@ -1118,6 +1129,40 @@ class Deployment:
         if failure is not None:
             raise failure
         return snapshot
+
+    def _follow_rollback(
+        self,
+        rollback_id: str,
+        failure: DeploymentError,
+        *,
+        timeout: float | None,
+        min_interval: float,
+        max_interval: float,
+        on_progress: Callable[[DeploymentSnapshot], None] | None,
+    ) -> None:
+        """Wait for the rollback a failed deployment started, so the autoscaling ``deploy``
+        suspended is restored before the caller hears of the failure (the rollback's own
+        wait restores it). What goes wrong with the rollback is noted on ``failure``."""
+        if timeout is not None and timeout <= 0:
+            failure.add_note(
+                f"rollback {rollback_id} still runs; autoscaling stays suspended until it "
+                "ends: `bluegreen recover` restores it then"
+            )
+            return
+        try:
+            self._sibling(rollback_id).wait(
+                timeout=timeout,
+                min_interval=min_interval,
+                max_interval=max_interval,
+                on_progress=on_progress,
+            )
+        except (DeploymentError, WaitTimeoutError, AWSError) as exc:
+            failure.add_note(f"rollback {rollback_id}: {exc}")
+            if not isinstance(exc, DeploymentError):
+                failure.add_note(
+                    "autoscaling stays suspended until the rollback ends: "
+                    "`bluegreen recover` restores it then"
+                )
 
     def release_scaling(self) -> RestoreResult | None:
         """Restore now the autoscaling that ``deploy`` suspended for this deployment, even

@@ -15,6 +15,7 @@ from bluegreen import (
     RECORD_TAG,
     AWSError,
     ConflictError,
+    DeploymentError,
     DeploymentStateError,
     ResourceNotFoundError,
     ScalableTargetState,
@@ -564,4 +565,26 @@ def test_deploy_restores_a_record_whose_deployment_ended_unwatched_then_records_
     assert record.deployment_id == second.id
     assert record.targets[0].suspended == ("scheduled",)  # the state before, not the suspended one
     second.wait(min_interval=30, max_interval=60)
+    assert targets(d) == before
+
+
+def test_a_failed_deployment_s_wait_follows_the_rollback_and_restores_scaling(sim):
+    d = Deployer.create(sim)
+    before = targets(d)
+    sim.register_hook("CodeDeployHook_fail", d.reporting_hook(status="Failed"))
+    deployment = deploy(
+        "prod",
+        "web",
+        image=NEW_IMAGE,
+        hooks={"AfterAllowTestTraffic": "CodeDeployHook_fail"},
+        clients=sim.clients(),
+        clock=sim.clock,
+    )
+
+    with pytest.raises(DeploymentError) as failed:
+        deployment.wait()
+
+    rollback = sim.deployment(failed.value.rollback_deployment_id)
+    assert str(rollback.status) == "Succeeded"
+    assert RECORD_TAG not in tags(d)
     assert targets(d) == before
