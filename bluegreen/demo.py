@@ -5,7 +5,7 @@ environment, and on 127.0.0.1 one tiny HTTP app per version (v1 runs, v2 is good
 ``/health`` answers 500), a proxy for the production and the test listener that routes every
 request by the weights the simulated CodeDeploy has written to the listener at that moment,
 and a load generator that keeps calling production. It then releases v2 (which succeeds:
-the real ``hooks/verify_test_listener.py`` passes, production moves 10% then 100%) and v3
+the ready-made ``verify_test_listener`` hook passes, production moves 10% then 100%) and v3
 (the hook fails, CodeDeploy rolls back, production never serves v3) with the public API, and
 checks that everything behaved so. What is shown is up to a ``Narrator`` (the CLI's text and
 JSON forms live in ``bluegreen.cli.demo``).
@@ -17,16 +17,13 @@ import collections
 import contextlib
 import datetime as dt
 import http.client
-import importlib.util
 import json
 import logging
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
@@ -54,8 +51,6 @@ HOOK_EVENT = "AfterAllowTestTraffic"
 IMAGE_REPOSITORY = "registry.example.com/web"
 BROKEN_VERSION = "v3"
 _HOST = "127.0.0.1"
-_HOOKS_DIR = Path(__file__).resolve().parent.parent / "hooks"
-_HOOK_FILE = "verify_test_listener.py"
 _WAIT_TIMEOUT = 3 * 3600.0
 """Simulated seconds any one wait may take before the demo gives up."""
 _LOAD_LIMIT = 2_000_000
@@ -477,26 +472,9 @@ def _collect_hook_reports() -> Iterator[_HookReports]:
 
 
 def _load_hook() -> Callable[[dict[str, Any], Any], Any]:
-    """The real ``hooks/verify_test_listener.py`` handler, loaded by path (it imports its
-    sibling ``_verify`` as a top-level module, as Lambda would)."""
-    path = _HOOKS_DIR / _HOOK_FILE
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"the demo needs the ready-made hooks from a source checkout: {path} is missing"
-        )
-    added = str(_HOOKS_DIR) not in sys.path
-    if added:
-        sys.path.insert(0, str(_HOOKS_DIR))
-    try:
-        spec = importlib.util.spec_from_file_location("bluegreen_demo_verify_test_listener", path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        if added:
-            sys.path.remove(str(_HOOKS_DIR))
-    handler: Callable[[dict[str, Any], Any], Any] = module.handler
+    """The real ready-made ``verify_test_listener`` handler, as the Lambda zip runs it."""
+    from bluegreen.hooks.handlers.verify_test_listener import handler
+
     return handler
 
 
@@ -671,7 +649,6 @@ def run_demo(narrator: Narrator, *, speed: float = 30.0) -> DemoResult:
     Raises:
         BlueGreenError: an unexpected failure of the library (the checks cover the
             expected one).
-        FileNotFoundError: ``hooks/`` is not next to the package (not a source checkout).
     """
     from bluegreen.testing import Simulator
 

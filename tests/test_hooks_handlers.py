@@ -1,7 +1,7 @@
-"""The ready-made handlers in hooks/ and the ``bluegreen hooks`` command: they import nothing
-heavy, verify a real HTTP server on 127.0.0.1 through the simulator end to end, run locally
-with ``bluegreen hooks invoke``, and package into a Lambda zip that imports without the
-project's environment."""
+"""The ready-made handlers (``bluegreen.hooks.handlers``, with thin files in hooks/) and the
+``bluegreen hooks`` command: they import nothing heavy, verify a real HTTP server on 127.0.0.1
+through the simulator end to end, run locally with ``bluegreen hooks invoke`` from any folder,
+and package into a Lambda zip that imports without the project's environment."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from deploying import TERMINAL, Deployer
 
 from bluegreen.cli import main
 from bluegreen.cli.hooks import PROVIDED_BY_LAMBDA, load_handler
+from bluegreen.hooks.handlers import READY_MADE, thin_handler_source
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS = ROOT / "hooks"
@@ -93,8 +94,15 @@ def handlers(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     and forgotten afterwards so every test imports afresh with its own environment."""
     monkeypatch.syspath_prepend(str(HOOKS))
     yield {path.stem: load_handler(path) for path in HANDLERS}
-    for name in [path.stem for path in HANDLERS] + ["_verify"]:
+    forget_handlers()
+
+
+def forget_handlers() -> None:
+    """Drop the handler modules (thin and packaged) so the next import reads settings anew."""
+    for name in [path.stem for path in HANDLERS]:
         sys.modules.pop(name, None)
+    for name in [*READY_MADE, "_verify"]:
+        sys.modules.pop(f"bluegreen.hooks.handlers.{name}", None)
 
 
 def recording(handler: Any, results: list[dict[str, Any]]) -> Any:
@@ -120,6 +128,15 @@ def test_the_handlers_are_the_two_verify_hooks_and_the_scaling_safety_net():
         "verify_production",
         "verify_test_listener",
     ]
+    assert sorted(READY_MADE) == [path.stem for path in HANDLERS]
+
+
+@pytest.mark.parametrize("path", HANDLERS, ids=lambda p: p.stem)
+def test_each_file_in_hooks_is_the_thin_file_the_zip_carries(path):
+    """hooks/ holds only thin files importing from the package, identical to what
+    ``bluegreen hooks package`` writes, so the two never drift apart."""
+    assert path.read_text() == thin_handler_source(path.stem)
+    assert not (HOOKS / "_verify.py").exists()
 
 
 @pytest.mark.parametrize("path", HANDLERS, ids=lambda p: p.stem)
@@ -267,8 +284,7 @@ def test_a_malformed_setting_fails_the_hook_with_a_report_naming_it(
     try:
         handler = load_handler(HOOKS / "verify_test_listener.py")  # the import survives
     finally:
-        sys.modules.pop("verify_test_listener", None)
-        sys.modules.pop("_verify", None)
+        forget_handlers()
     d = Deployer.create(sim)
     results: list[dict[str, Any]] = []
     sim.register_hook(TEST_HOOK, recording(handler, results))
@@ -350,19 +366,103 @@ def test_invoke_without_an_execution_id_runs_the_checks_but_codedeploy_refuses_t
 ):
     _, deployment_id, _ = waiting_at_after_allow_test_traffic(sim)
 
+    code = main(["hooks", "invoke", "verify_test_listener", "--deployment-id", deployment_id])
+
+    captured = capsys.readouterr()
+    assert code == 0  # the checks passed; only the made-up id's report was refused
+    assert listener.requests == 1
+    result = json.loads(captured.out)  # the checks' result comes first, on stdout
+    assert result["status"] == "Succeeded"
+    assert result["reported"] is False
+    assert result["checks"][0]["tried"] == f"GET {listener.url}/"
+    assert "InvalidLifecycleEventHookExecutionId" in result["report_error"]
+    assert "--execution-id" in captured.err
+    assert "LifecycleEventHookExecutionId of the event CodeDeploy sent" in captured.err
+
+
+def test_invoke_without_an_execution_id_exits_1_when_the_checks_fail(sim, listener, capsys):
+    listener.status = 500
+    _, deployment_id, _ = waiting_at_after_allow_test_traffic(sim)
+
+    code = main(["hooks", "invoke", "verify_test_listener", "--deployment-id", deployment_id])
+
+    assert code == 1
+    assert json.loads(capsys.readouterr().out)["status"] == "Failed"
+
+
+def test_invoke_logs_the_check_lines_but_not_one_line_per_http_request(
+    sim, listener, capsys, monkeypatch: pytest.MonkeyPatch
+):
+    """The kit's JSON lines reach stderr; the root logger stays as it was, so httpx and
+    botocore add nothing (at INFO, httpx logs every request)."""
+    import logging
+
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+    monkeypatch.setattr(logging.getLogger(), "level", logging.WARNING)
+    _, deployment_id, _ = waiting_at_after_allow_test_traffic(sim)
+
+    main(["hooks", "invoke", "verify_test_listener", "--deployment-id", deployment_id])
+
+    err = capsys.readouterr().err
+    assert logging.getLogger().level == logging.WARNING
+    assert not logging.getLogger().handlers
+    assert '"event": "check"' in err
+    assert "HTTP Request" not in err
+    assert "botocore" not in err
+
+
+def test_invoke_with_a_real_execution_id_exits_4_after_printing_the_checks_when_the_report_fails(
+    sim, listener, capsys
+):
+    """CodeDeploy refuses the report (here: no such deployment); the checks' result is
+    shown first all the same."""
     code = main(
         [
             "hooks",
             "invoke",
-            str(HOOKS / "verify_test_listener.py"),
+            "verify_test_listener",
             "--deployment-id",
-            deployment_id,
+            "d-AAAAAAAAA",
+            "--execution-id",
+            "5f6e3a52-0000-4000-8000-000000000000",
         ]
     )
 
+    captured = capsys.readouterr()
     assert code == 4
-    assert listener.requests == 1
-    assert "PutLifecycleEventHookExecutionStatus" in capsys.readouterr().err
+    result = json.loads(captured.out)
+    assert result["checks"][0]["ok"] is True
+    assert "DeploymentDoesNotExist" in result["report_error"]
+    assert "the checks ran, but the report failed" in captured.err
+
+
+def test_invoke_runs_a_ready_made_handler_by_name_from_any_folder(
+    sim, listener, capsys, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.chdir(tmp_path)  # no hooks/ here
+    d, deployment_id, execution_id = waiting_at_after_allow_test_traffic(sim)
+
+    code = main(
+        [
+            "hooks",
+            "invoke",
+            "verify_test_listener",
+            "--deployment-id",
+            deployment_id,
+            "--execution-id",
+            execution_id,
+        ]
+    )
+
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "Succeeded"
+    assert d.done(deployment_id) == "Succeeded"
+
+
+def test_invoke_names_the_ready_made_handlers_when_given_neither_one_nor_a_file(capsys):
+    assert main(["hooks", "invoke", "verify_everything", "--deployment-id", "d-X"]) == 2
+    err = capsys.readouterr().err
+    assert "verify_test_listener, verify_production, restore_scaling" in err
 
 
 def test_invoke_reaches_a_served_simulator_through_endpoint_url(listener, capsys):
@@ -426,14 +526,17 @@ def test_invoke_refuses_a_file_that_is_not_a_handler(tmp_path, capsys):
 def test_package_builds_a_zip_with_the_handlers_at_its_root_and_no_boto3(
     tmp_path, monkeypatch: pytest.MonkeyPatch, capsys
 ):
-    monkeypatch.chdir(ROOT)
+    monkeypatch.chdir(tmp_path)  # any folder: the ready-made handlers ship in the package
     output = tmp_path / "hooks.zip"
 
     assert main(["hooks", "package", "--output", str(output)]) == 0
 
-    names = zipfile.ZipFile(output).namelist()
+    archive = zipfile.ZipFile(output)
+    names = archive.namelist()
     tops = {name.split("/", 1)[0] for name in names}
-    assert {"verify_test_listener.py", "verify_production.py", "_verify.py"} <= tops
+    assert {"verify_test_listener.py", "verify_production.py", "restore_scaling.py"} <= tops
+    assert "bluegreen/hooks/handlers/_verify.py" in names
+    assert archive.read("restore_scaling.py").decode() == thin_handler_source("restore_scaling")
     assert {"bluegreen", "httpx", "httpcore", "h11", "anyio", "idna", "certifi"} <= tops
     assert {"attr", "attrs", "tenacity"} <= tops
     assert "bluegreen/hooks/__init__.py" in names
@@ -443,7 +546,34 @@ def test_package_builds_a_zip_with_the_handlers_at_its_root_and_no_boto3(
     out = capsys.readouterr().out
     assert "verify_test_listener.handler" in out
     assert "verify_production.handler" in out
+    assert "restore_scaling.hook_handler" in out
     assert f"wrote {output} (" in out
+
+
+def test_package_adds_your_own_handler_beside_the_ready_made_ones(tmp_path, capsys):
+    own = tmp_path / "mine"
+    own.mkdir()
+    (own / "smoke.py").write_text("from _shared import handler\n")
+    (own / "_shared.py").write_text("def handler(event, context):\n    return {}\n")
+    output = tmp_path / "hooks.zip"
+
+    assert (
+        main(["hooks", "package", "--output", str(output), "--handler", str(own / "smoke.py")]) == 0
+    )
+
+    tops = {name.split("/", 1)[0] for name in zipfile.ZipFile(output).namelist()}
+    assert {"smoke.py", "_shared.py", "verify_test_listener.py"} <= tops
+    assert "smoke.handler" in capsys.readouterr().out
+
+
+def test_package_refuses_your_handler_with_a_ready_made_ones_name(tmp_path, capsys):
+    clash = tmp_path / "verify_production.py"
+    clash.write_text("def handler(event, context):\n    return {}\n")
+
+    code = main(["hooks", "package", "--output", str(tmp_path / "x.zip"), "--handler", str(clash)])
+
+    assert code == 2
+    assert "--no-ready-made" in capsys.readouterr().err
 
 
 def test_packaged_handlers_import_and_check_with_only_the_zip_and_the_lambda_runtime_sdk(
@@ -452,7 +582,7 @@ def test_packaged_handlers_import_and_check_with_only_the_zip_and_the_lambda_run
     """Python without site-packages (-S), given the unzipped package and a folder holding
     only what Lambda's runtime provides (boto3 and its dependencies): the handlers import,
     the kit's dependencies come from the zip, and an HTTP check runs."""
-    monkeypatch.chdir(ROOT)
+    monkeypatch.chdir(tmp_path)
     output = tmp_path / "hooks.zip"
     assert main(["hooks", "package", "--output", str(output)]) == 0
     unzipped = tmp_path / "task"
@@ -470,7 +600,8 @@ def test_packaged_handlers_import_and_check_with_only_the_zip_and_the_lambda_run
     code = (
         "import sys\n"
         f"sys.path[:0] = [{str(unzipped)!r}, {str(runtime)!r}]\n"
-        "import verify_test_listener, verify_production, _verify\n"
+        "import verify_test_listener, verify_production, restore_scaling\n"
+        "from bluegreen.hooks.handlers import _verify\n"
         "import httpx, attrs, tenacity, boto3\n"
         f"assert httpx.__file__.startswith({str(unzipped)!r}), httpx.__file__\n"
         f"assert boto3.__file__.startswith({str(runtime)!r}), boto3.__file__\n"

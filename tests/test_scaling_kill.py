@@ -1,6 +1,6 @@
 """A release process killed with SIGKILL at any phase of its deployment leaves Application
-Auto Scaling exactly as it found it, once ``recover`` (or the safety-net handler in
-hooks/restore_scaling.py) has run after the deployment ended; a release that is not killed
+Auto Scaling exactly as it found it, once ``recover`` (or the ready-made restore_scaling
+safety-net handler) has run after the deployment ended; a release that is not killed
 leaves the scalable target byte-identical by itself.
 
 One simulator is served on 127.0.0.1 for the module, at SPEED times real time. Each test
@@ -24,7 +24,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -40,7 +39,6 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 SPEED = 60.0
 WAIT_SECONDS = 60.0
-HOOKS = Path(__file__).resolve().parent.parent / "hooks"
 HOLDING_HOOK = "CodeDeployHook_hold"
 FAILING_HOOK = "CodeDeployHook_fail"
 CANARY = "bluegreen-test.Canary10Percent1Minute"
@@ -197,12 +195,12 @@ def served() -> Iterator[Served]:
 
 @pytest.fixture
 def restore_scaling(monkeypatch: pytest.MonkeyPatch, served: Served) -> Iterator[ModuleType]:
-    """hooks/restore_scaling.py as Lambda imports it, its AWS calls going to the server."""
+    """The ready-made restore_scaling handler module, its AWS calls going to the server."""
     monkeypatch.setenv("BLUEGREEN_ENDPOINT_URL", served.url)
-    monkeypatch.syspath_prepend(str(HOOKS))
-    sys.modules.pop("restore_scaling", None)
-    yield importlib.import_module("restore_scaling")
-    sys.modules.pop("restore_scaling", None)
+    name = "bluegreen.hooks.handlers.restore_scaling"  # hooks/restore_scaling.py imports it
+    sys.modules.pop(name, None)
+    yield importlib.import_module(name)
+    sys.modules.pop(name, None)
 
 
 class Release:

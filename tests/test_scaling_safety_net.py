@@ -1,6 +1,6 @@
-"""hooks/restore_scaling.py on the in-process simulator: the EventBridge handler restores a
-scaling record a dead release left behind once its deployment has ended, waits for a running
-rollback's own event, and the AfterAllowTraffic entry point restores its deployment's record
+"""The ready-made restore_scaling handler on the in-process simulator: the EventBridge handler
+restores a scaling record a dead release left behind once its deployment has ended, waits for a
+running rollback's own event, and the AfterAllowTraffic entry point restores its deployment's record
 and reports Succeeded once.
 
 The events are built in the shape the contract gives for EventBridge (section 4):
@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -23,18 +22,17 @@ import bluegreen
 from bluegreen.errors import ServiceUnavailableError
 from bluegreen.scaling import RECORD_TAG
 
-HOOKS = Path(__file__).resolve().parent.parent / "hooks"
 RESTORE_HOOK = "CodeDeployHook_restore_scaling"
 FAILING_HOOK = "CodeDeployHook_fails"
 
 
 @pytest.fixture
 def restore_scaling(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    """hooks/restore_scaling.py, imported as Lambda imports it, forgotten afterwards."""
-    monkeypatch.syspath_prepend(str(HOOKS))
-    sys.modules.pop("restore_scaling", None)
-    yield importlib.import_module("restore_scaling")
-    sys.modules.pop("restore_scaling", None)
+    """The ready-made restore_scaling handler module, imported afresh, forgotten afterwards."""
+    name = "bluegreen.hooks.handlers.restore_scaling"  # hooks/restore_scaling.py imports it
+    sys.modules.pop(name, None)
+    yield importlib.import_module(name)
+    sys.modules.pop(name, None)
 
 
 @pytest.fixture

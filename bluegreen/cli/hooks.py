@@ -1,22 +1,24 @@
-"""``bluegreen hooks package`` and ``bluegreen hooks invoke``: ship and try the handlers in
-``hooks/``.
+"""``bluegreen hooks package`` and ``bluegreen hooks invoke``: ship and try the Lambda
+lifecycle hooks, the ready-made ones (``bluegreen.hooks.handlers``) and your own.
 
-``package`` builds the Lambda deployment zip: the handler files at its root, the ``bluegreen``
-library (without ``bluegreen.cli`` and ``bluegreen.testing``, which a hook never imports) and
-the hook kit's runtime dependencies copied from the current environment. boto3, botocore and
-their own dependencies stay out, because the Lambda Python runtime provides them; so do
-PyYAML and rich, which only the CLI uses. Every dependency is pure Python, so the zip runs on
-either Lambda architecture; build it with the Python version of the function's runtime.
+``package`` builds the Lambda deployment zip: a thin file per ready-made handler and each of
+your handler files at its root, the ``bluegreen`` library (without ``bluegreen.cli`` and
+``bluegreen.testing``, which a hook never imports) and the hook kit's runtime dependencies
+copied from the current environment. boto3, botocore and their own dependencies stay out,
+because the Lambda Python runtime provides them; so do PyYAML and rich, which only the CLI
+uses. Every dependency is pure Python, so the zip runs on either Lambda architecture; build it
+with the Python version of the function's runtime. It needs no source checkout.
 
-``invoke`` runs a handler file here, with the event CodeDeploy sends
-(``DeploymentId``, ``LifecycleEventHookExecutionId``) and a Lambda-like context, against AWS,
-``bluegreen sim serve`` (``--endpoint-url``) or the in-process simulator of a test.
+``invoke`` runs a handler (a ready-made one by name, or a file) here, with the event CodeDeploy
+sends (``DeploymentId``, ``LifecycleEventHookExecutionId``) and a Lambda-like context, against
+AWS, ``bluegreen sim serve`` (``--endpoint-url``) or the in-process simulator of a test.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 import time
@@ -30,15 +32,16 @@ import attrs
 
 from bluegreen.cli import (
     ENDPOINT_URL_VARIABLE,
+    EXIT_AWS_ERROR,
     EXIT_DEPLOYMENT_FAILED,
     EXIT_OK,
     _positive_seconds,
     add_aws_options,
 )
-from bluegreen.errors import ValidationError
+from bluegreen.errors import AWSError, ValidationError
+from bluegreen.hooks.handlers import READY_MADE, thin_handler_source
 
 DEFAULT_OUTPUT = "bluegreen-hooks.zip"
-DEFAULT_HOOKS_DIR = "hooks"
 
 HOOK_REQUIREMENTS = ("attrs", "tenacity", "httpx")
 """What ``bluegreen.hooks`` imports besides the standard library and boto3."""
@@ -58,7 +61,7 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 def add_parser(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "hooks",
-        help="package the Lambda hooks in hooks/, or run one locally",
+        help="package the Lambda hooks (ready-made and your own), or run one locally",
         description="Build the Lambda zip of the lifecycle hook handlers, or run a handler "
         "locally with a real CodeDeploy event.",
     )
@@ -67,10 +70,11 @@ def add_parser(commands: Any) -> None:
     package = hook_commands.add_parser(
         "package",
         help="build the Lambda deployment zip of the handlers",
-        description="Build a Lambda deployment zip: the handler files at its root, the "
-        "bluegreen library and its runtime dependencies from this environment, without "
-        "boto3 and botocore (the Lambda runtime provides them). Prints its size and the "
-        "handler names to configure.",
+        description="Build a Lambda deployment zip: the ready-made handlers "
+        f"({', '.join(READY_MADE)}) and your own handler files at its root, the bluegreen "
+        "library and its runtime dependencies from this environment, without boto3 and "
+        "botocore (the Lambda runtime provides them). Prints its size and the handler names "
+        "to configure.",
     )
     package.add_argument(
         "--output",
@@ -83,26 +87,40 @@ def add_parser(commands: Any) -> None:
         action="append",
         default=[],
         metavar="FILE",
-        help="a handler file to include (repeatable; default: every hooks/*.py whose name "
-        "does not start with _); the _*.py helpers beside it always come along",
+        help="one of your own handler files to include as well (repeatable); the _*.py "
+        "helpers beside it come along",
+    )
+    package.add_argument(
+        "--no-ready-made",
+        dest="ready_made",
+        action="store_false",
+        help="leave the ready-made handlers out (then give --handler)",
     )
     package.set_defaults(run=run_package)
 
     invoke = hook_commands.add_parser(
         "invoke",
         help="run a handler file locally with a real CodeDeploy event",
-        description="Load a handler file by path and call its `handler` with the event "
-        "CodeDeploy sends and a Lambda-like context, then print what it returned as JSON. "
-        "Its boto3 clients reach --endpoint-url (e.g. `bluegreen sim serve`) or AWS. "
-        "Exit 0 if it reported Succeeded, 1 otherwise.",
+        description="Load a handler (a ready-made one by name, or a file by path) and call it "
+        "with the event CodeDeploy sends and a Lambda-like context, then print the checks' "
+        "result as JSON. Its boto3 clients reach --endpoint-url (e.g. `bluegreen sim serve`) "
+        "or AWS. Without --execution-id the checks run and CodeDeploy refuses the report, "
+        "which is expected. Exit 0 if the checks passed, 1 if they failed, 4 if a report "
+        "with a real --execution-id could not be delivered.",
     )
-    invoke.add_argument("file", metavar="FILE", help="the handler file, e.g. hooks/verify.py")
+    invoke.add_argument(
+        "file",
+        metavar="HANDLER",
+        help=f"a ready-made handler ({', '.join(READY_MADE)}) or a handler file, "
+        "e.g. my_hooks/verify.py",
+    )
     invoke.add_argument("--deployment-id", required=True, metavar="ID", help="d-XXXXXXXXX")
     invoke.add_argument(
         "--execution-id",
         metavar="ID",
-        help="the LifecycleEventHookExecutionId CodeDeploy gave the hook (default: a made-up "
-        "one, so the checks run but CodeDeploy refuses the report)",
+        help="the LifecycleEventHookExecutionId from the event CodeDeploy sent the hook's "
+        "function (it is in that invocation's event only). Default: a made-up one, so the "
+        "checks run but CodeDeploy refuses the report",
     )
     invoke.add_argument(
         "--function-name",
@@ -144,8 +162,8 @@ class PackageReport:
 
 
 def run_package(args: argparse.Namespace) -> int:
-    handlers = [Path(name) for name in args.handler] or _default_handlers()
-    report = build_package(Path(args.output), handlers)
+    handlers = [Path(name) for name in args.handler]
+    report = build_package(Path(args.output), handlers, ready_made=args.ready_made)
     runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
     print(f"wrote {report.path} ({_size(report.size)}, {report.files} files)")
     print(f"  dependencies: {', '.join(report.distributions)}")
@@ -156,34 +174,42 @@ def run_package(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _default_handlers() -> list[Path]:
-    folder = Path(DEFAULT_HOOKS_DIR)
-    found = sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
-    if not found:
-        raise ValidationError(
-            [f"no handler files in {folder.resolve()}; give --handler FILE"],
-            subject="command line",
-        )
-    return found
-
-
-def build_package(output: Path, handlers: Sequence[Path]) -> PackageReport:
-    """Write the Lambda zip of ``handlers`` to ``output``.
+def build_package(
+    output: Path, handlers: Sequence[Path] = (), *, ready_made: bool = True
+) -> PackageReport:
+    """Write the Lambda zip of the ready-made handlers (unless ``ready_made`` is false) and
+    your own ``handlers`` files to ``output``.
 
     Raises:
-        ValidationError: a handler file is missing or two share a name.
+        ValidationError: a handler file is missing, two share a name (a ready-made one's
+            included), or there is nothing to package.
     """
     problems = [f"{path} is not a Python file" for path in handlers if not _is_python(path)]
     names = [path.name for path in handlers]
     problems += [
         f"two handler files are named {n}" for n in sorted(set(names)) if names.count(n) > 1
     ]
+    if ready_made:
+        problems += [
+            f"{path} has the name of a ready-made handler: rename it, or leave the ready-made "
+            "ones out with --no-ready-made"
+            for path in handlers
+            if path.stem in READY_MADE
+        ]
+    elif not handlers:
+        problems.append("nothing to package: give --handler FILE, or keep the ready-made ones")
     if problems:
         raise ValidationError(problems, subject="command line")
 
-    entries: dict[str, Path] = {}
+    entries: dict[str, Path | bytes] = {}
+    entry_points: list[str] = []
+    if ready_made:
+        for name, attributes in READY_MADE.items():
+            entries[f"{name}.py"] = thin_handler_source(name).encode()
+            entry_points += [f"{name}.{attribute}" for attribute in attributes]
     for path in handlers:
         entries[path.name] = path
+        entry_points.append(f"{path.stem}.handler")
         for helper in sorted(path.parent.glob("_*.py")):
             entries.setdefault(helper.name, helper)
     entries.update(_library_files())
@@ -197,11 +223,12 @@ def build_package(output: Path, handlers: Sequence[Path]) -> PackageReport:
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            archive.writestr(info, entries[name].read_bytes())
+            content = entries[name]
+            archive.writestr(info, content if isinstance(content, bytes) else content.read_bytes())
     return PackageReport(
         path=output,
         size=output.stat().st_size,
-        handlers=tuple(f"{path.stem}.handler" for path in handlers),
+        handlers=tuple(entry_points),
         distributions=tuple(f"{d.metadata['Name']} {d.version}" for d in distributions),
         files=len(entries),
     )
@@ -303,32 +330,132 @@ class LocalContext:
 
 def run_invoke(args: argparse.Namespace) -> int:
     import json
-    import logging
 
-    if not logging.getLogger().handlers:  # as on Lambda: the check lines go to the log
-        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    handler = load_handler(Path(args.file), args.attribute)
+    handler = resolve_handler(args.file, args.attribute)
+    made_up = args.execution_id is None
     event = {
         "DeploymentId": args.deployment_id,
-        "LifecycleEventHookExecutionId": args.execution_id or str(uuid.uuid4()),
+        "LifecycleEventHookExecutionId": args.execution_id or f"local-{uuid.uuid4()}",
     }
     region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     context = LocalContext(
         function_name=args.function_name,
         invoked_function_arn=(
-            f"arn:aws:lambda:{region or 'us-east-1'}:000000000000:function:{args.function_name}"
+            f"arn:aws:lambda:{region or 'us-east-1'}:123456789012:function:{args.function_name}"
         ),
         aws_request_id=str(uuid.uuid4()),
         deadline=time.monotonic() + args.function_timeout,
         log_group_name=f"/aws/lambda/{args.function_name}",
     )
-    with _aws_environment(args):
-        result = handler(event, context)
-    print(json.dumps(result, indent=2, default=str), flush=True)
+    refused: AWSError | None = None
+    with _aws_environment(args), _hook_log() as log:
+        try:
+            result = handler(event, context)
+        except AWSError as exc:
+            # The kit raises when its report cannot be delivered (Lambda would retry); the
+            # checks ran all the same, and their result is in the kit's log lines.
+            refused, result = exc, log.result()
     status = result.get("status") if isinstance(result, dict) else None
-    if status is None:
+    if refused is not None:
+        result = {**result, "reported": False, "report_error": str(refused)}
+    print(json.dumps(result, indent=2, default=str), flush=True)
+    if refused is not None:
+        if not made_up:
+            print(f"bluegreen: the checks ran, but the report failed: {refused}", file=sys.stderr)
+            return EXIT_AWS_ERROR
+        print(
+            f"bluegreen: the checks ran and {status or 'gave no status'}; CodeDeploy refused "
+            "the report, as expected for the made-up execution id. To report for real, pass "
+            "--execution-id with the LifecycleEventHookExecutionId of the event CodeDeploy "
+            "sent the hook's function (it appears only in that event, e.g. in the function's "
+            "log).",
+            file=sys.stderr,
+        )
+    elif status is None:
         print("bluegreen: the handler returned no status", file=sys.stderr)
     return EXIT_OK if status == "Succeeded" else EXIT_DEPLOYMENT_FAILED
+
+
+def resolve_handler(target: str, attribute: str = "handler") -> Any:
+    """The handler ``target`` names: a ready-made handler by name (``verify_test_listener``),
+    unless a file of that name exists here, or a handler file by path (``load_handler``).
+
+    Raises:
+        ValidationError: neither, or the handler cannot be loaded.
+    """
+    import importlib
+
+    if target in READY_MADE and not Path(target).is_file():
+        module = importlib.import_module(f"bluegreen.hooks.handlers.{target}")
+        handler = getattr(module, attribute, None)
+        if not callable(handler):
+            offered = ", ".join(READY_MADE[target])
+            raise ValidationError(
+                [f"the ready-made handler {target} has no {attribute!r}; it offers {offered}"],
+                subject="command line",
+            )
+        return handler
+    path = Path(target)
+    if not path.exists() and path.suffix != ".py":
+        raise ValidationError(
+            [
+                f"{target!r} is neither a ready-made handler ({', '.join(READY_MADE)}) "
+                "nor a handler file"
+            ],
+            subject="command line",
+        )
+    return load_handler(path, attribute)
+
+
+class _HookLog(logging.Handler):
+    """The hook kit's JSON log lines, shown on stderr as Lambda would log them, and kept to
+    rebuild the checks' result when the report itself fails."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        import json
+
+        message = record.getMessage()
+        print(message, file=sys.stderr, flush=True)
+        with contextlib.suppress(ValueError):
+            parsed = json.loads(message)
+            if isinstance(parsed, dict):
+                self.records.append(parsed)
+
+    def result(self) -> dict[str, Any]:
+        """What the handler would have returned: the status and reason it tried to report,
+        and every check result it logged."""
+        checks = [
+            {k: v for k, v in r.items() if k not in ("event", "deployment_id", "execution_id")}
+            for r in self.records
+            if r.get("event") == "check"
+        ]
+        failed = [r for r in self.records if r.get("event") == "report_failed"]
+        last = failed[-1] if failed else {}
+        return {"status": last.get("status"), "reason": last.get("reason"), "checks": checks}
+
+
+@contextlib.contextmanager
+def _hook_log() -> Iterator[_HookLog]:
+    """Route the ``bluegreen.hooks`` logger (only it: the root logger's level stays, so
+    httpx and botocore add no line per request) to stderr for the call."""
+    logger = logging.getLogger("bluegreen.hooks")
+    handler = _HookLog()
+    saved_level, saved_propagate = logger.level, logger.propagate
+    if logger.level == logging.NOTSET:
+        name = os.environ.get("BLUEGREEN_LOG_LEVEL", "INFO").strip().upper()
+        logger.setLevel(logging.getLevelNamesMapping().get(name, logging.INFO))
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved_level)
+        logger.propagate = saved_propagate
 
 
 def load_handler(path: Path, attribute: str = "handler") -> Any:

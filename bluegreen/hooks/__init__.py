@@ -13,9 +13,12 @@ hook impossible.
 with ``PutLifecycleEventHookExecutionStatus`` exactly once, whatever the check does, and logs
 one JSON line per check result (logger ``bluegreen.hooks``). Importing this package imports
 neither boto3 nor httpx; the first client and the first check do.
+
+``bluegreen.hooks.handlers`` holds the ready-made handlers (``verify_test_listener``,
+``verify_production``, ``restore_scaling``) that ``bluegreen hooks package`` zips.
 """
 
-from bluegreen.hooks import checks
+from bluegreen.hooks import checks, handlers
 from bluegreen.hooks._kit import (
     CheckResult,
     HookEvent,
@@ -31,6 +34,7 @@ __all__ = [
     "HookResult",
     "LambdaHandler",
     "checks",
+    "handlers",
     "lifecycle_hook",
     "production_listener_url",
     "test_listener_url",

@@ -1,0 +1,263 @@
+"""The server-side safety net for suspended Application Auto Scaling: whatever happened to the
+release process (a killed CI job, a lost laptop), put back the scaling state bluegreen recorded
+before the deployment once the deployment is over.
+
+Two entry points in one file (see README.md and docs/autoscaling.md):
+
+- ``restore_scaling.handler``: the target of an EventBridge rule on CodeDeploy's
+  ``CodeDeploy Deployment State-change Notification`` events with ``detail.state`` SUCCESS,
+  FAILURE or STOP. It finds the deployment group's ECS service (GetDeploymentGroup
+  ``ecsServices``) and calls ``bluegreen.scaling.recover`` for it. An event for an original
+  deployment whose rollback still runs is skipped: the rollback's own event comes later. No
+  record, a record already restored, or a record of a deployment that still runs is logged,
+  never raised; an AWS error that outlasts the retries is raised, so Lambda retries the event.
+- ``restore_scaling.hook_handler``: the ``AfterAllowTraffic`` lifecycle hook. It restores the
+  deployment's own record (``bluegreen.scaling.restore_scaling`` with its deployment id) and
+  reports ``Succeeded`` exactly once; a restore that cannot happen is logged as an error and
+  still reports ``Succeeded`` (failing the hook would roll back a healthy release), leaving
+  the record for the EventBridge handler or ``bluegreen recover``.
+
+Each run logs JSON lines on the ``bluegreen.hooks`` logger. Settings (environment variables,
+all optional):
+
+- ``BLUEGREEN_ENDPOINT_URL``: send AWS calls there instead of AWS (the simulator).
+- ``BLUEGREEN_MARGIN_SECONDS`` (``10``): ``hook_handler`` reports this long before the Lambda
+  times out.
+- ``BLUEGREEN_LOG_LEVEL`` (``INFO``).
+
+IAM permissions of the function's role:
+``application-autoscaling:DescribeScalableTargets``,
+``application-autoscaling:RegisterScalableTarget``, ``ecs:DescribeServices``,
+``ecs:ListTagsForResource``, ``ecs:TagResource``, ``ecs:UntagResource``,
+``codedeploy:GetDeployment``, ``codedeploy:GetDeploymentGroup``,
+``codedeploy:ListDeployments``, and for ``hook_handler``
+``codedeploy:PutLifecycleEventHookExecutionStatus``. RegisterScalableTarget also needs the
+Application Auto Scaling service-linked role for ECS
+(``AWSServiceRoleForApplicationAutoScaling_ECSService``) to exist, which it does once the
+service has a scalable target; creating it would need ``iam:CreateServiceLinkedRole``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from bluegreen.hooks import CheckResult, HookEvent, lifecycle_hook
+from bluegreen.hooks._kit import aws_call, default_clients
+
+if TYPE_CHECKING:
+    from bluegreen import Clients
+    from bluegreen.deployment import Clock
+    from bluegreen.scaling import RestoreResult
+
+__all__ = ["DETAIL_TYPE", "TERMINAL_STATES", "handler", "hook_handler", "restore_after"]
+
+DETAIL_TYPE = "CodeDeploy Deployment State-change Notification"
+TERMINAL_STATES = frozenset({"SUCCESS", "FAILURE", "STOP"})
+_TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Stopped"})
+_MARGIN_VARIABLE = "BLUEGREEN_MARGIN_SECONDS"
+
+logger = logging.getLogger("bluegreen.hooks")
+
+
+def _log(level: int, payload: Mapping[str, Any]) -> None:
+    logger.log(level, json.dumps(payload, default=str))
+
+
+def _ensure_log_level() -> None:
+    import os
+
+    if logger.level == logging.NOTSET:
+        name = os.environ.get("BLUEGREEN_LOG_LEVEL", "INFO").strip().upper()
+        logger.setLevel(logging.getLevelNamesMapping().get(name, logging.INFO))
+
+
+# -- EventBridge ------------------------------------------------------------------------------
+
+
+def handler(event: Any, context: Any = None) -> dict[str, Any]:
+    """The EventBridge entry point: restore what a finished deployment's release left
+    suspended. Returns what it did as a dict (also logged as one JSON line)."""
+    _ensure_log_level()
+    return restore_after(event, clients=default_clients())
+
+
+def restore_after(
+    event: Any,
+    *,
+    clients: Clients,
+    clock: Clock | None = None,
+) -> dict[str, Any]:
+    """Restore the scaling record of the service whose deployment ``event`` reports ended.
+
+    Args:
+        event: a ``CodeDeploy Deployment State-change Notification`` EventBridge event.
+        clients: the AWS clients to use.
+        clock: ``time()`` and ``sleep()`` for the retries of throttled and 5xx calls
+            (default: the real clock).
+
+    Returns:
+        ``{"action": ..., ...}``: ``ignored`` (not a terminal state-change event),
+        ``rollback_running``, ``deployment_running`` (the record belongs to a deployment
+        that has not ended), ``nothing_to_restore`` or ``restored``.
+
+    Raises:
+        AWSError: an AWS call failed for good (Lambda then retries the event).
+    """
+    from bluegreen.errors import DeploymentStateError
+
+    sleep = clock.sleep if clock is not None else time.sleep
+    detail = event.get("detail") if isinstance(event, Mapping) else None
+    if not isinstance(detail, Mapping) or (
+        isinstance(event, Mapping) and event.get("detail-type") not in (None, DETAIL_TYPE)
+    ):
+        return _done(logging.WARNING, "ignored", reason="not a CodeDeploy state-change event")
+    deployment_id = detail.get("deploymentId")
+    state = str(detail.get("state") or "")
+    where: dict[str, Any] = {"deployment_id": deployment_id, "state": state}
+    if state not in TERMINAL_STATES or not isinstance(deployment_id, str):
+        return _done(logging.INFO, "ignored", **where, reason="not a terminal state")
+    codedeploy = clients.codedeploy
+
+    info = aws_call(
+        "GetDeployment",
+        lambda: codedeploy.get_deployment(deploymentId=deployment_id),
+        sleep=sleep,
+    )["deploymentInfo"]
+    rollback_id = (info.get("rollbackInfo") or {}).get("rollbackDeploymentId")
+    if rollback_id:
+        rollback = aws_call(
+            "GetDeployment",
+            lambda: codedeploy.get_deployment(deploymentId=rollback_id),
+            sleep=sleep,
+        )["deploymentInfo"]
+        if rollback.get("status") not in _TERMINAL_STATUSES:
+            return _done(
+                logging.INFO,
+                "rollback_running",
+                **where,
+                rollback_deployment_id=rollback_id,
+                reason="the rollback's own event restores when it ends",
+            )
+    application = str(detail.get("application") or info["applicationName"])
+    group = str(detail.get("deploymentGroup") or info["deploymentGroupName"])
+    services = (
+        aws_call(
+            "GetDeploymentGroup",
+            lambda: codedeploy.get_deployment_group(
+                applicationName=application, deploymentGroupName=group
+            ),
+            sleep=sleep,
+        )["deploymentGroupInfo"].get("ecsServices")
+        or []
+    )
+    if not services:
+        return _done(logging.INFO, "nothing_to_restore", **where, reason="no ECS service")
+
+    from bluegreen.scaling import recover
+
+    outcome: dict[str, Any] = {}
+    for service in services:
+        cluster, name = service["clusterName"], service["serviceName"]
+        at = {**where, "cluster": cluster, "service": name}
+        try:
+            result = recover(cluster, name, clients=clients, clock=clock)
+        except DeploymentStateError as exc:
+            outcome = _done(
+                logging.WARNING,
+                "deployment_running",
+                **at,
+                record_deployment_id=exc.deployment_id,
+                reason=str(exc),
+            )
+            continue
+        outcome = _reported(result, at)
+    return outcome
+
+
+def _reported(result: RestoreResult, where: Mapping[str, Any]) -> dict[str, Any]:
+    if result.already_restored or result.record is None:
+        return _done(logging.INFO, "nothing_to_restore", **where, reason="no record")
+    return _done(
+        logging.WARNING if result.missing else logging.INFO,
+        "restored",
+        **where,
+        record_deployment_id=result.record.deployment_id,
+        restored=list(result.restored),
+        missing=list(result.missing),
+        owner=result.record.owner,
+    )
+
+
+def _done(level: int, action: str, **fields: Any) -> dict[str, Any]:
+    payload = {"event": "restore_scaling", "action": action, **fields}
+    _log(level, payload)
+    return payload
+
+
+# -- AfterAllowTraffic ------------------------------------------------------------------------
+
+
+def _margin_seconds() -> float:
+    import os
+
+    try:
+        value = float(os.environ.get(_MARGIN_VARIABLE) or 10.0)
+    except ValueError:
+        return 10.0
+    return value if value >= 0 else 10.0
+
+
+def restore_for_hook(event: HookEvent) -> CheckResult:
+    """Restore the record of ``event``'s deployment; passes even when it cannot (logged)."""
+    from bluegreen.errors import BlueGreenError
+    from bluegreen.scaling import restore_scaling
+
+    started = time.monotonic()
+    tried = f"restore the scaling record of {event.deployment_id}"
+    try:
+        codedeploy = event.clients.codedeploy
+        info = aws_call(
+            "GetDeployment",
+            lambda: codedeploy.get_deployment(deploymentId=event.deployment_id),
+        )["deploymentInfo"]
+        group = aws_call(
+            "GetDeploymentGroup",
+            lambda: codedeploy.get_deployment_group(
+                applicationName=info["applicationName"],
+                deploymentGroupName=info["deploymentGroupName"],
+            ),
+        )["deploymentGroupInfo"]
+        got: list[str] = []
+        for service in group.get("ecsServices") or []:
+            cluster, name = service["clusterName"], service["serviceName"]
+            result = restore_scaling(
+                cluster, name, deployment_id=event.deployment_id, clients=event.clients
+            )
+            got.append(f"{cluster}/{name}: {result}")
+    except BlueGreenError as exc:
+        _log(
+            logging.ERROR,
+            {
+                "event": "restore_failed",
+                "deployment_id": event.deployment_id,
+                "error": f"{type(exc).__name__}: {exc}",
+                "detail": "the record is kept; the EventBridge handler or "
+                "`bluegreen recover` restores it later",
+            },
+        )
+        got = [f"could not restore ({type(exc).__name__}: {exc}); the record is kept"]
+    return CheckResult(
+        name="restore_scaling",
+        ok=True,
+        tried=tried,
+        got="; ".join(got) or "the deployment group has no ECS service",
+        elapsed_ms=(time.monotonic() - started) * 1000.0,
+    )
+
+
+hook_handler = lifecycle_hook(margin_seconds=_margin_seconds())(restore_for_hook)
+"""The AfterAllowTraffic entry point: ``restore_scaling.hook_handler``."""
