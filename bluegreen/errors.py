@@ -9,6 +9,9 @@
     │   ├── TrafficConfigError            an invalid canary/linear/all-at-once configuration
     │   └── ServiceConfigError            a service or deployment group wired up wrongly
     ├── ConflictError                     something already exists with other settings
+    ├── ConfigurationError                this machine's AWS set-up cannot work: no region,
+    │                                     no credentials, an unknown profile, an invalid
+    │                                     region name or endpoint URL
     ├── AWSError                          an AWS call failed (operation, code, request id)
     │   ├── ResourceNotFoundError (LookupError)
     │   ├── AccessDeniedError (PermissionError)
@@ -19,7 +22,9 @@
     │                                     rollback deployment id)
     ├── DeploymentStateError              a control (promote, finish, abort, rollback)
     │                                     called in a status that does not allow it
-    └── WaitTimeoutError (TimeoutError)   a wait's deadline passed before its milestone
+    ├── WaitTimeoutError (TimeoutError)   a wait's deadline passed before its milestone
+    └── MissingExtraError (ImportError)   a feature needs an optional extra that is not
+                                          installed, e.g. ``bluegreen[sim]``
 
 botocore exceptions are translated into this tree in exactly one place,
 ``bluegreen._aws.translate_errors``; nothing else reads ``ClientError.response``.
@@ -34,9 +39,11 @@ __all__ = [
     "AccessDeniedError",
     "AppSpecError",
     "BlueGreenError",
+    "ConfigurationError",
     "ConflictError",
     "DeploymentError",
     "DeploymentStateError",
+    "MissingExtraError",
     "ResourceNotFoundError",
     "ServiceConfigError",
     "ServiceUnavailableError",
@@ -89,6 +96,21 @@ class ServiceConfigError(ValidationError):
 
 class ConflictError(BlueGreenError):
     """Something already exists under this name with different settings."""
+
+
+class ConfigurationError(BlueGreenError):
+    """The AWS set-up of this machine cannot work, found before any call reaches AWS: no
+    region, no credentials, an unknown profile, an invalid region name or endpoint URL.
+
+    Attributes:
+        problem: what is wrong, e.g. ``no AWS region is set``.
+        fix: how to fix it, in the words of the caller (Python or the command line).
+    """
+
+    def __init__(self, problem: str, fix: str) -> None:
+        self.problem = problem.rstrip(". ")
+        self.fix = fix
+        super().__init__(f"{self.problem}: {fix}")
 
 
 class AWSError(BlueGreenError):
@@ -217,4 +239,26 @@ class WaitTimeoutError(BlueGreenError, TimeoutError):
         super().__init__(
             f"deployment {deployment_id} did not reach {milestone} within {elapsed:g} s; "
             f"it is waiting for {waiting_for}"
+        )
+
+
+class MissingExtraError(BlueGreenError, ImportError):
+    """A feature needs an optional extra of bluegreen that is not installed.
+
+    The message is one line that names the ``pip install`` command to run.
+
+    Attributes:
+        feature: what was asked for, e.g. ``bluegreen.testing``.
+        extra: the extra that provides it, e.g. ``sim``.
+        missing: the module that could not be imported, e.g. ``moto``.
+    """
+
+    def __init__(self, feature: str, extra: str, missing: str) -> None:
+        self.feature = feature
+        self.extra = extra
+        self.missing = missing
+        super().__init__(
+            f"{feature} needs bluegreen's {extra!r} extra ({missing} is not installed): "
+            f"pip install 'bluegreen[{extra}]'",
+            name=missing,
         )

@@ -16,12 +16,19 @@ you control, calls your hooks, and fixes moto's gaps for CODE_DEPLOY task sets::
 
 Importing this package registers a botocore handler (as moto does); it does nothing unless a
 ``Simulator`` is running. Clients must be created after the simulator starts.
+
+It needs the ``sim`` extra (``pip install 'bluegreen[sim]'``, moto and what it needs); without
+it, importing this package raises ``bluegreen.errors.MissingExtraError``, which says so.
 """
 
-from bluegreen.testing._clock import Clock, RealTimeClock, SimTimeoutError, VirtualClock
-from bluegreen.testing._environment import Environment, build_environment
-from bluegreen.testing._settings import SimSettings
-from bluegreen.testing._simulator import Faults, HookFunction, LambdaContext, Simulator
+from bluegreen.testing._requirements import require_sim
+
+require_sim("bluegreen.testing")  # before anything imports moto
+
+from bluegreen.testing._clock import Clock, RealTimeClock, SimTimeoutError, VirtualClock  # noqa: E402
+from bluegreen.testing._environment import Environment, build_environment  # noqa: E402
+from bluegreen.testing._settings import SimSettings  # noqa: E402
+from bluegreen.testing._simulator import Faults, HookFunction, LambdaContext, Simulator  # noqa: E402
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
