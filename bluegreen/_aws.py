@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from bluegreen._advice import advice
 from bluegreen.errors import (
     AccessDeniedError,
     AWSError,
+    BlueGreenError,
+    ConfigurationError,
     ResourceNotFoundError,
     ServiceUnavailableError,
     ThrottledError,
@@ -85,22 +88,31 @@ class Clients:
         if self.session is None:
             import boto3
 
-            self.session = boto3.Session()
+            with translate_errors():
+                self.session = boto3.Session()
         return self.session
 
     @property
     def region(self) -> str | None:
         """The session's region."""
-        return self._session().region_name
+        with translate_errors():
+            return self._session().region_name
 
     def client(self, service: str) -> Any:
-        """Any other boto3 client, made with the same session, endpoint and config."""
+        """Any other boto3 client, made with the same session, endpoint and config.
+
+        Raises:
+            ConfigurationError: no region, an invalid region name or endpoint URL, or an
+                unknown profile.
+        """
         kwargs: dict[str, Any] = {}
         if self.endpoint_url:
+            check_endpoint_url(self.endpoint_url)
             kwargs["endpoint_url"] = self.endpoint_url
         if self.config is not None:
             kwargs["config"] = self.config
-        return self._session().client(service, **kwargs)  # type: ignore[call-overload]
+        with translate_errors():
+            return self._session().client(service, **kwargs)  # type: ignore[call-overload]
 
     @property
     def ecs(self) -> ECSClient:
@@ -146,6 +158,27 @@ def resolve_clients(
     return Clients(session=session, endpoint_url=endpoint_url)
 
 
+def check_endpoint_url(url: str) -> None:
+    """Raise ``ConfigurationError`` unless ``url`` is an ``http(s)://host[:port][/path]`` URL,
+    before botocore's own ``ValueError`` (or a call to a host nobody meant) can happen."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        valid = valid and (parts.port is None or parts.port > 0)  # a bad port raises
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ConfigurationError(
+            f"the endpoint URL {url!r} is not an http(s) URL",
+            advice(
+                "pass endpoint_url='http://HOST:PORT', e.g. 'http://127.0.0.1:5055'",
+                "give --endpoint-url http://HOST:PORT, e.g. the URL `bluegreen sim serve` prints",
+            ),
+        )
+
+
 def error_code(exc: BaseException) -> str | None:
     """The AWS error code of a translated bluegreen error, or None."""
     return exc.code if isinstance(exc, AWSError) else None
@@ -174,43 +207,88 @@ def _from_client_error(exc: Any, operation: str | None) -> AWSError:
 
 @contextlib.contextmanager
 def translate_errors(operation: str | None = None) -> Iterator[None]:
-    """Turn botocore exceptions raised inside the block into bluegreen ``AWSError``s.
+    """Turn botocore exceptions raised inside the block into bluegreen errors
+    (``translate``).
 
     Args:
         operation: the AWS operation being called, used when botocore does not say.
     """
-    from botocore.exceptions import (
-        ClientError,
-        ConnectionClosedError,
-        ConnectTimeoutError,
-        EndpointConnectionError,
-        NoCredentialsError,
-        NoRegionError,
-        ReadTimeoutError,
-    )
+    from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         yield
-    except ClientError as exc:
-        raise _from_client_error(exc, operation) from exc
-    except (
-        EndpointConnectionError,
-        ConnectionClosedError,
-        ConnectTimeoutError,
-        ReadTimeoutError,
-    ) as exc:
-        raise ServiceUnavailableError(
-            str(exc), operation=operation, code="ConnectionError"
-        ) from exc
-    except NoCredentialsError as exc:
-        raise AccessDeniedError(
-            "no AWS credentials found: set AWS_PROFILE or pass session=boto3.Session(...)",
+    except (BotoCoreError, ClientError) as exc:
+        raise translate(exc, operation) from exc
+    except ValueError as exc:
+        if str(exc).startswith("Invalid endpoint"):  # botocore's check of endpoint_url
+            raise translate(exc, operation) from exc
+        raise
+
+
+def translate(exc: BaseException, operation: str | None = None) -> BlueGreenError:
+    """The bluegreen error for a botocore exception: ``AWSError`` and its kinds for AWS's
+    answers and for a network that failed, ``ConfigurationError`` for this machine's set-up.
+    The one place that reads botocore exceptions."""
+    from botocore import exceptions as b
+
+    if isinstance(exc, b.ClientError):
+        return _from_client_error(exc, operation)
+    if isinstance(exc, b.NoRegionError):
+        return ConfigurationError(
+            "no AWS region is set",
+            advice(
+                "set AWS_DEFAULT_REGION or pass session=boto3.Session(region_name=...)",
+                "give --region, or set AWS_REGION or AWS_DEFAULT_REGION",
+            ),
+        )
+    if isinstance(exc, b.InvalidRegionError):
+        return ConfigurationError(
+            f"{exc}",
+            advice(
+                "pass a region name such as 'us-east-1'",
+                "give --region with a region name such as us-east-1",
+            ),
+        )
+    if isinstance(exc, b.ProfileNotFound):
+        return ConfigurationError(
+            str(exc),
+            advice(
+                "pass the name of a profile in ~/.aws/config, or no profile",
+                "give --profile with a profile in ~/.aws/config, or unset AWS_PROFILE",
+            ),
+        )
+    if isinstance(exc, b.NoCredentialsError | b.PartialCredentialsError):
+        return ConfigurationError(
+            "no AWS credentials found" if isinstance(exc, b.NoCredentialsError) else str(exc),
+            advice(
+                "set AWS_PROFILE or pass session=boto3.Session(profile_name=...)",
+                "give --profile, set AWS_PROFILE, or set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY",
+            ),
+        )
+    if isinstance(exc, b.CredentialRetrievalError | b.TokenRetrievalError | b.SSOError):
+        return ConfigurationError(
+            f"the AWS credentials could not be loaded ({exc})",
+            advice(
+                "refresh them (e.g. `aws sso login`) and retry",
+                "refresh them (e.g. `aws sso login`) and run the command again",
+            ),
+        )
+    if isinstance(exc, ValueError):  # botocore's "Invalid endpoint: ..."
+        return ConfigurationError(
+            str(exc),
+            advice("pass endpoint_url='http://HOST:PORT'", "give --endpoint-url http://HOST:PORT"),
+        )
+    if isinstance(exc, b.EndpointConnectionError):
+        return ServiceUnavailableError(
+            f"{exc}: check the endpoint URL, the region and the network",
             operation=operation,
-            code="NoCredentials",
-        ) from exc
-    except NoRegionError as exc:
-        raise AccessDeniedError(
-            "no AWS region set: set AWS_REGION or pass session=boto3.Session(region_name=...)",
-            operation=operation,
-            code="NoRegion",
-        ) from exc
+            code="ConnectionError",
+        )
+    if isinstance(exc, b.HTTPClientError | b.ConnectionError):
+        # A reset, a closed connection, a proxy or read/connect timeout: the network was
+        # interrupted after botocore's own retries.
+        return ServiceUnavailableError(
+            f"the network failed: {exc}", operation=operation, code="ConnectionError"
+        )
+    return AWSError(f"{type(exc).__name__}: {exc}", operation=operation, code=None)

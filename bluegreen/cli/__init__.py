@@ -4,13 +4,20 @@ Exit codes, for scripts:
 
 ==  ==========================================================================
 0   success
-1   the deployment failed, was stopped or was rolled back
-2   invalid input: bad arguments, an invalid AppSpec or traffic configuration, or a
-    control that does not apply to the deployment's status (promote before Ready)
+1   the deployment failed, was stopped or was rolled back (only that)
+2   invalid input or configuration, found before anything changed: bad arguments, an
+    invalid AppSpec or traffic configuration, a control that does not apply to the
+    deployment's status (promote before Ready), no region, no credentials, an unknown
+    profile, an invalid ``--endpoint-url``, a missing extra (``bluegreen[sim]``)
 3   timed out waiting (the deployment goes on in AWS)
-4   an AWS call failed (not found, access denied, throttled, unavailable)
+4   an AWS call failed (not found, access denied, throttled, unavailable) or AWS could
+    not be reached (the network failed after the retries); retrying may help
+5   an unexpected error inside bluegreen: a bug (``BLUEGREEN_DEBUG=1`` shows the
+    traceback); please report it
 130 interrupted (Ctrl-C); the deployment goes on in AWS
 ==  ==========================================================================
+
+Every failure is one line on stderr, never a traceback.
 
 Every AWS command takes ``--endpoint-url`` (or ``BLUEGREEN_ENDPOINT_URL``; boto3 itself reads
 ``AWS_ENDPOINT_URL``) so it runs against ``bluegreen sim serve``.
@@ -25,9 +32,11 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from bluegreen._advice import set_audience
 from bluegreen.errors import (
     AWSError,
     BlueGreenError,
+    ConfigurationError,
     DeploymentError,
     DeploymentStateError,
     ResourceNotFoundError,
@@ -44,7 +53,10 @@ EXIT_DEPLOYMENT_FAILED = 1
 EXIT_INVALID = 2
 EXIT_TIMEOUT = 3
 EXIT_AWS_ERROR = 4
+EXIT_INTERNAL_ERROR = 5
 EXIT_INTERRUPTED = 130
+
+DEBUG_VARIABLE = "BLUEGREEN_DEBUG"
 
 ENDPOINT_URL_VARIABLE = "BLUEGREEN_ENDPOINT_URL"
 
@@ -177,12 +189,24 @@ def check_group_options(args: argparse.Namespace) -> None:
 
 
 def clients_from(args: argparse.Namespace) -> Clients:
+    """The clients for ``--region``, ``--profile`` and ``--endpoint-url``; the set-up is
+    checked here, before any call.
+
+    Raises:
+        ConfigurationError: an unknown profile, an invalid region name or endpoint URL.
+    """
     import boto3
 
-    from bluegreen._aws import Clients
+    from bluegreen._aws import Clients, check_endpoint_url, translate_errors
 
-    session = boto3.Session(region_name=args.region, profile_name=args.profile)
+    # AWS_REGION counts as it does for the AWS CLI v2 and the SDKs (botocore reads only
+    # AWS_DEFAULT_REGION and the profile).
+    region = args.region or os.environ.get("AWS_REGION") or None
     endpoint_url = args.endpoint_url or os.environ.get(ENDPOINT_URL_VARIABLE) or None
+    if endpoint_url:
+        check_endpoint_url(endpoint_url)
+    with translate_errors():
+        session = boto3.Session(region_name=region, profile_name=args.profile)
     return Clients(session=session, endpoint_url=endpoint_url)
 
 
@@ -313,7 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="bluegreen",
         description="Amazon ECS blue/green deployments through AWS CodeDeploy.",
         epilog="Exit codes: 0 ok, 1 deployment failed/stopped/rolled back, 2 invalid input "
-        "or a control that does not apply, 3 timed out, 4 AWS error, 130 interrupted.",
+        "or configuration (arguments, region, credentials, endpoint) or a control that does "
+        "not apply, 3 timed out, 4 AWS error or AWS unreachable, 5 a bug in bluegreen, "
+        "130 interrupted.",
     )
     from bluegreen import __version__
 
@@ -341,9 +367,40 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code."""
+    """Run the CLI; returns the exit code. Messages give command-line advice (flags, not
+    keyword arguments) from here on."""
+    previous = set_audience("cli")
+    try:
+        return _main(argv)
+    finally:
+        set_audience(previous)  # main() called from Python (a test, a script) hands it back
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        from botocore.exceptions import BotoCoreError
+
+        if isinstance(exc, BotoCoreError):  # one that escaped translate_errors
+            from bluegreen._aws import translate
+
+            error = translate(exc)
+            print(f"bluegreen: {error}", file=sys.stderr)
+            return EXIT_INVALID if isinstance(error, ConfigurationError) else EXIT_AWS_ERROR
+        if os.environ.get(DEBUG_VARIABLE):
+            raise
+        print(
+            f"bluegreen: unexpected error ({type(exc).__name__}: {exc}); this is a bug in "
+            f"bluegreen: run again with {DEBUG_VARIABLE}=1 for the traceback and report it",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL_ERROR
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         code: int = args.run(args)
     except ValidationError as exc:
@@ -366,6 +423,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AWSError as exc:
         print(f"bluegreen: {exc}", file=sys.stderr)
         return EXIT_AWS_ERROR
+    except ConfigurationError as exc:
+        print(f"bluegreen: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     except BlueGreenError as exc:
         print(f"bluegreen: {exc}", file=sys.stderr)
         return EXIT_INVALID
