@@ -7,6 +7,7 @@ bounded and nothing asserts on how long anything took.
 
 from __future__ import annotations
 
+import email.utils
 import os
 import queue
 import signal
@@ -255,3 +256,140 @@ def test_sim_serve_seeds_the_sample_answers_boto3_and_exits_0_on_a_signal(
         process.stdout.close()
         assert process.stderr is not None
         process.stderr.close()
+
+
+def _date_seconds(response: Any) -> float:
+    header = response["ResponseMetadata"]["HTTPHeaders"]["date"]
+    assert header.endswith(" GMT")
+    return email.utils.parsedate_to_datetime(header).timestamp()
+
+
+def test_served_answers_carry_a_date_header_in_simulated_time(server: SimServer) -> None:
+    sim = server.simulator
+    server.create_environment()
+    # At 600x, simulated time has run well ahead of the wall clock by now.
+    _wait_for(lambda: sim.clock.time() - time.time() > 30, "simulated time to run ahead")
+    calls: list[Callable[[], dict[str, Any]]] = [
+        lambda: _client(server, "codedeploy").list_applications(),
+        lambda: _client(server, "ecs").list_clusters(),
+        lambda: _client(server, "elbv2").describe_load_balancers(),
+        lambda: _client(server, "cloudwatch").describe_alarms(),
+    ]
+    for call in calls:
+        before = sim.clock.time()
+        answer = call()
+        after = sim.clock.time()
+        assert int(before) <= _date_seconds(answer) <= after
+
+    with pytest.raises(ClientError) as caught:
+        _client(server, "codedeploy").get_deployment(deploymentId="d-AAAAAAAAA")
+    assert _date_seconds(caught.value.response) <= sim.clock.time()
+    assert _date_seconds(caught.value.response) > time.time() + 30
+
+
+def test_served_list_deployments_refuses_an_unknown_status(server: SimServer) -> None:
+    server.create_environment()
+    with pytest.raises(ClientError) as caught:
+        _client(server, "codedeploy").list_deployments(includeOnlyStatuses=["Running"])
+    assert caught.value.response["Error"]["Code"] == "InvalidDeploymentStatusException"
+
+    # The AWS CLI sends the same awsJson1.1 request (neither validates enums client-side).
+    raw = httpx.post(
+        server.endpoint_url,
+        content=b'{"includeOnlyStatuses": ["Running"]}',
+        headers={
+            "X-Amz-Target": "CodeDeploy_20141006.ListDeployments",
+            "Content-Type": "application/x-amz-json-1.1",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/"
+            "codedeploy/aws4_request, SignedHeaders=host, Signature=0",
+        },
+    )
+    assert raw.status_code == 400
+    assert raw.json()["__type"] == "InvalidDeploymentStatusException"
+    assert email.utils.parsedate_to_datetime(raw.headers["date"]).tzname() == "UTC"
+
+
+def _served_hook(event: dict[str, Any], context: Any) -> None:
+    """Registered for GetFunction only."""
+
+
+def test_served_get_function_answers_registered_hooks_only(server: SimServer) -> None:
+    server.simulator.register_hook("CodeDeployHook_verify", _served_hook)
+    lam = _client(server, "lambda")
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:CodeDeployHook_verify"
+
+    for name in ("CodeDeployHook_verify", arn, "123456789012:function:CodeDeployHook_verify"):
+        config = lam.get_function(FunctionName=name)["Configuration"]
+        assert config["FunctionArn"] == arn
+        assert (config["State"], config["LastUpdateStatus"]) == ("Active", "Successful")
+
+    with pytest.raises(ClientError) as caught:
+        lam.get_function(FunctionName="CodeDeployHook_other")
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert caught.value.response["Error"]["Message"] == (
+        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:CodeDeployHook_other"
+    )
+
+
+def _free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return int(probe.getsockname()[1])
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sim_serve_accepts_connections_only_once_the_sample_is_seeded(tmp_path: Any) -> None:
+    (tmp_path / "served_hooks.py").write_text(
+        "def verify(event, context):\n    return None\n", encoding="utf-8"
+    )
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
+    command = [sys.executable, "-m", "bluegreen", "sim", "serve", "--port", str(port)]
+    command += ["--speed", "600", "--hook", "CodeDeployHook_verify=served_hooks:verify"]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert process.stdout is not None
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True)
+    reader.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not _accepts(port):  # as a script waiting for the port would
+            assert process.poll() is None, "bluegreen sim serve exited"
+            if time.monotonic() > deadline:
+                pytest.fail("bluegreen sim serve never accepted a connection")
+            time.sleep(0.01)
+
+        ecs = boto3.client("ecs", endpoint_url=endpoint, region_name="us-east-1")
+        assert ecs.list_clusters()["clusterArns"] != []
+        service = ecs.describe_services(cluster="prod", services=["web"])["services"]
+        assert [s["serviceName"] for s in service] == ["web"]
+        lam = boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1")
+        config = lam.get_function(FunctionName="CodeDeployHook_verify")["Configuration"]
+        assert config["Handler"] == "served_hooks.verify"
+
+        seen: list[str] = []
+        banner = _next_line_with(lines, "serving on http://127.0.0.1:", seen)
+        assert banner.split()[-1] == endpoint
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=WAIT_SECONDS) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=WAIT_SECONDS)
+        process.stdout.close()

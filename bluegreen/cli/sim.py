@@ -106,21 +106,25 @@ def run(args: argparse.Namespace) -> int:
         raise ValidationError(problems, subject="command line")
     simulator = Simulator(speed=args.speed, region=args.region)
     server = SimServer(simulator, port=args.port, log_requests=args.verbose)
-    listening = False
+    bound = False
+    environment = None
 
-    def ready() -> None:
-        nonlocal listening
-        listening = True
-        _point_boto3_at(server.endpoint_url, args.region)
-        environment = None
+    def prepare(bound_server: SimServer) -> None:
+        # The port is bound but refuses connections until this returns, so nobody sees
+        # the account before the sample environment is in it.
+        nonlocal bound, environment
+        bound = True
+        _point_boto3_at(bound_server.endpoint_url, args.region)
         if args.seed:
             with translate_errors("seeding the sample environment"):
-                environment = server.create_environment(
+                environment = bound_server.create_environment(
                     deployment_config=args.config,
                     ready_wait_minutes=args.ready_wait,
                     termination_wait_minutes=args.termination_wait,
                     test_listener=args.test_listener,
                 )
+
+    def ready() -> None:
         print(f"bluegreen simulator serving on {server.endpoint_url}")
         print(f"  region {args.region}, simulated time runs {args.speed:g}x real time")
         print()
@@ -139,9 +143,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         _register_hooks(simulator, args.hook)
-        server.serve_until_stopped(ready=ready)
+        server.serve_until_stopped(prepare=prepare, ready=ready)
     except OSError as exc:
-        if listening:
+        if bound:
             raise
         print(f"bluegreen: cannot listen on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
         return EXIT_INVALID

@@ -28,12 +28,79 @@ if TYPE_CHECKING:
     from bluegreen.appspec import AppSpec
     from bluegreen.testing._simulator import Simulator
 
-__all__ = ["CodeDeploy", "DeploymentRecord"]
+__all__ = ["OTHER_PLATFORM_CONFIGS", "CodeDeploy", "DeploymentRecord", "deployment_overview"]
 
 _ID_ALPHABET = string.ascii_uppercase + string.digits
 _NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,100}$")
 _MAX_CUSTOM_CONFIGS = 200
 _ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST")
+# The DeploymentStatus enum of botocore's codedeploy model.
+_DEPLOYMENT_STATUSES = (
+    "Created",
+    "Queued",
+    "InProgress",
+    "Baking",
+    "Succeeded",
+    "Failed",
+    "Stopped",
+    "Ready",
+)
+# The deploymentOverview keys of botocore's model, each a TargetStatus value.
+_OVERVIEW_KEYS = ("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Ready")
+# An ECS deployment target id: ``<cluster>:<service>`` (ECS names: letters, digits, - and _).
+_ECS_TARGET_ID = re.compile(r"^[A-Za-z0-9_-]{1,255}:[A-Za-z0-9_-]{1,255}$")
+_PREDEFINED_CREATE_TIME = 1541030400.0
+
+
+def _canary(percent: int, minutes: int) -> dict[str, Any]:
+    return {
+        "type": "TimeBasedCanary",
+        "timeBasedCanary": {"canaryPercentage": percent, "canaryInterval": minutes},
+    }
+
+
+def _linear(percent: int, minutes: int) -> dict[str, Any]:
+    return {
+        "type": "TimeBasedLinear",
+        "timeBasedLinear": {"linearPercentage": percent, "linearInterval": minutes},
+    }
+
+
+# The predefined configs of the other compute platforms, as AWS documents them
+# (deployment-configurations.md; the API reference's MinimumHealthyHosts says GetDeploymentConfig
+# answers OneAtATime with MOST_CONCURRENCY 1). They can be read, not deployed to ECS.
+OTHER_PLATFORM_CONFIGS: dict[str, dict[str, Any]] = {
+    "CodeDeployDefault.OneAtATime": {
+        "computePlatform": "Server",
+        "minimumHealthyHosts": {"type": "MOST_CONCURRENCY", "value": 1},
+    },
+    "CodeDeployDefault.HalfAtATime": {
+        "computePlatform": "Server",
+        "minimumHealthyHosts": {"type": "FLEET_PERCENT", "value": 50},
+    },
+    "CodeDeployDefault.AllAtOnce": {
+        "computePlatform": "Server",
+        "minimumHealthyHosts": {"type": "FLEET_PERCENT", "value": 0},
+    },
+    **{
+        f"CodeDeployDefault.LambdaCanary10Percent{m}Minutes": {
+            "computePlatform": "Lambda",
+            "trafficRoutingConfig": _canary(10, m),
+        }
+        for m in (5, 10, 15, 30)
+    },
+    **{
+        f"CodeDeployDefault.LambdaLinear10PercentEvery{m}Minute{'s' if m > 1 else ''}": {
+            "computePlatform": "Lambda",
+            "trafficRoutingConfig": _linear(10, m),
+        }
+        for m in (1, 2, 3, 10)
+    },
+    "CodeDeployDefault.LambdaAllAtOnce": {
+        "computePlatform": "Lambda",
+        "trafficRoutingConfig": {"type": "AllAtOnce"},
+    },
+}
 
 
 def new_deployment_id() -> str:
@@ -241,7 +308,7 @@ class CodeDeploy:
     def traffic_config(self, name: str) -> TrafficConfig:
         if name in PREDEFINED_CONFIGS:
             return PREDEFINED_CONFIGS[name]
-        info = self.configs.get(name)
+        info = self.configs.get(name) or OTHER_PLATFORM_CONFIGS.get(name)
         if info is None:
             raise ApiError(
                 "DeploymentConfigDoesNotExistException",
@@ -312,9 +379,17 @@ class CodeDeploy:
             info = {
                 "deploymentConfigId": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
                 "deploymentConfigName": name,
-                "createTime": 1541030400.0,
+                "createTime": _PREDEFINED_CREATE_TIME,
                 "computePlatform": "ECS",
                 "trafficRoutingConfig": PREDEFINED_CONFIGS[name].to_api(),
+            }
+            return {"deploymentConfigInfo": info}
+        if name in OTHER_PLATFORM_CONFIGS:
+            info = {
+                "deploymentConfigId": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
+                "deploymentConfigName": name,
+                "createTime": _PREDEFINED_CREATE_TIME,
+                **json.loads(json.dumps(OTHER_PLATFORM_CONFIGS[name])),
             }
             return {"deploymentConfigInfo": info}
         if name not in self.configs:
@@ -325,7 +400,9 @@ class CodeDeploy:
         return {"deploymentConfigInfo": self.configs[name]}
 
     def op_list_deployment_configs(self, body: dict[str, Any]) -> dict[str, Any]:
-        names, token = _page([*PREDEFINED_CONFIGS, *sorted(self.configs)], body)
+        names, token = _page(
+            [*OTHER_PLATFORM_CONFIGS, *PREDEFINED_CONFIGS, *sorted(self.configs)], body
+        )
         return {"deploymentConfigsList": names, **({"nextToken": token} if token else {})}
 
     def op_delete_deployment_config(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -744,14 +821,8 @@ class CodeDeploy:
             info["startTime"] = record.start_time
         if record.complete_time is not None:
             info["completeTime"] = record.complete_time
-            info["deploymentOverview"] = {
-                "Pending": 0,
-                "InProgress": 0,
-                "Succeeded": 1 if record.status is DeploymentStatus.SUCCEEDED else 0,
-                "Failed": 1 if record.status is DeploymentStatus.FAILED else 0,
-                "Skipped": 0,
-                "Ready": 0,
-            }
+        if record.complete_time is not None or self.sim.settings.overview_while_running:
+            info["deploymentOverview"] = deployment_overview(record)
         if record.error is not None:
             info["errorInformation"] = record.error
         if record.rollback_info is not None:
@@ -787,6 +858,13 @@ class CodeDeploy:
             if group_name:
                 self._group(body)
         statuses = set(body.get("includeOnlyStatuses") or ())
+        unknown = sorted(statuses.difference(_DEPLOYMENT_STATUSES))
+        if unknown:
+            raise ApiError(
+                "InvalidDeploymentStatusException",
+                f"The deployment status {unknown[0]} is invalid: it should be one of "
+                f"{', '.join(_DEPLOYMENT_STATUSES)}",
+            )
         time_range = body.get("createTimeRange") or {}
         found = [
             r
@@ -898,11 +976,25 @@ class CodeDeploy:
         ids = [self.target_id(record)] if not wanted or record.target_status in wanted else []
         return {"targetIds": ids}
 
+    def _check_target(self, record: DeploymentRecord, target: Any) -> None:
+        """A target id that is not ``<cluster>:<service>`` is invalid; a well-formed one of
+        another service does not exist in this deployment."""
+        if not isinstance(target, str) or not _ECS_TARGET_ID.match(target):
+            raise ApiError(
+                "InvalidDeploymentTargetIdException",
+                f"The target ID {target} is invalid: an Amazon ECS deployment target ID has "
+                "the form <clustername>:<servicename>",
+            )
+        if target != self.target_id(record):
+            raise ApiError(
+                "DeploymentTargetDoesNotExistException",
+                f"The deployment target {target} does not exist in deployment {record.id}",
+            )
+
     def op_get_deployment_target(self, body: dict[str, Any]) -> dict[str, Any]:
         record = self._started(body)
         target = require(body, "targetId", "DeploymentTargetIdRequiredException")
-        if target != self.target_id(record):
-            raise ApiError("DeploymentTargetDoesNotExistException", f"target {target} not found")
+        self._check_target(record, target)
         return {"deploymentTarget": self.sim.lifecycle.target(record)}
 
     def op_batch_get_deployment_targets(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -913,9 +1005,17 @@ class CodeDeploy:
                 "DeploymentTargetListSizeExceededException",
                 "ECS and Lambda deployment target lists must have exactly one item",
             )
-        if ids[0] != self.target_id(record):
-            raise ApiError("DeploymentTargetDoesNotExistException", f"target {ids[0]} not found")
+        self._check_target(record, ids[0])
         return {"deploymentTargets": [self.sim.lifecycle.target(record)]}
+
+
+def deployment_overview(record: DeploymentRecord) -> dict[str, int]:
+    """``deploymentOverview``: how many targets (an ECS deployment has one) are in each
+    status, so it always agrees with the target GetDeploymentTarget shows."""
+    overview = dict.fromkeys(_OVERVIEW_KEYS, 0)
+    if record.target_status in overview:
+        overview[record.target_status] += 1
+    return overview
 
 
 def _revision_content(revision: Mapping[str, Any]) -> str:

@@ -70,6 +70,13 @@ class MotoState:
 
         return applicationautoscaling_backends[self.account_id][self.region]
 
+    def has_lambda_function(self, name: str) -> bool:
+        """Whether moto's Lambda holds a function ``name`` (created with CreateFunction)."""
+        from moto.awslambda.models import lambda_backends
+
+        backend = lambda_backends[self.account_id][self.region]
+        return name in getattr(backend._lambdas, "_functions", {})
+
     # -- ECS ------------------------------------------------------------------------
 
     def service(self, cluster: str, service: str) -> Any | None:

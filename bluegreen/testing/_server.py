@@ -23,6 +23,7 @@ import logging
 import signal
 import socket
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,16 @@ def _request_headers(environ: Mapping[str, Any]) -> dict[str, str]:
     return headers
 
 
+def _request_target(environ: Mapping[str, Any]) -> str:
+    """The request target as the client sent it (``/path?query``, still percent-encoded)."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return str(raw)
+    query = environ.get("QUERY_STRING")
+    path = urllib.parse.quote(str(environ.get("PATH_INFO", "/")), safe="/")
+    return path + (f"?{query}" if query else "")
+
+
 def _read_body(environ: dict[str, Any]) -> bytes:
     """Read the whole request body and put it back, so moto's app can read it again."""
     body = get_input_stream(environ).read()
@@ -96,11 +107,17 @@ class SimulatorApp:
             # moto's backends change under the simulator's lock in server mode, so a request
             # never sees a deployment step half done by the clock thread.
             with sim.lock:
-                answer = sim.route(headers, body)
+                answer = sim.route(
+                    headers,
+                    body,
+                    method=str(environ.get("REQUEST_METHOD", "")),
+                    target=_request_target(environ),
+                )
                 if answer is None:
                     status, response_headers, chunks = self._call_moto(environ)
                     sim.after_moto(headers, body)
-                    start_response(status, response_headers)
+                    dated = [(k, v) for k, v in response_headers if k.lower() != "date"]
+                    start_response(status, [*dated, ("Date", sim.http_date())])
                     return chunks
         except json.JSONDecodeError as exc:
             answer = error(ApiError("SerializationException", f"the body is not JSON: {exc}"))
@@ -109,6 +126,7 @@ class SimulatorApp:
             answer = error(
                 ApiError("InternalFailure", f"the bluegreen simulator failed: {exc!r}", 500)
             )
+        answer[1].setdefault("Date", sim.http_date())
         return _respond(answer, environ, start_response)
 
     def _call_moto(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], list[bytes]]:
@@ -140,8 +158,67 @@ def _respond(
     return response(environ, start_response)
 
 
-class _QuietRequestHandler(MotoRequestHandler):
-    """moto's request handler without an access log line per request."""
+@attrs.define(eq=False)
+class _InProcessTransport:
+    """A botocore ``before-send`` handler that hands the request to the WSGI application in
+    this process instead of sending it over the socket."""
+
+    app: SimulatorApp
+
+    def __call__(self, request: Any, **kwargs: Any) -> Any:
+        from botocore.awsrequest import AWSResponse, HTTPHeaders
+        from moto.core.botocore_stubber import MockRawResponse
+        from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+        url = urllib.parse.urlsplit(request.url)
+        headers = [
+            (str(k), v.decode() if isinstance(v, bytes) else str(v))
+            for k, v in request.headers.items()
+            if str(k).lower() != "content-length"
+        ]
+        body = request.body
+        if hasattr(body, "read"):
+            body = body.read()
+        builder = EnvironBuilder(
+            path=urllib.parse.unquote(url.path) or "/",
+            query_string=url.query,
+            method=request.method,
+            headers=headers,
+            data=body or b"",
+            base_url=f"{url.scheme}://{url.netloc}",
+        )
+        try:
+            environ = builder.get_environ()
+        finally:
+            builder.close()
+        environ["RAW_URI"] = url.path + (f"?{url.query}" if url.query else "")
+        chunks, status, response_headers = run_wsgi_app(self.app, environ)
+        try:
+            content = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        http_headers = HTTPHeaders()
+        for key, value in response_headers.items():
+            http_headers[key] = value
+        return AWSResponse(
+            request.url, int(status.split()[0]), http_headers, MockRawResponse(content)
+        )
+
+
+class _SimRequestHandler(MotoRequestHandler):
+    """moto's request handler, leaving the ``Date`` header to the application (the
+    simulator's clock) where ``http.server`` would add the wall clock's."""
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Server", self.version_string())
+
+
+class _QuietRequestHandler(_SimRequestHandler):
+    """The request handler without an access log line per request."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
@@ -174,6 +251,8 @@ class SimServer:
     log_requests: bool = False
     _server: BaseWSGIServer | None = attrs.field(init=False, default=None, repr=False)
     _thread: threading.Thread | None = attrs.field(init=False, default=None, repr=False)
+    _app: SimulatorApp | None = attrs.field(init=False, default=None, repr=False)
+    _listening: bool = attrs.field(init=False, default=False, repr=False)
 
     @property
     def endpoint_url(self) -> str:
@@ -186,8 +265,19 @@ class SimServer:
     def running(self) -> bool:
         return self._server is not None
 
-    def start(self) -> SimServer:
-        """Bind the port and serve on a background thread; moto's backends start empty.
+    @property
+    def listening(self) -> bool:
+        """True once the port accepts connections (after ``prepare`` in ``start``)."""
+        return self._listening
+
+    def start(self, prepare: Callable[[SimServer], object] | None = None) -> SimServer:
+        """Bind the port, run ``prepare``, then listen and serve on a background thread.
+
+        Until ``prepare`` returns the port is bound (``port`` and ``endpoint_url`` are known)
+        but refuses connections, so a client that waits for the port never sees a
+        half-made state. ``prepare`` reaches the simulator in-process: ``create_environment``
+        then sends its requests straight to the application, without the socket.
+        moto's backends start empty.
 
         Raises:
             RuntimeError: another simulator (served or in-process) is running in this process.
@@ -197,22 +287,34 @@ class SimServer:
             return self
         if _Serving.server is not None or _Running.simulator is not None:
             raise RuntimeError("another bluegreen Simulator is already running in this process")
-        handler = MotoRequestHandler if self.log_requests else _QuietRequestHandler
+        handler = _SimRequestHandler if self.log_requests else _QuietRequestHandler
+        app = SimulatorApp(self.simulator)
         # Bind here rather than in make_server, which prints and calls sys.exit(1) when
-        # the port is taken; this way the caller gets the OSError.
-        with socket.create_server((self.host, self.port)) as listening:
+        # the port is taken (this way the caller gets the OSError), and do not listen yet.
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as bound:
+            bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            bound.bind((self.host, self.port))
             server = make_server(
                 self.host,
                 self.port,
-                SimulatorApp(self.simulator),
+                app,
                 threaded=True,
                 request_handler=handler,
-                fd=listening.fileno(),
+                fd=bound.fileno(),
             )
         moto_api_backend.reset()
         self._server = server
+        self._app = app
         self.port = int(server.server_address[1])
         _Serving.server = self
+        if prepare is not None:
+            try:
+                prepare(self)
+            except BaseException:
+                self.stop()
+                raise
+        server.server_activate()  # listen(): connections are accepted from here on
+        self._listening = True
         thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.1},  # how long stop() may wait for the loop
@@ -227,6 +329,7 @@ class SimServer:
         """Stop serving, close the port and stop the simulator's clock."""
         server, self._server = self._server, None
         thread, self._thread = self._thread, None
+        self._listening = False
         if server is not None:
             if thread is not None:  # shutdown() waits for serve_forever to have run
                 server.shutdown()
@@ -246,14 +349,30 @@ class SimServer:
         """The sample environment, made through this server (see ``build_environment``)."""
         from bluegreen.testing._environment import build_environment
 
-        return build_environment(
-            clients=self.simulator.clients(endpoint_url=self.endpoint_url), **options
+        return build_environment(clients=self.clients(), **options)
+
+    def clients(self) -> Any:
+        """``bluegreen.Clients`` for this server: over HTTP once it listens; before that
+        (in ``start``'s ``prepare``), straight to the application in this process."""
+        if self._listening or self._app is None:
+            return self.simulator.clients(endpoint_url=self.endpoint_url)
+        import boto3
+
+        from bluegreen._aws import Clients
+
+        session = boto3.Session(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name=self.simulator.region,
         )
+        session.events.register("before-send", _InProcessTransport(self._app))
+        return Clients(session=session, endpoint_url=self.endpoint_url)
 
     def serve_until_stopped(
         self,
         stop: threading.Event | None = None,
         *,
+        prepare: Callable[[SimServer], object] | None = None,
         ready: Callable[[], object] | None = None,
     ) -> None:
         """Serve until SIGINT or SIGTERM (or ``stop`` is set), then stop cleanly.
@@ -264,7 +383,9 @@ class SimServer:
 
         Args:
             stop: set it from another thread to stop serving.
-            ready: called once the server is listening, e.g. to seed it and print its URL.
+            prepare: called with the server bound but not yet accepting connections, e.g.
+                to seed it (see ``start``).
+            ready: called once the server is listening, e.g. to print its URL.
         """
         stop = stop or threading.Event()
 
@@ -276,7 +397,7 @@ class SimServer:
             for wanted in (signal.SIGINT, signal.SIGTERM):
                 previous[wanted] = signal.signal(wanted, stop_on_signal)
         try:
-            self.start()
+            self.start(prepare)
             if ready is not None:
                 ready()
             # A bounded wait, so a signal is acted on promptly on every platform.

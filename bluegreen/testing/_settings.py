@@ -42,6 +42,11 @@ class SimSettings:
         install_timeout_error_code: [I] ``errorInformation.code`` when green never reaches
             steady state.
         hook_timeout_error_code: [I] ``errorInformation.code`` when a hook never reports.
+        overview_while_running: whether GetDeployment carries ``deploymentOverview`` (the
+            target's status counted) while the deployment runs, as well as after it ends.
+            ``False`` (the default) is what the contract (5.1, [O]) saw: null while an ECS
+            deployment runs, the target's counts once it has ended. ``True`` shows the
+            counts in every state.
     """
 
     start_delay: float = 3.0
@@ -58,3 +63,4 @@ class SimSettings:
     ready_timeout_rolls_back: bool = True
     install_timeout_error_code: str = "TIMEOUT"
     hook_timeout_error_code: str = "HOOK_EXECUTION_FAILURE"
+    overview_while_running: bool = False

@@ -12,11 +12,14 @@ Requests reach it two ways, and both end in ``Simulator.route``:
 from __future__ import annotations
 
 import collections
+import hashlib
 import json
 import os
 import random
 import re
 import threading
+import time
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -28,7 +31,7 @@ from bluegreen.testing._codedeploy import CodeDeploy, DeploymentRecord, HookExec
 from bluegreen.testing._lifecycle import Lifecycle
 from bluegreen.testing._moto import MotoState
 from bluegreen.testing._settings import SimSettings
-from bluegreen.testing._wire import ApiError, Response, error, ok
+from bluegreen.testing._wire import ApiError, Response, error, http_date, ok
 
 if TYPE_CHECKING:
     from bluegreen._aws import Clients
@@ -45,6 +48,13 @@ _CREDENTIAL = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[^/]+)/(?P<service>
 _LAMBDA_ARN = re.compile(
     r"^arn:aws[a-z-]*:lambda:[^:]+:\d{12}:function:(?P<name>[^:]+)(?::(?P<q>.+))?$"
 )
+# GetFunction's FunctionName: a name, a partial ARN or a full ARN, each with an optional
+# qualifier (the pattern of botocore's lambda model).
+_FUNCTION_NAME = re.compile(
+    r"^(?:arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):)?(?:(?P<account>\d{12}):)?"
+    r"(?:function:)?(?P<name>[a-zA-Z0-9_.-]+)(?::(?P<q>\$LATEST|[a-zA-Z0-9_-]+))?$"
+)
+_GET_FUNCTION_PATH = re.compile(r"^/2015-03-31/functions/(?P<function>[^/]+)/?$")
 
 
 @attrs.define
@@ -72,6 +82,7 @@ class HookFunction:
     name: str
     function: Callable[[dict[str, Any], LambdaContext], Any]
     timeout_seconds: float = 60.0
+    registered_at: float = 0.0
 
 
 @attrs.define
@@ -302,7 +313,7 @@ class Simulator:
     ) -> None:
         """Stand ``function`` in for the Lambda function ``name`` (a name or an ARN)."""
         key = _function_name(name)
-        self._hooks[key] = HookFunction(key, function, timeout_seconds)
+        self._hooks[key] = HookFunction(key, function, timeout_seconds, self.clock.time())
 
     def hook(self, name_or_arn: str) -> HookFunction | None:
         return self._hooks.get(_function_name(name_or_arn))
@@ -416,18 +427,49 @@ class Simulator:
 
     # -- routing ------------------------------------------------------------------------
 
-    def route(self, headers: Mapping[str, str], body: bytes | str | None) -> Response | None:
+    def http_date(self) -> str:
+        """The ``Date`` header of every response: the simulator's clock, not the wall clock
+        (the same time as the ``createTime`` and other timestamps it answers)."""
+        return http_date(self.clock.time())
+
+    def route(
+        self,
+        headers: Mapping[str, str],
+        body: bytes | str | None,
+        *,
+        method: str = "",
+        target: str = "",
+    ) -> Response | None:
         """Answer a request, or return None to let moto answer it.
 
-        CodeDeploy is answered here; an injected fault is answered here for any service;
-        everything else goes to moto, and ``after_moto`` fixes moto's gaps afterwards.
+        CodeDeploy and Lambda's GetFunction for registered hooks are answered here; an
+        injected fault is answered here for any service; everything else goes to moto, and
+        ``after_moto`` fixes moto's gaps afterwards. Every answer carries a ``Date`` header
+        in simulated time.
+
+        Args:
+            method: the HTTP method, for REST services (Lambda).
+            target: the request target as sent (``/path?query``, percent-encoded).
         """
+        answer = self._route(headers, body, method=method, target=target)
+        if answer is not None:
+            answer[1]["Date"] = self.http_date()
+        return answer
+
+    def _route(
+        self, headers: Mapping[str, str], body: bytes | str | None, *, method: str, target: str
+    ) -> Response | None:
         service, region, operation = _identify(headers, body)
+        function: str | None = None
+        if service == "lambda" and not operation:
+            operation, function = _lambda_operation(method, target)
         with self.lock:
             self.calls.append((self.clock.time(), service, operation))
             rule = self.faults.match(service, operation)
             if rule is not None:
                 return _fault_response(rule, json_protocol="x-amz-target" in _lower(headers))
+            if function is not None:
+                return self._get_function(function, target)
             if service != "codedeploy":
                 if operation == "RegisterScalableTarget":
                     self._remember_suspended_state(body)
@@ -444,6 +486,58 @@ class Simulator:
                 return ok(self.codedeploy.handle(operation, payload))
             except ApiError as exc:
                 return error(exc)
+
+    def _get_function(self, function: str, target: str) -> Response | None:
+        """Lambda GetFunction for a registered hook; None (moto answers) for anything else."""
+        match = _FUNCTION_NAME.match(function)
+        if match is None or match.group("region") not in (None, self.region):
+            return None
+        if match.group("account") not in (None, ACCOUNT_ID):
+            return None
+        name = match.group("name")
+        hook = self._hooks.get(name)
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(target).query)
+        qualifier: str | None = match.group("q") or next(iter(query.get("Qualifier") or ()), None)
+        if hook is not None:
+            configuration = self._function_configuration(hook, qualifier)
+            return _json_response(200, {"Configuration": configuration})
+        if self.moto.has_lambda_function(name):
+            return None  # a function created in moto: moto answers
+        arn = f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{name}"
+        message = f"Function not found: {arn}" + (f":{qualifier}" if qualifier else "")
+        answer = _json_response(404, {"Type": "User", "Message": message})
+        answer[1]["x-amzn-ErrorType"] = "ResourceNotFoundException"
+        return answer
+
+    def _function_configuration(self, hook: HookFunction, qualifier: str | None) -> dict[str, Any]:
+        """A ``FunctionConfiguration`` (botocore's lambda model) for a registered hook."""
+        arn = f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{hook.name}"
+        module = getattr(hook.function, "__module__", None) or "hook"
+        handler = getattr(hook.function, "__name__", None) or "handler"
+        modified = time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime(hook.registered_at))
+        return {
+            "FunctionName": hook.name,
+            "FunctionArn": f"{arn}:{qualifier}" if qualifier else arn,
+            "Runtime": "python3.12",
+            "Role": f"arn:aws:iam::{ACCOUNT_ID}:role/{hook.name}-role",
+            "Handler": f"{module.rsplit('.', 1)[-1]}.{handler}",
+            "CodeSize": 0,
+            "Description": "a Python callable standing in for this function (bluegreen simulator)",
+            "Timeout": max(1, int(hook.timeout_seconds)),
+            "MemorySize": 128,
+            "LastModified": modified,
+            "CodeSha256": _base64_sha256(f"{module}:{handler}"),
+            "Version": qualifier if qualifier and qualifier.isdigit() else "$LATEST",
+            "TracingConfig": {"Mode": "PassThrough"},
+            "RevisionId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{arn}:{hook.registered_at}")),
+            "State": "Active",
+            "LastUpdateStatus": "Successful",
+            "PackageType": "Zip",
+            "Architectures": ["x86_64"],
+            "EphemeralStorage": {"Size": 512},
+            "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+            "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{hook.name}"},
+        }
 
     def _remember_suspended_state(self, body: bytes | str | None) -> None:
         """The target's ``SuspendedState`` before a RegisterScalableTarget, for ``after_moto``."""
@@ -522,6 +616,29 @@ def _identify(headers: Mapping[str, str], body: bytes | str | None) -> tuple[str
     return service, region, action.group(1) if action else ""
 
 
+def _lambda_operation(method: str, target: str) -> tuple[str, str | None]:
+    """(operation, function name) of a Lambda REST request; only GetFunction is told apart."""
+    path = urllib.parse.urlsplit(target).path
+    match = _GET_FUNCTION_PATH.match(path)
+    if method.upper() == "GET" and match is not None:
+        return "GetFunction", urllib.parse.unquote(match.group("function"))
+    return "", None
+
+
+def _json_response(status: int, payload: Mapping[str, Any]) -> Response:
+    return (
+        status,
+        {"Content-Type": "application/json", "x-amzn-RequestId": str(uuid.uuid4())},
+        json.dumps(payload),
+    )
+
+
+def _base64_sha256(text: str) -> str:
+    import base64
+
+    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
 def _fault_response(rule: _FaultRule, *, json_protocol: bool) -> Response:
     message = "Rate exceeded" if "Throttl" in rule.code else "Service unavailable (simulated)"
     if json_protocol:
@@ -570,10 +687,14 @@ def _before_send(request: Any, **kwargs: Any) -> Any:
     from botocore.awsrequest import AWSResponse, HTTPHeaders
     from moto.core.botocore_stubber import MockRawResponse
 
-    answer = sim.route(request.headers, request.body)
+    parts = urllib.parse.urlsplit(request.url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    answer = sim.route(request.headers, request.body, method=request.method, target=target)
     if answer is None:
         response = botocore_stubber(request=request, **kwargs)
         sim.after_moto(request.headers, request.body)
+        if response is not None:
+            response.headers["Date"] = sim.http_date()
         return response
     status, headers, body = answer
     http_headers = HTTPHeaders()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import json
 import uuid
 from collections.abc import Mapping
@@ -44,6 +45,12 @@ def _headers() -> dict[str, str]:
         "Content-Type": "application/x-amz-json-1.1",
         "x-amzn-RequestId": str(uuid.uuid4()),
     }
+
+
+def http_date(seconds: float) -> str:
+    """An HTTP ``Date`` value (RFC 7231 IMF-fixdate, ``Wed, 02 Dec 2026 06:00:00 GMT``) for
+    ``seconds`` since the epoch: the simulator stamps its responses with its own clock."""
+    return email.utils.formatdate(seconds, usegmt=True)
 
 
 def require(body: Mapping[str, Any], key: str, code: str, message: str | None = None) -> Any:
