@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from bluegreen._advice import advice
 from bluegreen.errors import AppSpecError
 from bluegreen.status import LifecycleEvent
 
@@ -327,7 +328,11 @@ class AppSpec:
                     problems.append(
                         f"container {container!r} uses image {image!r}, whose tag can move: "
                         "pin a version tag or an @sha256 digest so a rollback restores the "
-                        "same code (or pass allow_mutable_image_tags=True)"
+                        "same code (or "
+                        + advice(
+                            "pass allow_mutable_image_tags=True", "add --allow-mutable-image-tags"
+                        )
+                        + ")"
                     )
         if deployment_group is not None:
             problems += _deployment_group_problems(self, deployment_group)

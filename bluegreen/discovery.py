@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from bluegreen._advice import advice
 from bluegreen._aws import resolve_clients, translate_errors
 from bluegreen.appspec import AwsVpcConfiguration, CapacityProviderStrategyItem
 from bluegreen.errors import ResourceNotFoundError, ServiceConfigError
@@ -275,8 +276,10 @@ def find_deployment_group(
                     return group
     raise ResourceNotFoundError(
         f"no CodeDeploy deployment group deploys {cluster}/{service} (searched "
-        f"{len(ecs_apps)} ECS application(s)): create one, or pass application= and "
-        "deployment_group=",
+        f"{len(ecs_apps)} ECS application(s)): create one, or "
+        + advice(
+            "pass application= and deployment_group=", "give --application and --deployment-group"
+        ),
         operation="BatchGetDeploymentGroups",
         code="DeploymentGroupNotFound",
     )

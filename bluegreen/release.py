@@ -4,7 +4,9 @@
 blue/green wiring, the task definition now and the one that will run, the AppSpec, the
 traffic schedule, the hooks, the rollback triggers and the scalable target, with every
 problem found (``Plan.problems``). ``deploy(...)`` makes the same plan, refuses with one
-``ServiceConfigError`` listing every problem before anything in AWS changes, then
+``ServiceConfigError`` listing every problem before anything in AWS changes (among them a
+hook whose Lambda function ``lambda:GetFunction`` does not find; ``check_hooks=False`` skips
+that look-up), then
 
 1. creates a custom traffic config given as a ``TrafficConfig`` that does not exist yet;
 2. registers the new task-definition revision (only the images differ from the current one);
@@ -32,6 +34,7 @@ import attrs
 import tenacity
 
 from bluegreen import scaling
+from bluegreen._advice import advice
 from bluegreen._aws import Clients, resolve_clients, translate_errors
 from bluegreen.appspec import AppSpec, Hook
 from bluegreen.deployment import Deployment, _MonotonicClock
@@ -94,11 +97,23 @@ _DESCRIPTION_LIMIT = 256
 _CLOCK_SKEW = dt.timedelta(minutes=15)
 _CREATE_ATTEMPTS = 5
 _CREATE_BUDGET = 120.0
-_NOT_SUSPENDING_NOTE = (
-    "scaling is not suspended (suspend_scaling=False): a scaling activity during the "
-    "deployment resizes blue and green, and CodeDeploy fails the deployment if they are not "
-    "steady again within 5 minutes"
-)
+
+
+def _not_suspending_note() -> str:
+    how = advice("suspend_scaling=False", "--no-suspend-scaling")
+    return (
+        f"scaling is not suspended ({how}): a scaling activity during the "
+        "deployment resizes blue and green, and CodeDeploy fails the deployment if they are not "
+        "steady again within 5 minutes"
+    )
+
+
+def _recover_hint(cluster: str, service: str) -> str:
+    """How to restore scaling left suspended, in the reader's words."""
+    return advice(
+        f"bluegreen.recover({cluster!r}, {service!r})",
+        f"`bluegreen recover --cluster {cluster} --service {service}`",
+    )
 
 
 # -- the plan ----------------------------------------------------------------------------
@@ -243,12 +258,13 @@ class Plan:
     @property
     def _scaling_note(self) -> str:
         if not self.suspends_scaling:
-            return _NOT_SUSPENDING_NOTE
+            return _not_suspending_note()
         kinds = ", ".join(self.suspends_scaling)
+        recover = _recover_hint(self.service.cluster, self.service.service)
         return (
             f"deploy suspends scaling ({kinds}) after recording the state above in tag "
             "bluegreen:scaling on the service, and restores exactly that state when the "
-            "deployment (and any rollback) ends; `bluegreen recover` restores it after a crash"
+            f"deployment (and any rollback) ends; {recover} restores it after a crash"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -328,6 +344,7 @@ def plan(
     deployment_group: str | None = None,
     allow_mutable_image_tags: bool = False,
     suspend_scaling: bool | Sequence[str] = True,
+    check_hooks: bool = True,
     clients: Clients | None = None,
     session: boto3.Session | None = None,
 ) -> Plan:
@@ -359,6 +376,7 @@ def plan(
         deployment_group=deployment_group,
         allow_mutable_image_tags=allow_mutable_image_tags,
         suspend_scaling=suspend_scaling,
+        check_hooks=check_hooks,
     ).plan()
 
 
@@ -376,6 +394,7 @@ def deploy(
     deployment_group: str | None = None,
     allow_mutable_image_tags: bool = False,
     suspend_scaling: bool | Sequence[str] = True,
+    check_hooks: bool = True,
     clients: Clients | None = None,
     session: boto3.Session | None = None,
     clock: Clock | None = None,
@@ -408,6 +427,13 @@ def deploy(
         application: the CodeDeploy application; with ``deployment_group``, skips the lookup.
         deployment_group: the CodeDeploy deployment group.
         allow_mutable_image_tags: accept images such as ``app:latest`` whose tag can move.
+        suspend_scaling: suspend autoscaling for the deployment (True: scale-in, scale-out
+            and scheduled scaling; or some of ``"in"``, ``"out"``, ``"scheduled"``; False:
+            leave it alone) and restore exactly the recorded state when it ends.
+        check_hooks: look up every hook's Lambda function with ``lambda:GetFunction`` before
+            anything changes (default). A function that does not exist is a problem, and so
+            is a refused GetFunction (AccessDenied): grant ``lambda:GetFunction`` on the hook
+            functions, or pass ``check_hooks=False`` (``--no-check-hooks``) to skip the check.
         clients: ready ``bluegreen.Clients``; or
         session: the ``boto3.Session`` to use (region and profile).
         clock: ``time()`` and ``sleep()`` for the retries of CreateDeployment and for the
@@ -447,6 +473,7 @@ def deploy(
         deployment_group=deployment_group,
         allow_mutable_image_tags=allow_mutable_image_tags,
         suspend_scaling=suspend_scaling,
+        check_hooks=check_hooks,
     )
     the_plan = planner.plan()
     if the_plan.problems:
@@ -509,15 +536,21 @@ def deploy(
             raise
     except BaseException as exc:
         if lease is not None:
-            _give_back(lease, exc, may_exist=request is not None and request.may_exist)
+            _give_back(
+                lease,
+                exc,
+                may_exist=request is not None and request.may_exist,
+                state=the_plan.service,
+            )
         raise
     if lease is not None:
         try:
             lease.attach(deployment_id)
         except AWSError as exc:
+            recover = _recover_hint(the_plan.service.cluster, the_plan.service.service)
             exc.add_note(
                 f"deployment {deployment_id} was created and runs; its scaling record has no "
-                "deployment id, so `bluegreen recover` restores it once the group has no "
+                f"deployment id, so {recover} restores it once the group has no "
                 "deployment in flight"
             )
             raise
@@ -536,11 +569,20 @@ def _check_arguments(
     problems = []
     if (image is None) == (task_definition is None):
         problems.append(
-            "give exactly one of image= (a new image for the current task definition) and "
-            "task_definition= (an existing task-definition ARN)"
+            "give exactly one of "
+            + advice(
+                "image= (a new image for the current task definition) and task_definition= "
+                "(an existing task-definition ARN)",
+                "--image (a new image for the current task definition) and --task-definition "
+                "(an existing task-definition ARN)",
+            )
         )
     if (application is None) != (deployment_group is None):
-        problems.append("give application= and deployment_group= together, or neither")
+        problems.append(
+            "give "
+            + advice("application= and deployment_group=", "--application and --deployment-group")
+            + " together, or neither"
+        )
     if problems:
         raise ValidationError(problems, subject="deploy arguments")
 
@@ -554,16 +596,17 @@ def _rollback_events(value: Sequence[str] | bool | None) -> tuple[tuple[str, ...
     items = value.split(",") if isinstance(value, str) else list(value)
     events = tuple(dict.fromkeys(e.strip() for e in items if e and e.strip()))
     problems = []
+    what = advice("auto_rollback=", "--rollback-events")
     if not events:
+        off = advice("False", "--no-rollback")
         problems.append(
-            "auto_rollback= lists no events: give some of "
-            f"{', '.join(ROLLBACK_EVENTS)}, or False to turn rollback off"
+            f"{what} lists no events: give some of {', '.join(ROLLBACK_EVENTS)}, or {off} to "
+            "turn rollback off"
         )
     unknown = [e for e in events if e not in ROLLBACK_EVENTS]
     if unknown:
         problems.append(
-            f"auto_rollback= names unknown event(s) {', '.join(unknown)}: "
-            f"use {', '.join(ROLLBACK_EVENTS)}"
+            f"{what} names unknown event(s) {', '.join(unknown)}: use {', '.join(ROLLBACK_EVENTS)}"
         )
     return events, problems
 
@@ -608,6 +651,7 @@ class _Planner:
     deployment_group: str | None
     allow_mutable_image_tags: bool
     suspend_scaling: bool | Sequence[str] = True
+    check_hooks: bool = True
     problems: list[str] = attrs.Factory(list)
     notes: list[str] = attrs.Factory(list)
 
@@ -623,7 +667,9 @@ class _Planner:
             new, new_arn, registers = self._given_task_definition(current)
         diff = tuple(_diff(_registrable(current), _registrable(new))) if current and new else ()
 
-        appspec = self._appspec(state, new_arn, new)
+        hooks = self._valid_hooks()
+        appspec = self._appspec(state, new_arn, new, hooks)
+        self._check_hook_functions(hooks)
         config, creates = self._traffic_config(state)
         schedule = None
         if config is not None and group is not None:
@@ -681,8 +727,12 @@ class _Planner:
         unknown = [f for f in flags if f not in FLAGS]
         if unknown or (self.suspend_scaling is not False and not flags):
             self.problems.append(
-                f"suspend_scaling= takes True, False or some of {', '.join(FLAGS)}; "
-                f"got {self.suspend_scaling!r}"
+                advice(
+                    f"suspend_scaling= takes True, False or some of {', '.join(FLAGS)}; "
+                    f"got {self.suspend_scaling!r}",
+                    f"--suspend-scaling takes a comma-separated list of {', '.join(FLAGS)} "
+                    "(or give --no-suspend-scaling)",
+                )
             )
             return ()
         return flags
@@ -717,8 +767,11 @@ class _Planner:
             g = state.deployment_group
             self.problems.append(
                 f"the deployment group that deploys {state.cluster}/{state.service} is "
-                f"{g.application}/{g.name}: name that one, or leave application= and "
-                "deployment_group= out"
+                f"{g.application}/{g.name}: name that one, or leave "
+                + advice(
+                    "application= and deployment_group=", "--application and --deployment-group"
+                )
+                + " out"
             )
         return state
 
@@ -733,8 +786,11 @@ class _Planner:
         group = state.deployment_group
         if group is None:
             self.problems.append(
-                f"no CodeDeploy deployment group deploys {where}: create one, or pass "
-                "application= and deployment_group="
+                f"no CodeDeploy deployment group deploys {where}: create one, or "
+                + advice(
+                    "pass application= and deployment_group=",
+                    "give --application and --deployment-group",
+                )
             )
             return
         where_group = f"deployment group {group.application}/{group.name}"
@@ -819,11 +875,12 @@ class _Planner:
         asked = 1 if isinstance(self.image, str) else len(self.image or {})
         if not changed and len(images) == asked:  # (a bad entry is reported already)
             running = ", ".join(f"{n}={u}" for n, u in images.items())
+            arn = str(current.get("taskDefinitionArn"))
+            again = advice(f"pass task_definition={arn!r}", f"give --task-definition {arn}")
             self.problems.append(
-                f"task definition {_short_arn(current.get('taskDefinitionArn'))} already runs "
-                f"{running}: nothing to deploy. To start the same revision again (to pick up "
-                f"new secret values, say), pass task_definition="
-                f"{current.get('taskDefinitionArn')!r} instead"
+                f"task definition {_short_arn(arn)} already runs {running}: nothing to deploy. "
+                "To start the same revision again (to pick up new secret values, say), "
+                f"{again} instead"
             )
         return new, self._expected_arn(current), True
 
@@ -844,7 +901,10 @@ class _Planner:
             assert self.image is not None
             wanted = dict(self.image)
             if not wanted:
-                self.problems.append("image= is an empty mapping: name a container and image")
+                self.problems.append(
+                    advice("image= is an empty mapping", "--image names no container")
+                    + ": name a container and image"
+                )
                 return None
         images = {}
         for container, uri in wanted.items():
@@ -922,18 +982,16 @@ class _Planner:
     # -- AppSpec and traffic ------------------------------------------------------------
 
     def _appspec(
-        self, state: ServiceState, arn: str | None, task_definition: Mapping[str, Any]
+        self,
+        state: ServiceState,
+        arn: str | None,
+        task_definition: Mapping[str, Any],
+        hooks: Sequence[Hook],
     ) -> AppSpec | None:
         """The AppSpec to send. A hook that is wrong is a problem and is left out, so the
         rest of the AppSpec is still checked."""
         if arn is None:
             return None
-        hooks = []
-        for event, function in (self.hooks or {}).items():
-            try:
-                hooks.append(Hook(event, function))
-            except AppSpecError as exc:
-                self.problems += exc.problems
         try:
             appspec = AppSpec.for_service(state, arn, hooks=hooks)
         except ValidationError as exc:
@@ -946,6 +1004,56 @@ class _Planner:
                 return None
         self._appspec_problems(appspec, state, task_definition)
         return appspec
+
+    def _valid_hooks(self) -> list[Hook]:
+        """The hooks given, in run order; a wrong one is a problem (noted once) and left out."""
+        hooks = []
+        for event, function in (self.hooks or {}).items():
+            try:
+                hooks.append(Hook(event, function))
+            except AppSpecError as exc:
+                self.problems += exc.problems
+        return sorted(hooks, key=lambda h: h.event.position)
+
+    def _check_hook_functions(self, hooks: Sequence[Hook]) -> None:
+        """Every hook's Lambda function exists (``lambda:GetFunction``), so a typo is found
+        now and not at the hook's lifecycle event, half an hour into the deployment."""
+        if not hooks:
+            return
+        if not self.check_hooks:
+            skipped = advice("check_hooks=False", "--no-check-hooks")
+            self.notes.append(f"the hooks' Lambda functions were not looked up ({skipped})")
+            return
+        client = self.aws.client("lambda")
+        default_region = str(client.meta.region_name)
+        skip = advice("pass check_hooks=False", "add --no-check-hooks")
+        fix = advice("fix the function in hooks=", "fix the function in --hook")
+        for hook in hooks:
+            function = hook.function
+            region = _lambda_region(function) or default_region
+            where = f"hook {hook.event}: Lambda function {function!r} in {region}"
+            try:
+                with translate_errors("GetFunction"):
+                    client.get_function(FunctionName=function)
+            except ResourceNotFoundError:
+                self.problems.append(
+                    f"{where} does not exist; CodeDeploy would fail the deployment at "
+                    f"{hook.event} and roll it back: create (deploy) the function in {region}, "
+                    f"or {fix}"
+                )
+            except AccessDeniedError as exc:
+                self.problems.append(
+                    f"{where} cannot be looked up: lambda:GetFunction was refused ({exc.message}); "
+                    "grant lambda:GetFunction on the hook functions to the identity that "
+                    f"deploys, or {skip} to skip this check"
+                )
+            except (ThrottledError, ServiceUnavailableError):
+                raise
+            except AWSError as exc:
+                self.problems.append(
+                    f"{where} cannot be looked up ({exc.message}): give the function's name or "
+                    f"ARN, or {skip} to skip this check"
+                )
 
     def _appspec_problems(
         self, appspec: AppSpec, state: ServiceState, task_definition: Mapping[str, Any]
@@ -972,7 +1080,12 @@ class _Planner:
                 if group is not None:
                     self.problems.append(
                         f"deployment group {group.application}/{group.name} names no deployment "
-                        "config: pass traffic_config="
+                        "config: "
+                        + advice(
+                            "pass traffic_config=",
+                            "give --config NAME, --canary PERCENT/MINUTES or "
+                            "--linear PERCENT/MINUTES",
+                        )
                     )
                 return None, False
             config = self._read_config(name)
@@ -996,10 +1109,13 @@ class _Planner:
         try:
             return get_deployment_config(name, clients=self.aws)
         except ResourceNotFoundError:
-            self.problems.append(
-                f"deployment config {name!r} does not exist in CodeDeploy: create it (pass a "
-                "TrafficConfig to have deploy create it) or use a CodeDeployDefault.ECS* config"
+            fix = advice(
+                "create it (pass a TrafficConfig to have deploy create it) or use a "
+                "CodeDeployDefault.ECS* config",
+                "create it, give --canary PERCENT/MINUTES or --linear PERCENT/MINUTES to have "
+                "deploy create one, or give --config CodeDeployDefault.ECS*",
             )
+            self.problems.append(f"deployment config {name!r} does not exist in CodeDeploy: {fix}")
         except TrafficConfigError as exc:
             self.problems += exc.problems
         return None
@@ -1065,11 +1181,18 @@ class _Planner:
             status = info.get("status", "?")
             rollback = (info.get("rollbackInfo") or {}).get("rollbackTriggeringDeploymentId")
             what = f" (rolling back {rollback})" if rollback else ""
+            follow = advice(
+                f'bluegreen.Deployment.attach("{deployment_id}").wait()',
+                f"`bluegreen wait --deployment-id {deployment_id}`",
+            )
+            stop = advice(
+                f'bluegreen.Deployment.attach("{deployment_id}").abort()',
+                f"`bluegreen abort --deployment-id {deployment_id}`",
+            )
             self.problems.append(
                 f"deployment {deployment_id} is already active ({status}){what} in deployment "
                 f"group {application}/{group}, and CodeDeploy runs one at a time: follow it "
-                f'with bluegreen.Deployment.attach("{deployment_id}") or `bluegreen wait '
-                f"--deployment-id {deployment_id}`, or stop it first"
+                f"with {follow}, or stop it first with {stop}"
             )
 
     def _autoscaling(self, state: ServiceState) -> tuple[ScalableTargetState, ...]:
@@ -1255,12 +1378,15 @@ def _client_without_retries(aws: Clients) -> CodeDeployClient:
     return client
 
 
-def _give_back(lease: ScalingLease, cause: BaseException, *, may_exist: bool) -> None:
+def _give_back(
+    lease: ScalingLease, cause: BaseException, *, may_exist: bool, state: ServiceState
+) -> None:
     """Restore scaling after deploy failed before a deployment was known to exist."""
     if may_exist:
+        recover = _recover_hint(state.cluster, state.service)
         cause.add_note(
             "scaling stays suspended, since the deployment may have been created: "
-            "`bluegreen recover` restores it once the group has no deployment in flight"
+            f"{recover} restores it once the group has no deployment in flight"
         )
         return
     try:
@@ -1289,6 +1415,14 @@ def _deregister(aws: Clients, arn: str, cause: Exception) -> None:
 def _short_arn(arn: object) -> str:
     """``web:12`` from a task-definition ARN."""
     return str(arn).rsplit("/", 1)[-1] if arn else "?"
+
+
+def _lambda_region(function: str) -> str | None:
+    """The region of a Lambda function ARN (``arn:aws:lambda:REGION:...``), else None."""
+    parts = function.split(":")
+    if len(parts) >= 7 and parts[0] == "arn" and parts[2] == "lambda" and parts[3]:
+        return parts[3]
+    return None
 
 
 def _tg_name(arn: str) -> str:

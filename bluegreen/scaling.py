@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 import tenacity
 
+from bluegreen._advice import advice
 from bluegreen._aws import Clients, resolve_clients, translate_errors
 from bluegreen.errors import (
     AWSError,
@@ -466,9 +467,11 @@ class _Service:
         except AWSError as exc:
             exc.add_note(
                 f"scaling of {self.cluster}/{self.service} was NOT restored; the record in tag "
-                f"{RECORD_TAG} was kept ({record.describe()}). Restore it with `bluegreen "
-                f"recover --cluster {self.cluster} --service {self.service}` or "
-                "bluegreen.recover(...)"
+                f"{RECORD_TAG} was kept ({record.describe()}). Restore it with "
+                + advice(
+                    f"bluegreen.recover({self.cluster!r}, {self.service!r})",
+                    f"`bluegreen recover --cluster {self.cluster} --service {self.service}`",
+                )
             )
             raise
         self.remove()
@@ -547,7 +550,10 @@ def _check_flags(suspend: Sequence[str]) -> tuple[str, ...]:
     unknown = [f for f in flags if f not in FLAGS]
     if unknown or not flags:
         raise ValidationError(
-            [f"suspend= takes some of {', '.join(FLAGS)}, not {', '.join(unknown) or 'nothing'}"],
+            [
+                advice("suspend=", "--suspend-scaling")
+                + f" takes some of {', '.join(FLAGS)}, not {', '.join(unknown) or 'nothing'}"
+            ],
             subject="scaling",
         )
     return flags
@@ -707,8 +713,12 @@ def _conflict(svc: _Service, record: ScalingRecord) -> ConflictError:
     return ConflictError(
         f"scaling of {svc.cluster}/{svc.service} is already suspended by another release "
         f"({record.describe(_now(svc.clock))}, request {record.request_id}): wait for that "
-        f"deployment to end, or run `bluegreen recover --cluster {svc.cluster} --service "
-        f"{svc.service}` if its process died"
+        "deployment to end, or run "
+        + advice(
+            f"bluegreen.recover({svc.cluster!r}, {svc.service!r})",
+            f"`bluegreen recover --cluster {svc.cluster} --service {svc.service}`",
+        )
+        + " if its process died"
     )
 
 
@@ -775,8 +785,12 @@ def recover(
             raise DeploymentStateError(
                 f"scaling of {cluster}/{service} was suspended for {record.describe()}, and "
                 f"deployment {deployment} is still running ({status}): it is restored when "
-                "that ends; recover(..., force=True) (`bluegreen recover --force`) restores "
-                "it anyway",
+                "that ends; "
+                + advice(
+                    f"recover({cluster!r}, {service!r}, force=True)",
+                    f"`bluegreen recover --force --cluster {cluster} --service {service}`",
+                )
+                + " restores it anyway",
                 deployment_id=deployment,
                 status=status,
             )

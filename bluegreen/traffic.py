@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from bluegreen._advice import advice
 from bluegreen._aws import resolve_clients, translate_errors
 from bluegreen.errors import AWSError, ConflictError, ResourceNotFoundError, TrafficConfigError
 
@@ -168,7 +169,11 @@ class TrafficConfig:
             raise TrafficConfigError(
                 [
                     f"{name!r} is not a predefined ECS config (known: {known}); for a custom "
-                    "config use get_deployment_config(name) to read it from CodeDeploy"
+                    "config "
+                    + advice(
+                        "use get_deployment_config(name) to read it from CodeDeploy",
+                        "give --canary PERCENT/MINUTES or --linear PERCENT/MINUTES",
+                    )
                 ]
             ) from None
 

@@ -263,7 +263,20 @@ def test_appspec_check_against_a_file_that_is_not_json_exits_2(capsys, tmp_path)
 
 
 def test_appspec_for_the_live_service_carries_its_network_and_container(capsys, env):
-    new = env.task_definition_arn.rsplit(":", 1)[0] + ":2"
+    import boto3
+
+    ecs = boto3.client("ecs")
+    current = ecs.describe_task_definition(taskDefinition=env.task_definition_arn)
+    definition = current["taskDefinition"]
+    registered = ecs.register_task_definition(
+        family=definition["family"],
+        containerDefinitions=definition["containerDefinitions"],
+        networkMode=definition["networkMode"],
+        requiresCompatibilities=definition.get("requiresCompatibilities", []),
+        cpu=definition.get("cpu", "256"),
+        memory=definition.get("memory", "512"),
+    )
+    new = registered["taskDefinition"]["taskDefinitionArn"]
 
     code, out, _ = run(
         capsys,

@@ -149,7 +149,8 @@ def test_a_second_release_is_refused_while_a_record_exists(sim):
 
     message = str(caught.value)
     assert "d-first" in message
-    assert "bluegreen recover" in message
+    assert "bluegreen.recover('prod', 'web')" in message  # Python advice for a Python caller
+    assert "--cluster" not in message
     assert first.record.owner in message
     first.restore()
 
@@ -212,7 +213,7 @@ def test_a_restore_that_keeps_failing_raises_loudly_and_keeps_the_record(sim):
 
     notes = " ".join(caught.value.__notes__)
     assert "NOT restored" in notes
-    assert "bluegreen recover" in notes
+    assert "bluegreen.recover('prod', 'web')" in notes
     assert RECORD_TAG in tags(d)
     sim.faults.clear()
     assert recover("prod", "web", clients=sim.clients(), clock=sim.clock).restored == (RESOURCE,)
@@ -304,7 +305,8 @@ def test_recover_refuses_while_the_deployment_runs_and_restores_after_the_end(si
     with pytest.raises(DeploymentStateError) as caught:
         recover("prod", "web", clients=sim.clients(), clock=sim.clock)
     assert deployment_id in str(caught.value)
-    assert "force=True" in str(caught.value)
+    assert "recover('prod', 'web', force=True)" in str(caught.value)
+    assert "--force" not in str(caught.value)
 
     assert d.done(deployment_id) == "Succeeded"
     result = recover("prod", "web", clients=sim.clients(), clock=sim.clock)
@@ -463,12 +465,15 @@ class _InterruptedClock:
 
 
 @pytest.fixture
-def cli(sim: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+def cli(sim: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """``bluegreen`` in-process; its waits read the simulator's virtual clock."""
     import bluegreen.cli
+    from bluegreen._advice import set_audience
 
     monkeypatch.setattr(bluegreen.cli, "_clock_factory", lambda: sim.clock)
-    return bluegreen.cli
+    previous = set_audience("cli")  # as `bluegreen` does
+    yield bluegreen.cli
+    set_audience(previous)
 
 
 SERVICE = ("--cluster", "prod", "--service", "web")
@@ -538,7 +543,9 @@ def test_cli_recover_refuses_while_running_then_restores(sim, cli, capsys):
     capsys.readouterr()
 
     assert cli.main(["recover", *SERVICE]) == 2
-    assert "bluegreen recover --force" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "`bluegreen recover --force --cluster prod --service web`" in err
+    assert "force=True" not in err
     assert d.done(deployment_id) == "Succeeded"
     assert cli.main(["recover", *SERVICE, "--output", "json"]) == 0
 

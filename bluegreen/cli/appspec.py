@@ -6,10 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bluegreen.cli import EXIT_OK, add_aws_options, add_service_options, clients_from
 from bluegreen.errors import AppSpecError, ValidationError
+
+if TYPE_CHECKING:
+    from bluegreen._aws import Clients
 
 
 def add_parser(commands: Any) -> None:
@@ -17,7 +20,10 @@ def add_parser(commands: Any) -> None:
         "appspec",
         help="render and validate an ECS AppSpec",
         description="Render an AppSpec from a file or from the live service and a new task "
-        "definition, validating it first. Nothing in AWS is changed.",
+        "definition, validating it first. With --cluster and --service, the task definition "
+        "is looked up in ECS (ecs:DescribeTaskDefinition) and must exist and be ACTIVE; its "
+        "containers, port and image tags are checked too. A file is rendered offline unless "
+        "--check. Nothing in AWS is changed.",
     )
     source = parser.add_argument_group("source (one of)")
     source.add_argument(
@@ -46,6 +52,14 @@ def add_parser(commands: Any) -> None:
         "--allow-mutable-image-tags",
         action="store_true",
         help="accept images tagged :latest (or untagged)",
+    )
+    parser.add_argument(
+        "--check",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="look up --task-definition in ECS (ecs:DescribeTaskDefinition): exit 2 if it "
+        "does not exist or was deregistered. Default: on with --cluster/--service, off with "
+        "--from; --no-check renders without calling AWS for it (offline)",
     )
     parser.add_argument("--format", choices=("yaml", "json"), default="yaml")
     parser.add_argument("--sha256", action="store_true", help="also print the content's SHA-256")
@@ -106,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
             subject="command line",
         )
     group = None
+    clients = None
     if args.source:
         spec = AppSpec.parse(_read(args.source, "--from"))
         if args.task_definition:
@@ -122,17 +137,29 @@ def run(args: argparse.Namespace) -> int:
             )
         from bluegreen.discovery import discover
 
+        clients = clients_from(args)
         state = discover(
             args.cluster,
             args.service,
             application=args.application,
             deployment_group=args.deployment_group,
-            clients=clients_from(args),
+            clients=clients,
         )
         spec = AppSpec.for_service(state, args.task_definition, hooks=hooks)
         group = state.deployment_group
     task_definition = _task_definition(args.check_against) if args.check_against else None
-    problems = spec.problems(
+    problems: list[str] = []
+    check = args.check if args.check is not None else not args.source
+    if check and args.task_definition:
+        described = _describe(clients or clients_from(args), spec.task_definition, problems)
+        if task_definition is None:
+            task_definition = described
+    elif check and args.source:
+        raise ValidationError(
+            ["--check looks up --task-definition: give one, or leave --check out"],
+            subject="command line",
+        )
+    problems += spec.problems(
         task_definition=task_definition,
         deployment_group=group,
         allow_mutable_image_tags=args.allow_mutable_image_tags,
@@ -143,6 +170,44 @@ def run(args: argparse.Namespace) -> int:
     if args.sha256:
         print(f"# sha256: {spec.sha256(args.format)}", file=sys.stderr)
     return EXIT_OK
+
+
+def _describe(clients: Clients, arn: str, problems: list[str]) -> dict[str, Any] | None:
+    """The task definition ``arn`` as ECS describes it; one that is missing or INACTIVE is a
+    problem (and None). Throttling, access denied and outages are raised (exit 4)."""
+    from bluegreen._aws import translate_errors
+    from bluegreen.errors import (
+        AccessDeniedError,
+        AWSError,
+        ServiceUnavailableError,
+        ThrottledError,
+    )
+
+    region = clients.ecs.meta.region_name
+    offline = "or add --no-check to render it without looking it up"
+    try:
+        with translate_errors("DescribeTaskDefinition"):
+            described = dict(
+                clients.ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+            )
+    except (AccessDeniedError, ThrottledError, ServiceUnavailableError):
+        raise
+    except AWSError as exc:
+        problems.append(
+            f"task definition {arn!r} does not exist in {region} "
+            f"(ecs:DescribeTaskDefinition: {exc.message}): register it first or give the ARN "
+            f"of a registered revision (aws ecs list-task-definitions), {offline}"
+        )
+        return None
+    status = described.get("status")
+    if status not in (None, "ACTIVE"):
+        problems.append(
+            f"task definition {described.get('taskDefinitionArn', arn)} was deregistered "
+            f"({status}); CodeDeploy cannot start tasks from it: register it again or give an "
+            f"ACTIVE revision, {offline}"
+        )
+        return None
+    return described
 
 
 def _fields(spec: Any) -> dict[str, Any]:

@@ -50,11 +50,24 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
         help="run a Lambda function at a lifecycle event, e.g. "
         "AfterAllowTestTraffic=CodeDeployHook_verify (repeatable)",
     )
-    parser.add_argument(
+    traffic = parser.add_mutually_exclusive_group()
+    traffic.add_argument(
         "--config",
         metavar="NAME",
         help="the deployment config, e.g. CodeDeployDefault.ECSCanary10Percent5Minutes "
         "(default: the deployment group's)",
+    )
+    traffic.add_argument(
+        "--canary",
+        metavar="PERCENT/MINUTES",
+        help="a custom canary config, e.g. 20/10: 20%% of production traffic, the rest 10 "
+        "minutes later (created in CodeDeploy by deploy if it does not exist)",
+    )
+    traffic.add_argument(
+        "--linear",
+        metavar="PERCENT/MINUTES",
+        help="a custom linear config, e.g. 25/2: 25%% more production traffic every 2 minutes "
+        "(created in CodeDeploy by deploy if it does not exist)",
     )
     rollback = parser.add_mutually_exclusive_group()
     rollback.add_argument(
@@ -89,6 +102,14 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
         "--allow-mutable-image-tags",
         action="store_true",
         help="accept images tagged :latest (or untagged)",
+    )
+    parser.add_argument(
+        "--no-check-hooks",
+        dest="check_hooks",
+        action="store_false",
+        help="do not look up the hooks' Lambda functions (lambda:GetFunction) before "
+        "deploying; by default a missing function, or a GetFunction that is refused, stops "
+        "the deployment before anything changes",
     )
     add_aws_options(parser)
 
@@ -153,6 +174,7 @@ def selection(args: argparse.Namespace) -> dict[str, Any]:
                 f"--suspend-scaling {args.suspend_scaling!r}: give a comma-separated list of "
                 "in, out, scheduled (or --no-suspend-scaling)"
             )
+    traffic_config = _traffic_config(args, problems)
     if problems:
         raise ValidationError(problems, subject="command line")
     return {
@@ -160,13 +182,38 @@ def selection(args: argparse.Namespace) -> dict[str, Any]:
         "image": image,
         "task_definition": args.task_definition,
         "hooks": hooks,
-        "traffic_config": args.config,
+        "traffic_config": traffic_config,
         "auto_rollback": auto_rollback,
         "description": args.description,
         "application": args.application,
         "deployment_group": args.deployment_group,
         "allow_mutable_image_tags": args.allow_mutable_image_tags,
+        "check_hooks": args.check_hooks,
     }
+
+
+def _traffic_config(args: argparse.Namespace, problems: list[str]) -> Any:
+    """``--config NAME`` as a name, ``--canary``/``--linear PERCENT/MINUTES`` as a
+    ``TrafficConfig`` (which deploy creates in CodeDeploy when it does not exist)."""
+    from bluegreen.cli.schedule import parse_percent_minutes
+    from bluegreen.errors import TrafficConfigError
+    from bluegreen.traffic import TrafficConfig
+
+    for flag, value, build in (
+        ("--canary", args.canary, TrafficConfig.canary),
+        ("--linear", args.linear, TrafficConfig.linear),
+    ):
+        if value is None:
+            continue
+        try:
+            return build(*parse_percent_minutes(value, flag))
+        except TrafficConfigError as exc:
+            problems += [f"{flag} {value}: {p}" for p in exc.problems]
+            return None
+        except ValidationError as exc:
+            problems += exc.problems
+            return None
+    return args.config
 
 
 def _images(values: list[str], problems: list[str]) -> str | dict[str, str] | None:

@@ -49,7 +49,12 @@ def _minutes(value: str) -> int:
     return int(value)
 
 
-def _split(value: str, flag: str) -> tuple[int, int]:
+def parse_percent_minutes(value: str, flag: str) -> tuple[int, int]:
+    """``PERCENT/MINUTES`` of ``--canary``/``--linear`` as two whole numbers.
+
+    Raises:
+        ValidationError: the value does not look like that.
+    """
     from bluegreen.errors import ValidationError
 
     percent, sep, minutes = value.partition("/")
@@ -64,9 +69,9 @@ def run(args: argparse.Namespace) -> int:
     from bluegreen.traffic import TrafficConfig
 
     if args.canary:
-        config = TrafficConfig.canary(*_split(args.canary, "--canary"))
+        config = TrafficConfig.canary(*parse_percent_minutes(args.canary, "--canary"))
     elif args.linear:
-        config = TrafficConfig.linear(*_split(args.linear, "--linear"))
+        config = TrafficConfig.linear(*parse_percent_minutes(args.linear, "--linear"))
     else:
         config = TrafficConfig.named(args.config)
     schedule = config.schedule(
