@@ -39,9 +39,11 @@ if TYPE_CHECKING:
         AppSpecError,
         AWSError,
         BlueGreenError,
+        ConfigurationError,
         ConflictError,
         DeploymentError,
         DeploymentStateError,
+        MissingExtraError,
         ResourceNotFoundError,
         ServiceConfigError,
         ServiceUnavailableError,
@@ -114,9 +116,11 @@ _LAZY: dict[str, str] = {
     "AccessDeniedError": "bluegreen.errors",
     "AppSpecError": "bluegreen.errors",
     "BlueGreenError": "bluegreen.errors",
+    "ConfigurationError": "bluegreen.errors",
     "ConflictError": "bluegreen.errors",
     "DeploymentError": "bluegreen.errors",
     "DeploymentStateError": "bluegreen.errors",
+    "MissingExtraError": "bluegreen.errors",
     "ResourceNotFoundError": "bluegreen.errors",
     "ServiceConfigError": "bluegreen.errors",
     "ServiceUnavailableError": "bluegreen.errors",
@@ -172,7 +176,8 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    """The public names only (``dir(bluegreen)`` at a REPL), loaded or not."""
+    return sorted({*__all__, "__version__"})
 
 
 __all__ = [
@@ -184,6 +189,7 @@ __all__ = [
     "BlueGreenError",
     "CapacityProviderStrategyItem",
     "Clients",
+    "ConfigurationError",
     "ConflictError",
     "Deployment",
     "DeploymentError",
@@ -198,6 +204,7 @@ __all__ = [
     "ListenerRoute",
     "LoadBalancerBinding",
     "Milestone",
+    "MissingExtraError",
     "PREDEFINED_CONFIGS",
     "Plan",
     "RECORD_TAG",

@@ -13,14 +13,22 @@ def test_every_name_in_all_exists():
 
 
 def test_every_public_name_is_in_all():
-    # dir(), not vars(): the names load lazily, and dir() lists the loaded and the lazy ones.
+    for name in bluegreen.__all__:  # load every lazy name into the module's namespace
+        getattr(bluegreen, name)
     public = {
         name
-        for name in dir(bluegreen)
+        for name, value in vars(bluegreen).items()
         if not name.startswith("_")
-        and getattr(getattr(bluegreen, name), "__module__", "").startswith("bluegreen")
+        and getattr(value, "__module__", "").startswith("bluegreen")
     }
     assert public - set(bluegreen.__all__) == set()
+
+
+def test_dir_shows_only_the_public_names_at_a_repl():
+    """No ``annotations``, ``importlib``, ``TYPE_CHECKING`` or ``_LAZY``: what a person may use."""
+    import bluegreen.errors  # a loaded submodule does not show either
+
+    assert dir(bluegreen) == sorted([*bluegreen.__all__, "__version__"])
 
 
 def test_exported_classes_claim_the_package_as_home_module():
