@@ -33,6 +33,6 @@ def audience() -> Audience:
 
 def set_audience(value: Audience) -> Audience:
     """Speak to ``value`` from now on; returns the previous audience (to restore it)."""
-    global _audience  # noqa: PLW0603 - one switch for the whole process, by design
+    global _audience  # one switch for the whole process, by design
     previous, _audience = _audience, value
     return previous

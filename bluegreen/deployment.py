@@ -22,14 +22,16 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
 
 import attrs
 import tenacity
 
+from bluegreen._advice import advice
 from bluegreen._aws import resolve_clients, translate_errors
 from bluegreen.appspec import AppSpec
 from bluegreen.discovery import discover
@@ -41,8 +43,10 @@ from bluegreen.errors import (
     ServiceUnavailableError,
     ThrottledError,
     TrafficConfigError,
+    ValidationError,
     WaitTimeoutError,
 )
+from bluegreen.server_time import ServerClock, http_date, server_clock_for
 from bluegreen.state import DeploymentGroup
 from bluegreen.status import (
     DeploymentStatus,
@@ -66,6 +70,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Clock",
+    "ControlResult",
     "Deployment",
     "DeploymentSnapshot",
     "LifecycleEventProgress",
@@ -75,6 +80,7 @@ __all__ = [
     "TaskSetProgress",
     "Transition",
     "TransitionState",
+    "RollbackOrigin",
     "poll_interval",
 ]
 
@@ -188,6 +194,112 @@ class Milestone(enum.StrEnum):
     """Every lifecycle event done and the deployment still InProgress: blue is kept."""
     END = "end"
     """Succeeded, Failed or Stopped."""
+
+
+# -- what a control did -------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ControlResult:
+    """What ``promote()``, ``finish()`` or ``abort(wait=False)`` did, for a REPL or a log.
+
+    Attributes:
+        deployment_id: the deployment acted on.
+        action: ``promoted``, ``finished`` or ``stopping``.
+        request: the API request sent, e.g. ``ContinueDeployment(READY_WAIT)``.
+        status_before: the deployment's status when the control checked it.
+        status_after: its status read back right after the request.
+        next: what happens now, as a sentence.
+    """
+
+    deployment_id: str
+    action: str
+    request: str
+    status_before: DeploymentStatus
+    status_after: DeploymentStatus
+    next: str
+
+    @property
+    def follow(self) -> str:
+        """How to follow the deployment from here, in the caller's words."""
+        return advice(
+            f"Deployment.attach({self.deployment_id!r}).wait()",
+            f"bluegreen wait --deployment-id {self.deployment_id}",
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "deployment_id": self.deployment_id,
+            "action": self.action,
+            "request": self.request,
+            "status_before": str(self.status_before),
+            "status_after": str(self.status_after),
+            "next": self.next,
+        }
+
+    def __str__(self) -> str:
+        return (
+            f"{self.action} {self.deployment_id} ({self.request}; "
+            f"{self.status_before} -> {self.status_after}): {self.next}; "
+            f"follow it with {self.follow}"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<{self.action.capitalize()} {self.deployment_id}: {self.request}, "
+            f"{self.status_before} -> {self.status_after}; {self.next}>"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class RollbackOrigin:
+    """What a deployment made by ``Deployment.rollback()`` goes back to, and from where.
+
+    Attributes:
+        rolled_back: the deployment rolled back (the one ``rollback()`` was called on).
+        task_definition: the task definition (revision) the rollback deploys again.
+        replaced_task_definition: the one ``rolled_back`` had put live, when known.
+        last_good: the earlier successful deployment ``task_definition`` comes from.
+    """
+
+    rolled_back: str
+    task_definition: str
+    replaced_task_definition: str | None
+    last_good: str
+
+    def __str__(self) -> str:
+        replaced = (
+            f" ({_short(self.replaced_task_definition)})" if self.replaced_task_definition else ""
+        )
+        return (
+            f"rolling back {self.rolled_back}{replaced} to {_short(self.task_definition)}, "
+            f"the revision {self.last_good} deployed"
+        )
+
+
+_DEPLOYMENT_ID = re.compile(r"d-[A-Z0-9]{9}")
+"""CodeDeploy deployment ids: ``d-`` and nine upper-case letters or digits (``d-A1B2C3123``,
+``d-QZMRGSTEX`` in AWS's documentation)."""
+
+
+def check_deployment_id(deployment_id: object) -> str:
+    """``deployment_id`` if it has the form of a CodeDeploy deployment id.
+
+    Raises:
+        ValidationError: it does not (checked before any AWS call).
+    """
+    if isinstance(deployment_id, str) and _DEPLOYMENT_ID.fullmatch(deployment_id):
+        return deployment_id
+    hint = ""
+    if isinstance(deployment_id, str) and _DEPLOYMENT_ID.fullmatch(deployment_id.strip().upper()):
+        hint = f" (did you mean {deployment_id.strip().upper()!r}?)"
+    raise ValidationError(
+        [
+            f"deployment id {deployment_id!r} is not a CodeDeploy deployment id: expected "
+            f"'d-' followed by 9 upper-case letters or digits, like 'd-A1B2C3D4E'{hint}"
+        ],
+        subject=advice("deployment id", "--deployment-id"),
+    )
 
 
 # -- snapshot values --------------------------------------------------------------------
@@ -409,6 +521,16 @@ class DeploymentSnapshot:
         return next((ts for ts in self.task_sets if ts.label is label), None)
 
     @property
+    def latest_timestamp(self) -> dt.datetime | None:
+        """The latest moment the deployment reports (creation, start, end, a lifecycle
+        event's start or end): the server's clock has passed it."""
+        moments = [self.create_time, self.start_time, self.complete_time]
+        for e in self.events:
+            moments += [e.start, e.end]
+        known = [m for m in moments if m is not None]
+        return max(known) if known else None
+
+    @property
     def is_rollback(self) -> bool:
         """True for a deployment CodeDeploy started to roll another one back."""
         return self.rollback_of is not None or self.creator == ROLLBACK_CREATOR
@@ -433,19 +555,18 @@ class DeploymentSnapshot:
         )
 
     @property
-    def waiting_for(self) -> str:
-        """What the deployment waits for now, as the end of "waiting for ..."."""
+    def waiting_for(self) -> str | None:
+        """What the deployment waits for now, as the end of "waiting for ...", or None once
+        it has ended (``outcome`` then says how)."""
         status = self.status
         if status in (DeploymentStatus.CREATED, DeploymentStatus.QUEUED):
             return "CodeDeploy to start the deployment"
         if status.is_terminal:
-            if self.rollback_deployment_id:
-                return f"rollback {self.rollback_deployment_id}"
-            return f"nothing ({status})"
+            return None
         if status is DeploymentStatus.READY:
             return "promotion (ContinueDeployment READY_WAIT)"
         if self.in_termination_wait:
-            return "termination wait"
+            return "the termination wait to end (blue is kept until then)"
         event = self.current_event
         if event is None:
             return f"CodeDeploy ({status})"
@@ -456,6 +577,26 @@ class DeploymentSnapshot:
             weight = f", green at {green.traffic_weight:g}%" if green else ""
             return f"production traffic to shift to green (AllowTraffic{weight})"
         return f"the {event.name} hook"
+
+    @property
+    def outcome(self) -> str | None:
+        """How the deployment ended, as a sentence, or None while it runs: ``succeeded``,
+        ``failed (rolled back by d-...)``, ``succeeded (the rollback of d-...)``."""
+        status = self.status
+        if not status.is_terminal:
+            return None
+        text = "succeeded" if status.is_success else str(status).lower()
+        if self.is_rollback and self.rollback_of:
+            text += f" (the rollback of {self.rollback_of})"
+        if self.rollback_deployment_id:
+            text += f"; rolled back by {self.rollback_deployment_id}"
+        return text
+
+    @property
+    def state_line(self) -> str:
+        """``waiting for ...`` while it runs, ``ended: ...`` once it has ended."""
+        waiting = self.waiting_for
+        return f"waiting for {waiting}" if waiting is not None else f"ended: {self.outcome}"
 
     # -- the schedule ---------------------------------------------------------------------
 
@@ -598,12 +739,10 @@ class DeploymentSnapshot:
         lines = [
             f"<DeploymentSnapshot {self.deployment_id} {self.status}, by {self.creator}{origin}",
             f"  {self.application}/{self.deployment_group}  {self.deployment_config}",
-            f"  waiting for {self.waiting_for}",
+            f"  {self.state_line}",
         ]
         if self.error_code or self.error_message:
             lines.append(f"  error {self.error_code}: {self.error_message}")
-        if self.rollback_deployment_id:
-            lines.append(f"  rolled back by {self.rollback_deployment_id}")
         upcoming = self.next_transition
         if upcoming is not None and upcoming.due is not None:
             lines.append(f"  next {upcoming.what} due {upcoming.due:%H:%M:%S}")
@@ -725,6 +864,13 @@ def _deployment_error(snapshot: DeploymentSnapshot) -> DeploymentError:
 
 
 _RETRYABLE = (ThrottledError, ServiceUnavailableError)
+
+
+def _recover() -> str:
+    """How to restore autoscaling after the fact, in the reader's words."""
+    return advice("bluegreen.recover(cluster, service)", "`bluegreen recover`")
+
+
 _RAMP = 0.25
 """Away from an expected transition, poll after this fraction of the time since the last
 change: a phase that has lasted ten minutes is read every two and a half."""
@@ -794,9 +940,26 @@ class Deployment:
     """The most attempts one call gets when AWS throttles it or answers 5xx."""
     retry_budget: float = attrs.field(default=120.0, kw_only=True, repr=False)
     """The most seconds one call may spend being retried."""
+    server_clock: ServerClock = attrs.field(
+        default=attrs.Factory(lambda self: server_clock_for(self._clock), takes_self=True),
+        kw_only=True,
+        repr=False,
+    )
+    """The endpoint's time, read from every answer (shared with the rollback's
+    ``Deployment``): what elapsed times, ETAs and ``observed_at`` are measured in."""
     _target_id: str | None = attrs.field(default=None, init=False, repr=False)
     _traffic: dict[str, TrafficConfig | None] = attrs.field(factory=dict, init=False, repr=False)
     _service: tuple[str, str] | None = attrs.field(default=None, init=False, repr=False)
+    _last_status: DeploymentStatus | None = attrs.field(default=None, init=False, repr=False)
+    rollback_origin: RollbackOrigin | None = attrs.field(default=None, init=False, repr=False)
+    """For a deployment ``rollback()`` made: the task definition it goes back to and the
+    deployment it rolls back."""
+    _where: str | None = attrs.field(default=None, init=False, repr=False)
+
+    def server_now(self) -> dt.datetime:
+        """The time now as the AWS endpoint sees it (see ``ServerClock``), as an aware
+        UTC datetime: what elapsed times and ETAs are measured against."""
+        return self.server_clock.now()
 
     @classmethod
     def attach(
@@ -819,9 +982,13 @@ class Deployment:
                 tests.
             budget: the ``RateBudget`` API calls draw from (default: ``DEFAULT_BUDGET``,
                 shared by the whole process).
+
+        Raises:
+            ValidationError: ``deployment_id`` is not ``d-`` followed by nine upper-case
+                letters or digits (nothing is sent to AWS).
         """
         return cls(
-            deployment_id,
+            check_deployment_id(deployment_id),
             clients=resolve_clients(clients, session),
             clock=clock if clock is not None else _MonotonicClock(),
             budget=budget if budget is not None else DEFAULT_BUDGET,
@@ -879,7 +1046,12 @@ class Deployment:
                 operation="GetDeploymentGroup",
                 code="DeploymentGroupNotFound",
             )
-        finder = cls.attach("", clients=aws, clock=clock, budget=budget)
+        finder = cls(
+            "",
+            clients=aws,
+            clock=clock if clock is not None else _MonotonicClock(),
+            budget=budget if budget is not None else DEFAULT_BUDGET,
+        )
         ids = finder._list_deployments(group.application, group.name, list(_ACTIVE_STATUSES))
         if not ids:
             last = "it has never deployed"
@@ -887,7 +1059,10 @@ class Deployment:
                 last = (
                     f"the last deployment was {group.last_attempted_deployment_id} "
                     f"({group.last_attempted_status or 'status unknown'}); attach to it with "
-                    f"Deployment.attach({group.last_attempted_deployment_id!r})"
+                    + advice(
+                        f"Deployment.attach({group.last_attempted_deployment_id!r})",
+                        f"--deployment-id {group.last_attempted_deployment_id}",
+                    )
                 )
             raise ResourceNotFoundError(
                 f"no deployment is in flight for {where} in {group.application}/{group.name}: "
@@ -921,6 +1096,7 @@ class Deployment:
             budget=self.budget,
             retry_attempts=self.retry_attempts,
             retry_budget=self.retry_budget,
+            server_clock=self.server_clock,
         )
 
     # -- API calls ----------------------------------------------------------------------
@@ -955,7 +1131,11 @@ class Deployment:
             self.budget.acquire(self._clock)
             self.calls += counted
             with translate_errors(operation):
-                return function(**kwargs)
+                answer = function(**kwargs)
+            date = http_date(answer)
+            if date is not None:
+                self.server_clock.observe(date)
+            return answer
 
         retrying = tenacity.Retrying(
             sleep=self._clock.sleep,
@@ -1042,12 +1222,13 @@ class Deployment:
                 targetId=self._find_target_id(),
             )
             target = answer["deploymentTarget"].get("ecsTarget") or {}
-        return DeploymentSnapshot.from_api(
-            info,
-            target,
-            schedule=self._schedule(info),
-            observed_at=_wall_now(self._clock),
-        )
+        snapshot = DeploymentSnapshot.from_api(info, target, schedule=self._schedule(info))
+        # What the server has reported happening, it has lived through: a floor for its time.
+        self.server_clock.observe(at_least=snapshot.latest_timestamp)
+        self._last_status = snapshot.status
+        if snapshot.application and snapshot.deployment_group:
+            self._where = f"{snapshot.application}/{snapshot.deployment_group}"
+        return attrs.evolve(snapshot, observed_at=self.server_clock.now())
 
     def _info(self) -> Mapping[str, Any]:
         answer = self._call(
@@ -1146,7 +1327,7 @@ class Deployment:
         if timeout is not None and timeout <= 0:
             failure.add_note(
                 f"rollback {rollback_id} still runs; autoscaling stays suspended until it "
-                "ends: `bluegreen recover` restores it then"
+                "ends: " + _recover() + " restores it then"
             )
             return
         try:
@@ -1161,7 +1342,8 @@ class Deployment:
             if not isinstance(exc, DeploymentError):
                 failure.add_note(
                     "autoscaling stays suspended until the rollback ends: "
-                    "`bluegreen recover` restores it then"
+                    + _recover()
+                    + " restores it then"
                 )
 
     def release_scaling(self) -> RestoreResult | None:
@@ -1250,14 +1432,19 @@ class Deployment:
                 raise WaitTimeoutError(
                     deployment_id=self.id,
                     milestone=str(milestone),
-                    waiting_for=snapshot.waiting_for,
+                    waiting_for=snapshot.waiting_for or str(snapshot.status),
                     elapsed=elapsed,
                 )
-            pause = poll_interval(
-                snapshot,
-                min_interval=min_interval,
-                max_interval=max_interval,
-                only_end=only_end,
+            # The schedule is in the server's seconds, the bounds and the sleep in ours.
+            rate = self.server_clock.rate
+            pause = (
+                poll_interval(
+                    snapshot,
+                    min_interval=min_interval * rate,
+                    max_interval=max_interval * rate,
+                    only_end=only_end,
+                )
+                / rate
             )
             if timeout is not None:
                 pause = min(pause, timeout - elapsed)
@@ -1272,7 +1459,7 @@ class Deployment:
             return self.status()
         expected = [t for t in previous.transitions if t.state is TransitionState.EXPECTED]
         due = expected[-1].due if expected else None
-        now = _wall_now(self._clock)
+        now = self.server_clock.now()
         if due is None or now >= due:
             return self.status()
         info = self._info()
@@ -1282,8 +1469,11 @@ class Deployment:
 
     # -- controls -----------------------------------------------------------------------
 
-    def promote(self) -> None:
+    def promote(self) -> ControlResult:
         """Start shifting production traffic: ContinueDeployment READY_WAIT.
+
+        Returns:
+            What was done: the status before and after, and what happens next.
 
         Raises:
             DeploymentStateError: the deployment is not Ready (the status says why).
@@ -1299,8 +1489,9 @@ class Deployment:
                 )
             else:
                 hint = (
-                    f"it is waiting for {snapshot.waiting_for}; call wait('ready') first "
-                    "(Ready needs a deployment group with a ready wait, STOP_DEPLOYMENT)"
+                    f"it is waiting for {snapshot.waiting_for}; "
+                    + advice("call wait('ready') first", "run `bluegreen wait --until ready` first")
+                    + " (Ready needs a deployment group with a ready wait, STOP_DEPLOYMENT)"
                 )
             raise DeploymentStateError(
                 f"cannot promote deployment {self.id}: its status is {snapshot.status}, "
@@ -1314,9 +1505,34 @@ class Deployment:
             deploymentId=self.id,
             deploymentWaitType="READY_WAIT",
         )
+        shift = f" ({snapshot.deployment_config})" if snapshot.deployment_config else ""
+        return self._result(
+            "promoted",
+            "ContinueDeployment(READY_WAIT)",
+            snapshot.status,
+            f"production traffic shifts to green{shift}",
+        )
 
-    def finish(self) -> None:
+    def _result(
+        self, action: str, request: str, before: DeploymentStatus, next_: str
+    ) -> ControlResult:
+        """A ``ControlResult``, with the status read back once (GetDeployment)."""
+        after = DeploymentStatus(self._info()["status"])
+        self._last_status = after
+        return ControlResult(
+            deployment_id=self.id,
+            action=action,
+            request=request,
+            status_before=before,
+            status_after=after,
+            next=next_,
+        )
+
+    def finish(self) -> ControlResult:
         """End the termination wait now and remove blue: ContinueDeployment TERMINATION_WAIT.
+
+        Returns:
+            What was done: the status before and after, and what happens next.
 
         Raises:
             DeploymentStateError: the deployment is not in its termination wait.
@@ -1326,8 +1542,9 @@ class Deployment:
             if snapshot.status.is_terminal:
                 hint = "it has ended"
             else:
-                hint = (
-                    f"it is waiting for {snapshot.waiting_for}; call wait('termination_wait') first"
+                hint = f"it is waiting for {snapshot.waiting_for}; " + advice(
+                    "call wait('termination_wait') first",
+                    "run `bluegreen wait --until termination_wait` first",
                 )
             raise DeploymentStateError(
                 f"cannot finish deployment {self.id}: it is not in its termination wait "
@@ -1341,6 +1558,30 @@ class Deployment:
             deploymentId=self.id,
             deploymentWaitType="TERMINATION_WAIT",
         )
+        return self._result(
+            "finished",
+            "ContinueDeployment(TERMINATION_WAIT)",
+            snapshot.status,
+            "blue is being removed and the deployment succeeds",
+        )
+
+    @overload
+    def abort(
+        self,
+        *,
+        wait: Literal[True] = True,
+        timeout: float | None = None,
+        on_progress: Callable[[DeploymentSnapshot], None] | None = None,
+    ) -> DeploymentSnapshot: ...
+
+    @overload
+    def abort(
+        self,
+        *,
+        wait: Literal[False],
+        timeout: float | None = None,
+        on_progress: Callable[[DeploymentSnapshot], None] | None = None,
+    ) -> ControlResult: ...
 
     def abort(
         self,
@@ -1348,7 +1589,7 @@ class Deployment:
         wait: bool = True,
         timeout: float | None = None,
         on_progress: Callable[[DeploymentSnapshot], None] | None = None,
-    ) -> DeploymentSnapshot | None:
+    ) -> DeploymentSnapshot | ControlResult:
         """Stop the deployment and roll it back: StopDeployment(autoRollbackEnabled=True).
 
         Args:
@@ -1359,7 +1600,8 @@ class Deployment:
 
         Returns:
             The rollback deployment's final snapshot (or the stopped deployment's, when
-            CodeDeploy started no rollback); None without ``wait``.
+            CodeDeploy started no rollback); without ``wait``, a ``ControlResult`` saying
+            what was asked.
 
         Raises:
             DeploymentStateError: the deployment has already ended; StopDeployment cannot
@@ -1371,7 +1613,8 @@ class Deployment:
         if snapshot.status.is_terminal:
             raise DeploymentStateError(
                 f"cannot abort deployment {self.id}: it has already ended ({snapshot.status}); "
-                "to roll back, start a new deployment of the previous task definition",
+                "to roll back a deployment that succeeded, "
+                + advice("call rollback()", "run `bluegreen rollback`"),
                 deployment_id=self.id,
                 status=snapshot.status,
             )
@@ -1382,7 +1625,13 @@ class Deployment:
             autoRollbackEnabled=True,
         )
         if not wait:
-            return None
+            return self._result(
+                "stopping",
+                "StopDeployment(autoRollbackEnabled)",
+                snapshot.status,
+                "CodeDeploy stops it and moves production traffic back to blue in a "
+                "rollback deployment",
+            )
         started = self._clock.time()
         stopped = self._poll(
             lambda s: s.status.is_terminal,
@@ -1447,7 +1696,11 @@ class Deployment:
             raise DeploymentStateError(
                 f"cannot roll back deployment {self.id}: deployment "
                 f"{group.active_deployment_id} is running in {application}/{group_name}; "
-                "wait for it to end, or abort() it",
+                "wait for it to end, or "
+                + advice(
+                    "abort() it",
+                    f"stop it with `bluegreen abort --deployment-id {group.active_deployment_id}`",
+                ),
                 deployment_id=self.id,
                 status=snapshot.status,
             )
@@ -1467,8 +1720,12 @@ class Deployment:
             raise DeploymentStateError(
                 f"cannot roll back deployment {self.id}: {application}/{group_name} has no "
                 "successful deployment before it, so there is no known good version to go "
-                "back to; deploy a task definition explicitly (bluegreen deploy "
-                "--task-definition ...)",
+                "back to; deploy a task definition explicitly ("
+                + advice(
+                    "bluegreen.deploy(cluster, service, task_definition=...)",
+                    "bluegreen deploy --task-definition ...",
+                )
+                + ")",
                 deployment_id=self.id,
                 status=snapshot.status,
             )
@@ -1488,14 +1745,22 @@ class Deployment:
             f"bluegreen rollback of {self.id} to {_short(good.task_definition)} "
             f"(from {previous_id})"
         )
-        return self._create(application, group_name, appspec, text)
+        created = self._create(application, group_name, appspec, text)
+        created.rollback_origin = RollbackOrigin(
+            rolled_back=self.id,
+            task_definition=good.task_definition,
+            replaced_task_definition=ours.task_definition if ours is not None else None,
+            last_good=previous_id,
+        )
+        return created
 
     def _check_can_roll_back(self, snapshot: DeploymentSnapshot) -> None:
         why = None
         if not snapshot.status.is_terminal:
             why = (
-                f"it is still running ({snapshot.status}); use abort() to stop it and move "
-                "traffic back to blue"
+                f"it is still running ({snapshot.status}); "
+                + advice("use abort()", "use `bluegreen abort`")
+                + " to stop it and move traffic back to blue"
             )
         elif snapshot.is_rollback:
             why = (
@@ -1614,7 +1879,7 @@ class Deployment:
     ) -> Deployment:
         """CreateDeployment, never twice: only throttling is retried, and after a lost
         answer the group is searched for the deployment the call may have created."""
-        asked_at = _wall_now(self._clock) - dt.timedelta(minutes=1)
+        asked_at = self.server_clock.now() - dt.timedelta(minutes=1)
         try:
             answer = self._call(
                 "CreateDeployment",
@@ -1644,4 +1909,12 @@ class Deployment:
         return self._sibling(answer["deploymentId"])
 
     def __repr__(self) -> str:
-        return f"<Deployment {self.id} ({self.calls} API calls)>"
+        """``<Deployment d-X prod/web InProgress>``, from what was last read (no API call)."""
+        where = self._target_id.replace(":", "/", 1) if self._target_id else self._where
+        words = [self.id or "(none)"]
+        if where:
+            words.append(where)
+        words.append(str(self._last_status) if self._last_status else "(not read yet)")
+        if self.rollback_origin is not None:
+            words.append(f"rolling back {self.rollback_origin.rolled_back}")
+        return f"<Deployment {' '.join(words)}>"

@@ -299,16 +299,31 @@ class ScalingStatus:
     record: ScalingRecord | None = None
 
     def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self, *, ended: str | None = None) -> str:
+        """The targets and the record, for a person.
+
+        Args:
+            ended: how the recorded deployment ended, once it has (``"deployment d-X ended
+                (Succeeded)"``): the record is then not promised a restore "when the
+                deployment ends", and the text says how to restore it now.
+        """
         lines = ["Autoscaling:"]
         lines += [f"  {t}" for t in self.targets] or ["  no scalable target for the service"]
         if self.record is None:
             lines.append("  not suspended by bluegreen")
+            return "\n".join(lines)
+        suspended = ", ".join(self.record.suspended) or "nothing"
+        recover = advice("bluegreen.recover(...)", "`bluegreen recover`")
+        if ended is None:
+            when = f"restored when the deployment ends, or with {recover}"
         else:
-            suspended = ", ".join(self.record.suspended) or "nothing"
-            lines.append(
-                f"  suspended by bluegreen ({suspended}) for {self.record.describe()}; "
-                "restored when the deployment ends, or with `bluegreen recover`"
+            when = (
+                f"{ended} and it is not restored yet: {recover} restores it now (the release "
+                "that follows the deployment, or the restore_scaling hook, may do it first)"
             )
+        lines.append(f"  suspended by bluegreen ({suspended}) for {self.record.describe()}; {when}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -347,10 +348,16 @@ def test_wait_for_a_deployment_that_fails_exits_1(sim, env, capsys):
 
     assert code == 1
     assert "at AfterInstall" in err
-    assert (
-        f"follow the rollback with: bluegreen wait --deployment-id {d.rollback_of(deployment_id)}"
-        in out
+    # wait() followed the rollback to its end: the last line says how it ended, not how to
+    # follow it.
+    rollback_id = d.rollback_of(deployment_id)
+    last = out.splitlines()[-1]
+    assert last.startswith(
+        f"{deployment_id} was rolled back: {rollback_id} (rollback of {deployment_id}) "
+        "Succeeded after "
     )
+    assert last.endswith(": blue serves production again")
+    assert f"follow the rollback with: bluegreen wait --deployment-id {rollback_id}" not in out
 
 
 def test_wait_for_a_milestone_the_failed_deployment_never_reached_exits_1(sim, env, capsys):
@@ -433,7 +440,11 @@ def test_promote_a_ready_deployment_then_it_succeeds(sim, capsys):
     code, out, _ = run(capsys, "promote", *SERVICE)
 
     assert code == 0
-    assert out.startswith(f"promoted {deployment_id}")
+    assert out == (
+        f"promoted {deployment_id} (ContinueDeployment(READY_WAIT); Ready -> InProgress): "
+        "production traffic shifts to green (CodeDeployDefault.ECSAllAtOnce); follow it with "
+        f"bluegreen wait --deployment-id {deployment_id}\n"
+    )
     assert attach(sim, deployment_id).wait().succeeded
 
 
@@ -448,6 +459,9 @@ def test_promote_before_ready_exits_2_saying_what_it_waits_for(sim, capsys):
     assert out == ""
     assert f"cannot promote deployment {deployment_id}" in err
     assert "not Ready" in err
+    # Advice in the command line's words, not Python's.
+    assert "run `bluegreen wait --until ready` first" in err
+    assert "wait('ready')" not in err
     assert d.status(deployment_id) == "InProgress"
 
 
@@ -472,7 +486,13 @@ def test_finish_in_the_termination_wait_removes_blue_and_the_deployment_succeeds
     code, out, _ = run(capsys, "finish", *SERVICE, "--output", "json")
 
     assert code == 0
-    assert json.loads(out)["outcome"] == "finished"
+    done = json.loads(out)
+    assert done["outcome"] == "finished"
+    assert (done["status_before"], done["request"]) == (
+        "InProgress",
+        "ContinueDeployment(TERMINATION_WAIT)",
+    )
+    assert done["next"] == "blue is being removed and the deployment succeeds"
     assert attach(sim, deployment_id).wait(timeout=15 * 60).succeeded
 
 
@@ -553,6 +573,41 @@ def test_rollback_of_the_last_deployment_deploys_the_previous_good_task_definiti
     assert final["outcome"] == "succeeded"
     assert final["deployment_id"] != bad
     assert d.task_set("PRIMARY")["taskDefinition"] == good
+    announced = json_lines(out)[0]
+    assert announced["type"] == "rollback"
+    assert (announced["rolled_back"], announced["task_definition"]) == (bad, good)
+    assert announced["deployment_id"] == final["deployment_id"]
+
+
+def test_rollback_says_which_revision_it_goes_back_to_and_from_which_deployment(sim, env, capsys):
+    d = Deployer(sim, env)
+    good_id = d.deploy(appspec=d.appspec(d.register_revision(image="nginx:1.28")))
+    d.done(good_id)
+    bad = d.deploy(appspec=d.appspec(d.register_revision(image="nginx:1.29")))
+    d.done(bad)
+
+    code, out, _ = run(capsys, "rollback", *SERVICE)
+
+    assert code == 0
+    first = out.splitlines()[0]
+    assert first.startswith(
+        f"rolling back {bad} (web:3) to web:2, the revision {good_id} deployed: new deployment d-"
+    )
+
+
+def test_rollback_no_wait_keeps_stdout_the_new_id_and_says_the_rest_on_stderr(sim, env, capsys):
+    d = Deployer(sim, env)
+    good_id = d.deploy(appspec=d.appspec(d.register_revision(image="nginx:1.28")))
+    d.done(good_id)
+    bad = d.deploy(appspec=d.appspec(d.register_revision(image="nginx:1.29")))
+    d.done(bad)
+
+    code, out, err = run(capsys, "rollback", "--deployment-id", bad, "--no-wait")
+
+    assert code == 0
+    new_id = out.strip()
+    assert re.fullmatch(r"d-[A-Z0-9]{9}", new_id)
+    assert f"rolling back {bad} (web:3) to web:2, the revision {good_id} deployed" in err
 
 
 def test_rollback_without_an_earlier_successful_deployment_exits_2(sim, env, capsys):
@@ -576,6 +631,44 @@ def test_rollback_of_a_deployment_in_flight_exits_2(sim, env, capsys):
 
     assert code == 2
     assert deployment_id in err
+
+
+# -- a malformed --deployment-id --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["status", "wait", "promote", "finish", "abort", "rollback"])
+@pytest.mark.parametrize("bad", ["d-123", "abc", "d-abcdefghi", "d-ABC DEFGHI"])
+def test_a_malformed_deployment_id_exits_2_before_any_aws_call(sim, env, capsys, command, bad):
+    before = len(list(sim.api_calls()))
+
+    code, out, err = run(capsys, command, "--deployment-id", bad)
+
+    assert code == 2
+    assert out == ""
+    assert "--deployment-id is invalid" in err
+    assert "'d-' followed by 9 upper-case letters or digits" in err
+    assert len(list(sim.api_calls())) == before
+
+
+# -- status and autoscaling ----------------------------------------------------------------------
+
+
+def test_status_after_the_deployment_ended_no_longer_promises_a_restore_at_its_end(
+    sim, env, capsys
+):
+    code, out, _ = run(capsys, "deploy", *SERVICE, "--image", NEW_IMAGE, "--no-wait")
+    assert code == 0
+    deployment_id = out.strip()
+    during = run(capsys, "status", *SERVICE)[1]
+    assert "restored when the deployment ends" in during  # true while it runs
+    Deployer(sim, env).done(deployment_id)  # nobody followed it to restore scaling
+
+    code, out, _ = run(capsys, "status", "--deployment-id", deployment_id)
+
+    assert code == 0
+    assert "restored when the deployment ends" not in out
+    assert f"deployment {deployment_id} ended (Succeeded) and it is not restored yet" in out
+    assert "`bluegreen recover` restores it now" in out
 
 
 # -- the live view ---------------------------------------------------------------------------

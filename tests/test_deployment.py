@@ -31,6 +31,7 @@ from bluegreen import (
     TaskSetProgress,
     ThrottledError,
     TrafficConfig,
+    ValidationError,
     WaitTimeoutError,
 )
 from bluegreen.deployment import DEFAULT_BUDGET, poll_interval
@@ -67,12 +68,13 @@ def test_wait_returns_at_each_milestone_of_a_canary_deployment_in_order(sim):
     held = deployment.wait(Milestone.TERMINATION_WAIT, min_interval=5)
     assert held.status is DeploymentStatus.IN_PROGRESS
     assert held.in_termination_wait
-    assert held.waiting_for == "termination wait"
+    assert held.waiting_for == "the termination wait to end (blue is kept until then)"
 
     end = deployment.wait(min_interval=5)
     assert end.status is DeploymentStatus.SUCCEEDED
     assert end.succeeded
-    assert end.waiting_for == "nothing (Succeeded)"
+    assert end.waiting_for is None
+    assert end.state_line == "ended: succeeded"
 
 
 def test_status_before_the_start_reads_only_get_deployment(sim):
@@ -150,8 +152,16 @@ def test_promote_in_ready_shifts_traffic_and_the_deployment_succeeds(sim):
     assert ready.status is DeploymentStatus.READY
     assert ready.waiting_for == "promotion (ContinueDeployment READY_WAIT)"
 
-    deployment.promote()
+    result = deployment.promote()
 
+    assert (result.deployment_id, result.action) == (deployment.id, "promoted")
+    assert result.request == "ContinueDeployment(READY_WAIT)"
+    assert result.status_before is DeploymentStatus.READY
+    assert result.status_after is DeploymentStatus.IN_PROGRESS
+    assert repr(result) == (
+        f"<Promoted {deployment.id}: ContinueDeployment(READY_WAIT), Ready -> InProgress; "
+        "production traffic shifts to green (CodeDeployDefault.ECSAllAtOnce)>"
+    )
     assert deployment.wait().succeeded
 
 
@@ -176,8 +186,12 @@ def test_finish_during_the_termination_wait_ends_the_deployment_early(sim):
     deployment = attach(sim, d.deploy())
     deployment.wait(Milestone.TERMINATION_WAIT)
 
-    deployment.finish()
+    result = deployment.finish()
 
+    assert (result.action, result.request) == ("finished", "ContinueDeployment(TERMINATION_WAIT)")
+    assert result.status_before is DeploymentStatus.IN_PROGRESS
+    assert repr(result).startswith(f"<Finished {deployment.id}: ")
+    assert "blue is being removed" in repr(result)
     # Without finish() blue would be kept for 120 minutes.
     assert deployment.wait(timeout=10 * 60).succeeded
 
@@ -217,7 +231,7 @@ def test_abort_of_a_finished_deployment_suggests_a_new_deployment(sim):
         attach(sim, deployment_id).abort()
 
     assert "Succeeded" in str(caught.value)
-    assert "new deployment" in str(caught.value)
+    assert "call rollback()" in str(caught.value)
 
 
 def without_botocore_retries(sim):
@@ -641,7 +655,11 @@ def test_abort_without_wait_returns_at_once(sim):
     deployment_id = d.deploy()
     d.until_event(deployment_id, "Install", "InProgress")
 
-    assert attach(sim, deployment_id).abort(wait=False) is None
+    result = attach(sim, deployment_id).abort(wait=False)
+
+    assert (result.deployment_id, result.action) == (deployment_id, "stopping")
+    assert result.status_before is DeploymentStatus.IN_PROGRESS
+    assert "rollback" in result.next
     assert d.done(deployment_id) == "Stopped"
 
 
@@ -852,3 +870,69 @@ def test_rollback_whose_create_fails_with_5xx_raises_and_creates_nothing(sim):
         deployment.rollback()
 
     assert d.group()["lastAttemptedDeployment"]["deploymentId"] == latest
+
+
+# -- how a Deployment reads, and what it accepts ---------------------------------------------
+
+
+def test_a_deployment_reads_as_its_id_service_and_last_known_status(sim):
+    d = Deployer.create(sim)
+    deployment = attach(sim, d.deploy())
+    assert repr(deployment) == f"<Deployment {deployment.id} (not read yet)>"
+
+    deployment.wait(Milestone.INSTALLED)
+    assert repr(deployment) == f"<Deployment {deployment.id} prod/web InProgress>"
+
+    deployment.wait()
+    assert repr(deployment) == f"<Deployment {deployment.id} prod/web Succeeded>"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "d-123",
+        "abc",
+        "d-abcdefghi",
+        "d-ABCDEFGHI ",
+        " d-ABCDEFGHI",
+        "d-ABCD EFGH",
+        "",
+        "D-ABCDEFGHI",
+    ],
+)
+def test_a_malformed_deployment_id_is_rejected_before_any_aws_call(sim, bad):
+    before = len(list(sim.api_calls()))
+
+    with pytest.raises(ValidationError) as caught:
+        Deployment.attach(bad, clients=sim.clients(), clock=sim.clock)
+
+    message = str(caught.value)
+    assert repr(bad) in message
+    assert "'d-' followed by 9 upper-case letters or digits" in message
+    assert len(list(sim.api_calls())) == before
+
+
+def test_a_well_formed_deployment_id_is_accepted_as_it_is(sim):
+    assert Deployment.attach("d-A1B2C3123", clients=sim.clients(), clock=sim.clock).id == (
+        "d-A1B2C3123"
+    )
+
+
+def test_a_rollback_knows_the_revision_it_goes_back_to_and_the_deployment_it_leaves(sim):
+    d = Deployer.create(sim)
+    good = d.register_revision(image="nginx:1.28")
+    good_id = d.deploy(appspec=d.appspec(good))
+    d.done(good_id)
+    bad_revision = d.register_revision(image="nginx:1.29")
+    bad = d.deploy(appspec=d.appspec(bad_revision))
+    d.done(bad)
+
+    rollback = attach(sim, bad).rollback()
+
+    origin = rollback.rollback_origin
+    assert origin.rolled_back == bad
+    assert origin.task_definition == good
+    assert origin.replaced_task_definition == bad_revision
+    assert origin.last_good == good_id
+    assert str(origin) == (f"rolling back {bad} (web:3) to web:2, the revision {good_id} deployed")
+    assert f"rolling back {bad}" in repr(rollback)

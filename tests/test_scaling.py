@@ -255,7 +255,7 @@ def test_scaling_state_shows_the_targets_and_the_record(sim):
     assert state.record == lease.record
     assert state.targets[0].suspended == ("in", "out", "scheduled")
     assert "d-9" in str(state)
-    assert "bluegreen recover" in str(state)
+    assert "or with bluegreen.recover(...)" in str(state)  # Python advice from Python
     assert json.loads(json.dumps(state.to_dict()))["record"]["deployment_id"] == "d-9"
     lease.restore()
     assert scaling_state("prod", "web", clients=sim.clients()).record is None

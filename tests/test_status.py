@@ -77,3 +77,72 @@ def test_values_are_aws_strings():
     assert str(LifecycleEventStatus.SKIPPED) == "Skipped"
     assert TargetLabel("Green") is TargetLabel.GREEN
     assert {LifecycleEvent.INSTALL: 1}["Install"] == 1
+
+
+# -- what a snapshot says it waits for, at every status --------------------------------------
+
+
+def _snapshot(status, *, events=(), rollback=None, rollback_of=None):
+    from bluegreen.deployment import DeploymentSnapshot
+
+    info = {"deploymentId": "d-ABCDEFGHI", "status": status, "creator": "user"}
+    if rollback:
+        info["rollbackInfo"] = {"rollbackDeploymentId": rollback}
+    if rollback_of:
+        info["rollbackInfo"] = {"rollbackTriggeringDeploymentId": rollback_of}
+        info["creator"] = "codeDeployRollback"
+    target = {
+        "lifecycleEvents": [
+            {"lifecycleEventName": name, "status": event_status} for name, event_status in events
+        ]
+    }
+    return DeploymentSnapshot.from_api(info, target)
+
+
+_ALL_DONE = [(e.value, "Succeeded") for e in LifecycleEvent]
+
+
+@pytest.mark.parametrize(
+    ("status", "events", "expected"),
+    [
+        ("Created", (), "waiting for CodeDeploy to start the deployment"),
+        ("Queued", (), "waiting for CodeDeploy to start the deployment"),
+        (
+            "InProgress",
+            [("BeforeInstall", "Succeeded"), ("Install", "InProgress")],
+            "waiting for green to reach steady state (Install)",
+        ),
+        ("InProgress", [("AfterInstall", "InProgress")], "waiting for the AfterInstall hook"),
+        ("Ready", _ALL_DONE[:5], "waiting for promotion (ContinueDeployment READY_WAIT)"),
+        (
+            "InProgress",
+            _ALL_DONE,
+            "waiting for the termination wait to end (blue is kept until then)",
+        ),
+        ("Succeeded", _ALL_DONE, "ended: succeeded"),
+        ("Failed", [("Install", "Failed")], "ended: failed"),
+        ("Stopped", [("Install", "Succeeded")], "ended: stopped"),
+    ],
+)
+def test_every_status_says_what_it_waits_for_or_how_it_ended(status, events, expected):
+    snapshot = _snapshot(status, events=events)
+
+    assert snapshot.state_line == expected
+    assert f"\n  {expected}" in repr(snapshot)
+    assert "waiting for nothing" not in repr(snapshot)
+    assert "waiting for termination wait" not in repr(snapshot)
+    assert (snapshot.waiting_for is None) is DeploymentStatus(status).is_terminal
+
+
+def test_a_rolled_back_deployment_has_ended_and_names_its_rollback_without_awaiting_it():
+    failed = _snapshot("Failed", events=[("Install", "Failed")], rollback="d-ROLLBACK1")
+
+    assert failed.waiting_for is None
+    assert failed.state_line == "ended: failed; rolled back by d-ROLLBACK1"
+    assert "waiting for" not in repr(failed)
+
+
+def test_a_finished_rollback_says_what_it_rolled_back():
+    rollback = _snapshot("Succeeded", events=_ALL_DONE, rollback_of="d-ORIGINAL1")
+
+    assert rollback.state_line == "ended: succeeded (the rollback of d-ORIGINAL1)"

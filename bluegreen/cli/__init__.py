@@ -72,8 +72,10 @@ MILESTONES = (
 
 _clock_factory: Callable[[], Clock] | None = None
 """Tests set this to return the simulator's virtual clock, so waits advance simulated time
-instead of sleeping. Its ``time()`` must be seconds since the epoch (the live view reads
-the time of day from it). None: the real clock."""
+instead of sleeping. Its ``time()`` is the local clock waits sleep on; the time shown is the
+server's (each response's ``Date`` header, ``bluegreen.server_time``), and the clock's
+``wall_time()`` (or ``time()``) only stands in for it until a header has been read. None: the
+real clock."""
 
 
 def add_aws_options(parser: argparse.ArgumentParser) -> None:
@@ -275,24 +277,6 @@ def last_deployment_id(args: argparse.Namespace, clients: Clients) -> str | None
     )
     group = state.deployment_group
     return group.last_attempted_deployment_id if group is not None else None
-
-
-def print_control(args: argparse.Namespace, deployment_id: str, outcome: str, text: str) -> None:
-    """What a control (promote, finish, abort --no-wait) did: a sentence, or one JSON line."""
-    if getattr(args, "output", "text") == "json":
-        import json
-
-        now = wall_clock()()
-        record = {
-            "type": "done",
-            "timestamp": now.isoformat(),
-            "deployment_id": deployment_id,
-            "outcome": outcome,
-            "exit_code": EXIT_OK,
-        }
-        print(json.dumps(record), flush=True)
-    else:
-        print(text, flush=True)
 
 
 def reattach_hint(args: argparse.Namespace, deployment_id: str) -> str:

@@ -8,10 +8,14 @@ Three forms, picked by ``--output`` and by whether stdout is a terminal:
 - plain lines (text elsewhere, e.g. a CI log): one line per change, never redrawn;
 - JSON lines (``--output json``): one object per change, each with ``type`` (``snapshot``,
   ``event_changed``, ``traffic``, ``error``, ``done``), ``timestamp`` and ``deployment_id``;
-  the last line is always ``done``, with the ``outcome`` and the ``exit_code``.
+  the last line is always ``done``, with the ``outcome`` and the ``exit_code``. Lines of a
+  running deployment carry ``elapsed_seconds``; ``bluegreen rollback`` first writes a
+  ``rollback`` line (what it goes back to, and from).
 
 Every form is fed the snapshots ``Deployment.wait(on_progress=...)`` reads, so following a
-deployment costs no API call beyond the wait's own.
+deployment costs no API call beyond the wait's own. Every time shown (elapsed, ETAs, the
+time of day of a line, a JSON ``timestamp``) is the server's, from ``Deployment.server_now``:
+a simulator running faster than real time, or a local clock that is off, changes nothing.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.live import Live
 
-    from bluegreen.deployment import DeploymentSnapshot, LifecycleEventProgress
+    from bluegreen.deployment import ControlResult, DeploymentSnapshot, LifecycleEventProgress
     from bluegreen.traffic import Schedule
 
 Now = Callable[[], dt.datetime]
@@ -291,9 +295,12 @@ class JsonLines(Reporter):
         fields["production"] = (
             None if weights is None else {"blue": weights[0], "green": weights[1]}
         )
-        elapsed = elapsed_seconds(snapshot, self.now())
-        fields["elapsed_seconds"] = None if elapsed is None else round(elapsed, 3)
+        fields["elapsed_seconds"] = self._elapsed(snapshot)
         return fields
+
+    def _elapsed(self, snapshot: DeploymentSnapshot) -> float | None:
+        elapsed = elapsed_seconds(snapshot, self.now())
+        return None if elapsed is None else round(elapsed, 3)
 
     def show(self, changes: _Changes) -> None:
         snapshot = changes.snapshot
@@ -320,6 +327,7 @@ class JsonLines(Reporter):
                 diagnostics=event.diagnostics,
                 status=snapshot.status,
                 waiting_for=snapshot.waiting_for,
+                elapsed_seconds=self._elapsed(snapshot),
             )
         if changes.traffic is not None and not changes.first:
             blue, green = changes.traffic
@@ -332,6 +340,7 @@ class JsonLines(Reporter):
                 previous=None if previous is None else {"blue": previous[0], "green": previous[1]},
                 status=snapshot.status,
                 waiting_for=snapshot.waiting_for,
+                elapsed_seconds=self._elapsed(snapshot),
             )
 
     def started(self, deployment_id: str) -> None:
@@ -424,7 +433,7 @@ class PlainLines(Reporter):
         if changes.traffic is not None:
             blue, green = changes.traffic
             self._line(d, f"production traffic  blue {blue:g}%  green {green:g}%")
-        if changes.waiting_for_changed and not snapshot.status.is_terminal:
+        if changes.waiting_for_changed and snapshot.waiting_for is not None:
             self._line(d, f"waiting for {snapshot.waiting_for}")
 
     def started(self, deployment_id: str) -> None:
@@ -437,16 +446,29 @@ class PlainLines(Reporter):
 
     def failed(self, exc: BaseException) -> None:
         """``main`` prints the error; a failed deployment also gets where to look next."""
-        if isinstance(exc, DeploymentError) and exc.rollback_deployment_id:
-            self.stream.write(
-                f"{exc.deployment_id} was rolled back by {exc.rollback_deployment_id}; "
-                f"follow the rollback with: bluegreen wait --deployment-id "
-                f"{exc.rollback_deployment_id}\n"
-            )
+        text = rollback_note(exc, self.last, self.now())
+        if text is not None:
+            self.stream.write(text + "\n")
             self.stream.flush()
 
     def interrupted(self, deployment_id: str, hint: str) -> None:
         return None
+
+
+def rollback_note(
+    exc: BaseException, last: DeploymentSnapshot | None, now: dt.datetime
+) -> str | None:
+    """For a deployment that was rolled back: how the rollback ended, when the last
+    snapshot shows it ended, else how to follow it. None for any other error."""
+    if not (isinstance(exc, DeploymentError) and exc.rollback_deployment_id):
+        return None
+    rollback = exc.rollback_deployment_id
+    if last is not None and last.deployment_id == rollback and last.status.is_terminal:
+        return f"{exc.deployment_id} was rolled back: {summary(last, now)}"
+    return (
+        f"{exc.deployment_id} was rolled back by {rollback}; follow the rollback with: "
+        f"bluegreen wait --deployment-id {rollback}"
+    )
 
 
 def summary(snapshot: DeploymentSnapshot, now: dt.datetime) -> str:
@@ -462,6 +484,8 @@ def summary(snapshot: DeploymentSnapshot, now: dt.datetime) -> str:
             f"{d} (rollback of {snapshot.rollback_of or 'the deployment'}) "
             f"{snapshot.status}{after}: blue serves production again"
         )
+    if snapshot.rollback_deployment_id:
+        return f"{d} {snapshot.status}{after}, rolled back by {snapshot.rollback_deployment_id}"
     return f"{d} {snapshot.status}{after}"
 
 
@@ -508,12 +532,9 @@ class LiveView(Reporter):
 
     def failed(self, exc: BaseException) -> None:
         self.close()
-        if isinstance(exc, DeploymentError) and exc.rollback_deployment_id:
-            self.console.print(
-                f"follow the rollback with: bluegreen wait --deployment-id "
-                f"{exc.rollback_deployment_id}",
-                highlight=False,
-            )
+        text = rollback_note(exc, self.last, self.now())
+        if text is not None:
+            self.console.print(text, highlight=False)
 
     def interrupted(self, deployment_id: str, hint: str) -> None:
         self.close()
@@ -567,8 +588,7 @@ def render(snapshot: DeploymentSnapshot | None, now: dt.datetime) -> RenderableT
     weights = production_weights(snapshot)
     if weights is not None:
         parts.append(_traffic_bar(*weights))
-    if not snapshot.status.is_terminal:
-        parts.append(Text(f"waiting for {snapshot.waiting_for}"))
+    parts.append(Text(snapshot.state_line))
     if snapshot.error_code or snapshot.error_message:
         parts.append(Text(f"{snapshot.error_code}: {snapshot.error_message}", style="red"))
     clocks = Text("elapsed ", style="dim")
@@ -581,7 +601,10 @@ def render(snapshot: DeploymentSnapshot | None, now: dt.datetime) -> RenderableT
     if upcoming is not None and upcoming.due is not None and not snapshot.status.is_terminal:
         clocks.append("  next ", style="dim")
         left = (upcoming.due - now).total_seconds()
-        clocks.append(f"{upcoming.what} in ~{format_duration(left)}")
+        if left >= 0:
+            clocks.append(f"{upcoming.what} in ~{format_duration(left)}")
+        else:
+            clocks.append(f"{upcoming.what} due {format_duration(-left)} ago")
     parts.append(clocks)
     return Group(*parts)
 
@@ -594,6 +617,12 @@ def _status_style(status: DeploymentStatus) -> str:
     return "bold cyan"
 
 
+_GREEN_CELL = "█"
+_BLUE_CELL = "░"
+"""Green's share is drawn solid and blue's shaded, so the split reads without colour
+(``NO_COLOR``, a CI log, a ``tmux capture-pane``)."""
+
+
 def _traffic_bar(blue: float, green: float) -> RenderableType:
     from rich.text import Text
 
@@ -601,8 +630,8 @@ def _traffic_bar(blue: float, green: float) -> RenderableType:
     green_cells = round(_BAR_WIDTH * green / total) if total else 0
     bar = Text("production  ")
     bar.append(f"blue {blue:>5.1f}% ", style="bold blue")
-    bar.append("█" * (_BAR_WIDTH - green_cells), style="blue")
-    bar.append("█" * green_cells, style="green")
+    bar.append(_BLUE_CELL * (_BAR_WIDTH - green_cells), style="blue")
+    bar.append(_GREEN_CELL * green_cells, style="green")
     bar.append(f" {green:>5.1f}% green", style="bold green")
     return bar
 
@@ -626,8 +655,13 @@ def _is_terminal(stream: IO[str]) -> bool:
     return bool(isatty and isatty())
 
 
-def follow(args: argparse.Namespace, deployment_id: str, wait: Wait) -> int:
+def follow(
+    args: argparse.Namespace, deployment_id: str, wait: Wait, *, now: Now | None = None
+) -> int:
     """Run ``wait(on_progress)`` with the reporter ``args.output`` asks for.
+
+    ``now`` is the clock every time shown is read from: pass ``Deployment.server_now`` so
+    they are the server's (default: ``wall_clock()``, the local one).
 
     Errors are reported (in JSON, as the last ``error`` and ``done`` lines) and raised again
     for ``main`` to print and map to an exit code. Ctrl-C ends the command with 130 and says
@@ -636,7 +670,7 @@ def follow(args: argparse.Namespace, deployment_id: str, wait: Wait) -> int:
     Returns:
         ``EXIT_OK`` once ``wait`` returned.
     """
-    reporter = reporter_for(args.output)
+    reporter = reporter_for(args.output, now=now)
     with reporter:
         try:
             final = wait(reporter.update)
@@ -658,3 +692,20 @@ def follow(args: argparse.Namespace, deployment_id: str, wait: Wait) -> int:
         else:
             reporter.done(final)
     return EXIT_OK
+
+
+def print_result(args: argparse.Namespace, result: ControlResult, now: Now) -> None:
+    """What a control (promote, finish, abort --no-wait) did: a sentence, or one JSON
+    ``done`` line stamped with the server's time."""
+    if getattr(args, "output", "text") == "json":
+        record: dict[str, Any] = {
+            "type": "done",
+            "timestamp": _iso(now()),
+            "deployment_id": result.deployment_id,
+            "outcome": result.action,
+            "exit_code": EXIT_OK,
+        }
+        record.update(result.to_dict())
+        print(json.dumps(record, default=_json_default), flush=True)
+    else:
+        print(str(result), flush=True)

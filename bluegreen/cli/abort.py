@@ -12,7 +12,6 @@ from bluegreen.cli import (
     add_output_option,
     add_wait_options,
     deployment_from,
-    print_control,
     status_hint,
 )
 
@@ -40,7 +39,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bluegreen.cli._progress import follow
+    from bluegreen.cli._progress import follow, print_result
 
     deployment = deployment_from(args)
     if not args.wait:
@@ -50,13 +49,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValidationError(
                 ["--no-wait returns at once: leave out --timeout"], subject="command line"
             )
-        deployment.abort(wait=False)
-        print_control(
-            args,
-            deployment.id,
-            "stopping",
-            f"stopping {deployment.id}; CodeDeploy rolls it back",
-        )
+        print_result(args, deployment.abort(wait=False), deployment.server_now)
         print(
             f"bluegreen: `{status_hint(args, deployment.id)}` names the rollback deployment "
             "once CodeDeploy has started it",
@@ -67,4 +60,5 @@ def run(args: argparse.Namespace) -> int:
         args,
         deployment.id,
         lambda on_progress: deployment.abort(timeout=args.timeout, on_progress=on_progress),
+        now=deployment.server_now,
     )

@@ -259,7 +259,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"bluegreen: {note}", file=sys.stderr)
         raise
     if not args.wait:
-        code = follow(args, deployment.id, lambda on_progress: None)
+        code = follow(args, deployment.id, lambda on_progress: None, now=deployment.server_now)
         print(
             f"bluegreen: started {deployment.id}; follow it with: "
             f"{reattach_hint(args, deployment.id)}",

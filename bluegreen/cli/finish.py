@@ -10,7 +10,6 @@ from bluegreen.cli import (
     add_deployment_options,
     add_output_option,
     deployment_from,
-    print_control,
 )
 
 
@@ -28,12 +27,8 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bluegreen.cli._progress import print_result
+
     deployment = deployment_from(args)
-    deployment.finish()
-    print_control(
-        args,
-        deployment.id,
-        "finished",
-        f"finished {deployment.id}: blue is being removed and the deployment succeeds",
-    )
+    print_result(args, deployment.finish(), deployment.server_now)
     return EXIT_OK

@@ -10,7 +10,6 @@ from bluegreen.cli import (
     add_deployment_options,
     add_output_option,
     deployment_from,
-    print_control,
 )
 
 
@@ -28,13 +27,8 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bluegreen.cli._progress import print_result
+
     deployment = deployment_from(args)
-    deployment.promote()
-    print_control(
-        args,
-        deployment.id,
-        "promoted",
-        f"promoted {deployment.id}: production traffic shifts to green; follow it with "
-        f"`bluegreen wait --deployment-id {deployment.id}`",
-    )
+    print_result(args, deployment.promote(), deployment.server_now)
     return EXIT_OK

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bluegreen.cli import (
     add_deployment_options,
@@ -13,6 +14,9 @@ from bluegreen.cli import (
     deployment_from,
     reattach_hint,
 )
+
+if TYPE_CHECKING:
+    from bluegreen.deployment import Deployment
 
 
 def add_parser(commands: Any) -> None:
@@ -47,11 +51,38 @@ def run(args: argparse.Namespace) -> int:
             ["--no-wait returns at once: leave out --until and --timeout"], subject="command line"
         )
     rollback = deployment_from(args).rollback(description=args.description)
+    _announce(args, rollback)
     if not args.wait:
-        code = follow(args, rollback.id, lambda on_progress: None)
+        code = follow(args, rollback.id, lambda on_progress: None, now=rollback.server_now)
         print(
             f"bluegreen: started {rollback.id}; follow it with: {reattach_hint(args, rollback.id)}",
             file=sys.stderr,
         )
         return code
     return follow_to_milestone(args, rollback)
+
+
+def _announce(args: argparse.Namespace, rollback: Deployment) -> None:
+    """Say what the rollback goes back to (the task definition) and from (the deployment):
+    a line before the progress, a ``rollback`` JSON line, or on stderr with --no-wait
+    (whose stdout is the new id alone)."""
+    origin = rollback.rollback_origin
+    if origin is None:
+        return
+    if args.output == "json":
+        from bluegreen.cli._progress import _iso
+
+        record = {
+            "type": "rollback",
+            "timestamp": _iso(rollback.server_now()),
+            "deployment_id": rollback.id,
+            "rolled_back": origin.rolled_back,
+            "task_definition": origin.task_definition,
+            "replaced_task_definition": origin.replaced_task_definition,
+            "last_good": origin.last_good,
+        }
+        print(json.dumps(record), flush=True)
+        return
+    stream = sys.stdout if args.wait else sys.stderr
+    prefix = "" if args.wait else "bluegreen: "
+    print(f"{prefix}{origin}: new deployment {rollback.id}", file=stream, flush=True)

@@ -34,8 +34,27 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(repr(snapshot))
         if scaling is not None:
-            print(scaling)
+            print(scaling_text(scaling, snapshot))
     return EXIT_OK
+
+
+def scaling_text(scaling: Any, snapshot: Any) -> str:
+    """The autoscaling block, true to the deployment's status: a record whose deployment (and
+    rollback) has ended is no longer promised a restore "when the deployment ends"."""
+    record = getattr(scaling, "record", None)
+    if record is None or not snapshot.status.is_terminal:
+        return str(scaling.describe())
+    ours = {snapshot.deployment_id, snapshot.rollback_of, snapshot.rollback_deployment_id}
+    if record.deployment_id is None or record.deployment_id not in ours - {None}:
+        return str(scaling.describe())
+    if snapshot.rollback_deployment_id and snapshot.deployment_id == record.deployment_id:
+        ended = (
+            f"deployment {record.deployment_id} ended (rolled back by "
+            f"{snapshot.rollback_deployment_id})"
+        )
+    else:
+        ended = f"deployment {snapshot.deployment_id} ended ({snapshot.status})"
+    return str(scaling.describe(ended=ended))
 
 
 def _scaling(args: argparse.Namespace, deployment: Any, snapshot: Any) -> Any:

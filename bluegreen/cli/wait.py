@@ -58,4 +58,4 @@ def follow_to_milestone(args: argparse.Namespace, deployment: Deployment) -> int
             raise
 
     with sigterm_as_interrupt():
-        return follow(args, deployment.id, wait)
+        return follow(args, deployment.id, wait, now=deployment.server_now)

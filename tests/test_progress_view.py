@@ -1,0 +1,142 @@
+"""What the live view and the plain lines say, read as text: without colour (``NO_COLOR``, a CI
+log, ``tmux capture-pane``) and at every status of a deployment."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from typing import Any
+
+import pytest
+from deploying import Deployer
+
+from bluegreen import Deployment, DeploymentError, TargetLabel
+from bluegreen.cli._progress import PlainLines, render
+
+CANARY = "CodeDeployDefault.ECSCanary10Percent5Minutes"
+HOOK = "CodeDeployHook_check"
+
+
+def as_text(renderable: Any, **console_options: Any) -> str:
+    from rich.console import Console
+
+    options = {"width": 140, "no_color": True, "force_terminal": True, **console_options}
+    console = Console(file=io.StringIO(), **options)
+    console.print(renderable)
+    text = console.file.getvalue()
+    assert isinstance(text, str)
+    return text
+
+
+def attach(sim: Any, deployment_id: str) -> Deployment:
+    return Deployment.attach(deployment_id, clients=sim.clients(), clock=sim.clock)
+
+
+def bar_of(text: str) -> str:
+    """The cells of the traffic bar, without the styles (bold) a terminal still gets."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    line = next(line for line in plain.splitlines() if line.startswith("production"))
+    cells = re.search(r"[█░]+", line)
+    assert cells is not None, line
+    return cells.group()
+
+
+def canary_at_ten_percent(sim: Any) -> Any:
+    """A canary deployment's snapshot while green has 10 % of production."""
+    d = Deployer.create(sim, deployment_config=CANARY)
+    deployment_id = d.deploy()
+    d.until_event(deployment_id, "AllowTraffic", "InProgress")
+    sim.advance(60)
+    return attach(sim, deployment_id).status()
+
+
+@pytest.mark.parametrize(
+    "console_options",
+    [{"no_color": True}, {"color_system": None}, {"force_terminal": False}],
+    ids=["NO_COLOR", "no-colour-terminal", "a-log-file"],
+)
+def test_the_traffic_bar_shows_the_split_in_characters_without_colour(
+    sim: Any, console_options: dict[str, Any]
+) -> None:
+    early = canary_at_ten_percent(sim)
+    early_green = early.task_set(TargetLabel.GREEN).traffic_weight
+    assert early_green == 10.0
+
+    early_bar = bar_of(as_text(render(early, early.observed_at), **console_options))
+
+    solid, shaded = early_bar.count("█"), early_bar.count("░")
+    assert solid + shaded == 40
+    # Green's share is solid, blue's shaded: 10/90 and 90/10 no longer look the same.
+    assert solid == round(40 * early_green / 100)
+    assert early_bar == "░" * shaded + "█" * solid
+    assert 0 < solid < shaded
+
+
+def test_ten_ninety_and_ninety_ten_draw_different_bars() -> None:
+    from bluegreen.cli._progress import _traffic_bar
+
+    ten = bar_of(as_text(_traffic_bar(90.0, 10.0)))
+    ninety = bar_of(as_text(_traffic_bar(10.0, 90.0)))
+
+    assert ten != ninety
+    assert (ten.count("█"), ten.count("░")) == (4, 36)
+    assert (ninety.count("█"), ninety.count("░")) == (36, 4)
+
+
+# -- wording at every status ----------------------------------------------------------------
+
+
+def test_a_deployment_in_its_termination_wait_reads_naturally(sim: Any) -> None:
+    d = Deployer.create(sim)
+    deployment = attach(sim, d.deploy())
+    held = deployment.wait("termination_wait")
+
+    text = as_text(render(held, held.observed_at))
+
+    assert "waiting for the termination wait to end (blue is kept until then)" in text
+    assert "termination wait ends (blue removed) in ~" in text
+    assert "waiting for termination wait" not in text
+    assert "waiting for the termination wait to end" in repr(held)
+
+
+def test_a_finished_deployment_waits_for_nothing(sim: Any) -> None:
+    d = Deployer.create(sim)
+    deployment = attach(sim, d.deploy())
+    end = deployment.wait()
+
+    text = as_text(render(end, end.observed_at))
+
+    assert "waiting for" not in text
+    assert "nothing" not in text
+    assert "waiting for" not in repr(end)
+    assert "ended: succeeded" in repr(end)
+    assert end.to_dict()["waiting_for"] is None
+
+
+def test_a_rolled_back_deployment_does_not_await_its_finished_rollback(sim: Any) -> None:
+    d = Deployer.create(sim)
+    sim.register_hook(HOOK, d.reporting_hook("Failed"))
+    deployment = attach(sim, d.deploy(hooks={"AfterInstall": HOOK}))
+    seen: list[Any] = []
+    with pytest.raises(DeploymentError) as caught:
+        deployment.wait(on_progress=seen.append)
+    rollback_id = caught.value.rollback_deployment_id
+    assert rollback_id is not None
+    failed = deployment.status()
+    assert attach(sim, rollback_id).status().status.is_terminal
+
+    view = as_text(render(failed, failed.observed_at))
+    lines = io.StringIO()
+    reporter = PlainLines(lines, lambda: failed.observed_at or dt.datetime.now(dt.UTC))
+    for snapshot in seen:
+        reporter.update(snapshot)
+    reporter.failed(caught.value)
+
+    for text in (view, repr(failed)):
+        assert f"rollback {rollback_id}" not in text.replace(f"rolled back by {rollback_id}", "")
+        assert "waiting for" not in text
+        assert f"rolled back by {rollback_id}" in text
+    last = lines.getvalue().splitlines()[-1]
+    assert "follow the rollback" not in last
+    assert f"rollback of {deployment.id}) Succeeded" in last
