@@ -18,8 +18,7 @@ def test_every_public_name_is_in_all():
     public = {
         name
         for name, value in vars(bluegreen).items()
-        if not name.startswith("_")
-        and getattr(value, "__module__", "").startswith("bluegreen")
+        if not name.startswith("_") and getattr(value, "__module__", "").startswith("bluegreen")
     }
     assert public - set(bluegreen.__all__) == set()
 
