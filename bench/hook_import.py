@@ -59,9 +59,13 @@ def main() -> None:
     medians = {label: statistics.median(values) for label, values in samples.items()}
     baseline = medians["import boto3"]
     print(f"{runs} fresh processes per row, Python {sys.version.split()[0]}")
-    print(f"{'statement':<44} {'median':>9} {'x boto3':>8}")
+    print(f"{'statement':<44} {'min':>9} {'median':>9} {'max':>9} {'x boto3':>8}")
     for label, seconds in medians.items():
-        print(f"{label:<44} {seconds * 1000:>6.1f} ms {seconds / baseline:>8.2f}")
+        low, high = min(samples[label]), max(samples[label])
+        print(
+            f"{label:<44} {low * 1000:>6.1f} ms {seconds * 1000:>6.1f} ms "
+            f"{high * 1000:>6.1f} ms {seconds / baseline:>8.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
+import pytest
 from botocore.exceptions import ClientError
 
 from bluegreen import AppSpec, discover
@@ -238,3 +239,12 @@ class Deployer:
 
 def error_code(exc: ClientError) -> str:
     return str(exc.response["Error"]["Code"])
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``bluegreen ARGV`` in-process: the exit code, stdout and stderr."""
+    from bluegreen.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err

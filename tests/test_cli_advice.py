@@ -8,7 +8,6 @@ Python calls run with the default audience. Against the simulator, through real 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from deploying import Deployer
 
 import bluegreen.cli
 from bluegreen import ResourceNotFoundError, TrafficConfig, TrafficConfigError
-from bluegreen._advice import audience, set_audience
+from bluegreen._advice import audience
 from bluegreen.discovery import discover
 from bluegreen.release import plan
 
@@ -42,18 +41,16 @@ PYTHON_FORMS = re.compile(r"\b[a-z_]+=(True|False|\(|'|\"|\s|$)|\(\.\.\.")
 
 
 @pytest.fixture
-def cli(sim: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def cli(sim: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """``bluegreen ARGV`` in-process, speaking to a command-line user as ``bluegreen`` does."""
     monkeypatch.setattr(bluegreen.cli, "_clock_factory", lambda: sim.clock)
-    previous = set_audience("cli")
 
     def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-        code = bluegreen.cli.main(list(argv))
+        code = bluegreen.cli.main(list(argv))  # main speaks CLI, and hands Python back
         out, err = capsys.readouterr()
         return code, out + err
 
-    yield run
-    set_audience(previous)
+    return run
 
 
 def python_plan(sim: Any, **kwargs: Any) -> str:
@@ -79,7 +76,6 @@ def test_a_mutable_image_tag(sim, cli, capsys):
     assert code == 2
     assert "(or add --allow-mutable-image-tags)" in text
     assert_cli_words(text)
-    set_audience("python")
     assert "(or pass allow_mutable_image_tags=True)" in python_plan(sim, image="nginx:latest")
 
 
@@ -91,7 +87,6 @@ def test_the_image_the_service_runs_already(sim, cli, capsys):
     assert code == 2
     assert f"give --task-definition {d.env.task_definition_arn} instead" in text
     assert_cli_words(text)
-    set_audience("python")
     expected = f"pass task_definition='{d.env.task_definition_arn}' instead"
     assert expected in python_plan(sim, image=CURRENT_IMAGE)
 
@@ -104,7 +99,6 @@ def test_a_deployment_config_that_does_not_exist(sim, cli, capsys):
     assert code == 2
     assert "give --canary PERCENT/MINUTES or --linear PERCENT/MINUTES" in text
     assert_cli_words(text)
-    set_audience("python")
     assert "pass a TrafficConfig" in python_plan(sim, image=NEW_IMAGE, traffic_config="Mine")
 
 
@@ -118,7 +112,6 @@ def test_another_deployment_in_flight(sim, cli, capsys):
     assert f"`bluegreen wait --deployment-id {active}`" in text
     assert f"`bluegreen abort --deployment-id {active}`" in text
     assert_cli_words(text)
-    set_audience("python")
     problems = python_plan(sim, image=NEW_IMAGE)
     assert f'bluegreen.Deployment.attach("{active}").wait()' in problems
     assert "bluegreen wait" not in problems
@@ -132,7 +125,6 @@ def test_scaling_left_alone(sim, cli, capsys):
     assert code == 0, text
     assert "scaling is not suspended (--no-suspend-scaling)" in text
     assert_cli_words(text)
-    set_audience("python")
     the_plan = plan("prod", "web", image=NEW_IMAGE, suspend_scaling=False, clients=sim.clients())
     assert "(suspend_scaling=False)" in str(the_plan)
 
@@ -195,7 +187,6 @@ def test_no_deployment_group_for_the_service(sim, cli, capsys):
     assert code == 4
     assert "give --application and --deployment-group" in text
     assert_cli_words(text)
-    set_audience("python")
     with pytest.raises(ResourceNotFoundError, match="pass application= and deployment_group="):
         discover("prod", "api", clients=sim.clients())
 
@@ -206,6 +197,5 @@ def test_schedule_of_a_custom_name(cli, capsys):
     assert code == 2
     assert "give --canary PERCENT/MINUTES or --linear PERCENT/MINUTES" in text
     assert_cli_words(text)
-    set_audience("python")
     with pytest.raises(TrafficConfigError, match=r"get_deployment_config\(name\)"):
         TrafficConfig.named("Canary20Percent10Minutes")

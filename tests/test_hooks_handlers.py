@@ -460,7 +460,7 @@ def test_invoke_runs_a_ready_made_handler_by_name_from_any_folder(
 
 
 def test_invoke_names_the_ready_made_handlers_when_given_neither_one_nor_a_file(capsys):
-    assert main(["hooks", "invoke", "verify_everything", "--deployment-id", "d-X"]) == 2
+    assert main(["hooks", "invoke", "verify_everything", "--deployment-id", "d-AAAAAAAAA"]) == 2
     err = capsys.readouterr().err
     assert "verify_test_listener, verify_production, restore_scaling" in err
 
@@ -517,7 +517,9 @@ def test_invoke_refuses_a_file_that_is_not_a_handler(tmp_path, capsys):
     path.write_text("x = 1\n")
 
     assert main(["hooks", "invoke", str(path), "--deployment-id", "d-X"]) == 2
-    assert "has no callable 'handler'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "has no callable 'handler'" in err
+    assert "deployment id 'd-X' is not a CodeDeploy deployment id" in err  # both at once
 
 
 # -- bluegreen hooks package --------------------------------------------------------------

@@ -3,32 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from deploying import Deployer
+from deploying import run_cli as run
 
 from bluegreen import AppSpec
-from bluegreen._advice import set_audience
-from bluegreen.cli import main
 
 MINIMAL = str(Path(__file__).parent.parent / "appspecs" / "minimal.yaml")
 SERVICE = ("--cluster", "prod", "--service", "web")
-
-
-@pytest.fixture(autouse=True)
-def cli_audience() -> Iterator[None]:
-    previous = set_audience("cli")  # as `bluegreen` does
-    yield
-    set_audience(previous)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def arn(d: Deployer, revision: int) -> str:

@@ -17,11 +17,10 @@ from typing import Any
 import boto3
 import pytest
 from deploying import Deployer
+from deploying import run_cli as run
 
 import bluegreen.cli
 from bluegreen import Clients, ServiceConfigError
-from bluegreen._advice import set_audience
-from bluegreen.cli import main
 from bluegreen.release import deploy, plan
 
 NEW_IMAGE = "public.ecr.aws/nginx/nginx:1.28"
@@ -39,18 +38,9 @@ WRITES = {
 
 
 @pytest.fixture
-def cli(sim: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The command's audience and clock, as ``bluegreen`` sets them."""
+def cli(sim: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command's clock: the simulator's virtual one."""
     monkeypatch.setattr(bluegreen.cli, "_clock_factory", lambda: sim.clock)
-    previous = set_audience("cli")
-    yield
-    set_audience(previous)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def writes(sim: Any) -> list[str]:

@@ -465,15 +465,12 @@ class _InterruptedClock:
 
 
 @pytest.fixture
-def cli(sim: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def cli(sim: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """``bluegreen`` in-process; its waits read the simulator's virtual clock."""
     import bluegreen.cli
-    from bluegreen._advice import set_audience
 
     monkeypatch.setattr(bluegreen.cli, "_clock_factory", lambda: sim.clock)
-    previous = set_audience("cli")  # as `bluegreen` does
-    yield bluegreen.cli
-    set_audience(previous)
+    return bluegreen.cli
 
 
 SERVICE = ("--cluster", "prod", "--service", "web")

@@ -331,7 +331,7 @@ class LocalContext:
 def run_invoke(args: argparse.Namespace) -> int:
     import json
 
-    handler = resolve_handler(args.file, args.attribute)
+    handler = _checked_invocation(args)
     made_up = args.execution_id is None
     event = {
         "DeploymentId": args.deployment_id,
@@ -374,6 +374,26 @@ def run_invoke(args: argparse.Namespace) -> int:
     elif status is None:
         print("bluegreen: the handler returned no status", file=sys.stderr)
     return EXIT_OK if status == "Succeeded" else EXIT_DEPLOYMENT_FAILED
+
+
+def _checked_invocation(args: argparse.Namespace) -> Any:
+    """The handler to invoke, once the handler and the deployment id are both right (every
+    problem reported at once, before anything is sent)."""
+    from bluegreen.deployment import check_deployment_id
+
+    problems: list[str] = []
+    handler = None
+    try:
+        handler = resolve_handler(args.file, args.attribute)
+    except ValidationError as exc:
+        problems += exc.problems
+    try:
+        check_deployment_id(args.deployment_id)
+    except ValidationError as exc:
+        problems += exc.problems
+    if problems:
+        raise ValidationError(problems, subject="command line")
+    return handler
 
 
 def resolve_handler(target: str, attribute: str = "handler") -> Any:
