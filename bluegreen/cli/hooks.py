@@ -363,12 +363,13 @@ def run_invoke(args: argparse.Namespace) -> int:
         if not made_up:
             print(f"bluegreen: the checks ran, but the report failed: {refused}", file=sys.stderr)
             return EXIT_AWS_ERROR
+        outcome = {"Succeeded": "passed", "Failed": "failed"}.get(str(status), "gave no status")
         print(
-            f"bluegreen: the checks ran and {status or 'gave no status'}; CodeDeploy refused "
-            "the report, as expected for the made-up execution id. To report for real, pass "
-            "--execution-id with the LifecycleEventHookExecutionId of the event CodeDeploy "
-            "sent the hook's function (it appears only in that event, e.g. in the function's "
-            "log).",
+            f"bluegreen: the checks {outcome}; CodeDeploy refused the report "
+            f"({refused.code or refused.message}), as it refuses any report without a real "
+            "execution id. To report for real, pass --execution-id with the "
+            "LifecycleEventHookExecutionId of the event CodeDeploy sent the hook's function "
+            "(it appears only in that event, e.g. in the function's log).",
             file=sys.stderr,
         )
     elif status is None:
