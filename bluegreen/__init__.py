@@ -109,7 +109,7 @@ _LAZY: dict[str, str] = {
     "DeploymentSnapshot": "bluegreen.deployment",
     "LifecycleEventProgress": "bluegreen.deployment",
     "Milestone": "bluegreen.deployment",
-    "RateBudget": "bluegreen.deployment",
+    "RateBudget": "bluegreen.clock",
     "RollbackOrigin": "bluegreen.deployment",
     "TaskSetProgress": "bluegreen.deployment",
     "Transition": "bluegreen.deployment",

@@ -1,20 +1,29 @@
-"""The edge between bluegreen and boto3: lazy clients and the one error translation.
+"""The one door between bluegreen and AWS: lazy clients, the calls, the one error translation.
 
-No client is built at import time. ``Clients`` makes each boto3 client the first time it is
-asked for, from the given ``boto3.Session`` (so its region and profile apply), or uses a
-client the caller passed in. ``translate_errors`` is the only place that reads botocore
-exceptions.
+- ``Clients`` makes each boto3 client the first time it is asked for, from the given
+  ``boto3.Session`` (so its region and profile apply), or uses a client the caller passed
+  in. No client is built at import time.
+- ``Caller`` makes every call: it draws from the shared ``RateBudget``, counts the call per
+  operation, translates botocore's errors, hands each answer to an observer (the server
+  clock), and retries only what is safe to retry (throttling, 5xx, a reset connection) on
+  the injected clock. Its counts say which AWS actions a feature used.
+- ``translate`` / ``translate_errors`` are the only places that read botocore exceptions.
+
+Importing this module imports neither boto3 nor tenacity: a Lambda hook pays for tenacity
+only when a call must be retried.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from bluegreen._advice import advice
+from bluegreen.clock import DEFAULT_BUDGET, Clock, MonotonicClock, RateBudget
 from bluegreen.errors import (
     AccessDeniedError,
     AWSError,
@@ -292,3 +301,134 @@ def translate(exc: BaseException, operation: str | None = None) -> BlueGreenErro
             f"the network failed: {exc}", operation=operation, code="ConnectionError"
         )
     return AWSError(f"{type(exc).__name__}: {exc}", operation=operation, code=None)
+
+
+# -- calls ------------------------------------------------------------------------------------
+
+_T = TypeVar("_T")
+
+RETRYABLE: tuple[type[AWSError], ...] = (ThrottledError, ServiceUnavailableError)
+"""What a call retries by default: throttling, 5xx and a connection that failed. A call whose
+effect may have happened despite the error (CreateDeployment) passes its own ``retry_if``."""
+
+
+@attrs.define(eq=False)
+class Caller:
+    """Makes bluegreen's AWS calls, every one the same way.
+
+    Each attempt first takes a token from ``budget`` (when there is one), is counted in
+    ``counts`` under its operation, runs inside ``translate_errors`` and hands its answer to
+    ``on_answer`` (the server clock reads the ``Date`` header there). A failed attempt is
+    retried, after a pause on ``clock``, while ``retry_if`` accepts the error and neither
+    ``attempts`` nor ``patience`` (seconds on ``clock``) is spent. The pauses grow
+    exponentially with jitter (1 s to 20 s), or follow ``delays`` when given.
+
+    Args:
+        clock: where pauses sleep and ``patience`` is measured.
+        budget: the token bucket shared by the process (``DEFAULT_BUDGET``); None: no pacing.
+        attempts: attempts at most, the first included.
+        patience: seconds after the first attempt that no new attempt starts.
+        delays: fixed pauses between attempts (their number then caps the retries).
+        on_answer: called with every successful answer.
+        on_retry: called before each pause with the operation, the error and the pause.
+    """
+
+    clock: Clock = attrs.field(factory=MonotonicClock)
+    budget: RateBudget | None = DEFAULT_BUDGET
+    attempts: int = 5
+    patience: float = 120.0
+    delays: Sequence[float] | None = None
+    on_answer: Callable[[Any], None] | None = None
+    on_retry: Callable[[str, AWSError, float], None] | None = None
+    counts: collections.Counter[str] = attrs.field(factory=collections.Counter, init=False)
+    """Attempts made, per operation (``GetDeployment``)."""
+
+    @property
+    def calls(self) -> int:
+        """Attempts made in all."""
+        return sum(self.counts.values())
+
+    def __call__(
+        self,
+        operation: str,
+        function: Callable[..., _T],
+        /,
+        *,
+        retry_if: Callable[[AWSError], bool] | None = None,
+        **kwargs: Any,
+    ) -> _T:
+        """``function(**kwargs)``, the AWS operation ``operation``, as the class says.
+
+        Raises:
+            AWSError: the last error, once it may not or need not be retried.
+            ConfigurationError: this machine's set-up cannot work (never retried).
+        """
+        retryable = retry_if if retry_if is not None else _retryable
+        started = self.clock.time()
+
+        def attempt() -> _T:
+            if self.budget is not None:
+                self.budget.acquire(self.clock)
+            self.counts[operation] += 1
+            with translate_errors(operation):
+                answer = function(**kwargs)
+            if self.on_answer is not None:
+                self.on_answer(answer)
+            return answer
+
+        try:
+            return attempt()
+        except AWSError as exc:
+            if not retryable(exc) or self.attempts <= 1:
+                raise
+            first = exc
+        return self._retry(operation, attempt, first, retryable, started)
+
+    def _retry(
+        self,
+        operation: str,
+        attempt: Callable[[], _T],
+        first: AWSError,
+        retryable: Callable[[AWSError], bool],
+        started: float,
+    ) -> _T:
+        import tenacity  # only now: a hook whose calls all succeed never imports it
+
+        if self.delays is not None:
+            wait: Any = tenacity.wait_chain(*(tenacity.wait_fixed(d) for d in self.delays))
+            attempts = min(self.attempts, len(self.delays) + 1)
+        else:
+            wait = tenacity.wait_exponential_jitter(initial=1.0, max=20.0, jitter=1.0)
+            attempts = self.attempts
+
+        def stop(state: tenacity.RetryCallState) -> bool:
+            return state.attempt_number >= attempts or self.clock.time() - started >= self.patience
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome is not None else None
+            pause = state.next_action.sleep if state.next_action is not None else 0.0
+            if self.on_retry is not None and isinstance(error, AWSError):
+                self.on_retry(operation, error, pause)
+
+        made = [first]  # tenacity's first attempt is the one already made
+
+        def again() -> _T:
+            if made:
+                raise made.pop()
+            return attempt()
+
+        retrying = tenacity.Retrying(
+            sleep=self.clock.sleep,
+            stop=stop,
+            wait=wait,
+            retry=tenacity.retry_if_exception(
+                lambda exc: isinstance(exc, AWSError) and retryable(exc)
+            ),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        return retrying(again)
+
+
+def _retryable(error: AWSError) -> bool:
+    return isinstance(error, RETRYABLE)

@@ -37,7 +37,8 @@ from bluegreen import scaling
 from bluegreen._advice import advice
 from bluegreen._aws import Clients, resolve_clients, translate_errors
 from bluegreen.appspec import AppSpec, Hook
-from bluegreen.deployment import Deployment, _MonotonicClock
+from bluegreen.clock import MonotonicClock
+from bluegreen.deployment import Deployment
 from bluegreen.discovery import discover
 from bluegreen.errors import (
     AccessDeniedError,
@@ -65,7 +66,7 @@ if TYPE_CHECKING:
     import boto3
     from mypy_boto3_codedeploy import CodeDeployClient
 
-    from bluegreen.deployment import Clock
+    from bluegreen.clock import Clock
     from bluegreen.state import ServiceState
 
 __all__ = [
@@ -458,7 +459,7 @@ def deploy(
     """
     _check_arguments(image, task_definition, application, deployment_group)
     aws = resolve_clients(clients, session)
-    the_clock: Clock = clock if clock is not None else _MonotonicClock()
+    the_clock: Clock = clock if clock is not None else MonotonicClock()
     planner = _Planner(
         aws,
         cluster,

@@ -37,6 +37,7 @@ import tenacity
 
 from bluegreen._advice import advice
 from bluegreen._aws import Clients, resolve_clients, translate_errors
+from bluegreen.clock import MonotonicClock, wall_now
 from bluegreen.errors import (
     AWSError,
     ConflictError,
@@ -50,7 +51,7 @@ from bluegreen.errors import (
 if TYPE_CHECKING:
     import boto3
 
-    from bluegreen.deployment import Clock
+    from bluegreen.clock import Clock
 
 __all__ = [
     "FLAGS",
@@ -547,16 +548,12 @@ def _service(
     session: boto3.Session | None,
     clock: Clock | None,
 ) -> _Service:
-    from bluegreen.deployment import _MonotonicClock
-
     aws = _no_retry_clients(resolve_clients(clients, session))
-    return _Service(aws, clock if clock is not None else _MonotonicClock(), cluster, service)
+    return _Service(aws, clock if clock is not None else MonotonicClock(), cluster, service)
 
 
 def _now(clock: Clock) -> dt.datetime:
-    from bluegreen.deployment import _wall_now
-
-    return _wall_now(clock)
+    return wall_now(clock)
 
 
 def _check_flags(suspend: Sequence[str]) -> tuple[str, ...]:

@@ -46,7 +46,8 @@ from bluegreen.errors import (
 
 if TYPE_CHECKING:
     from bluegreen._aws import Clients
-    from bluegreen.deployment import Clock, Deployment
+    from bluegreen.clock import Clock
+    from bluegreen.deployment import Deployment
 
 EXIT_OK = 0
 EXIT_DEPLOYMENT_FAILED = 1
