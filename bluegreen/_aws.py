@@ -78,8 +78,10 @@ class Clients:
             A default session is made on first use when omitted.
         endpoint_url: send every call to this endpoint, e.g. ``bluegreen sim serve``'s.
             boto3's own ``AWS_ENDPOINT_URL`` environment variable works too.
-        config: a ``botocore.config.Config`` for every client (retries, timeouts).
-        ecs, elbv2, codedeploy, autoscaling, cloudwatch: ready clients that take precedence.
+        config: a ``botocore.config.Config`` for every client (timeouts, proxies). Its
+            retries are replaced: bluegreen's ``Caller`` retries every call itself.
+        ecs, elbv2, codedeploy, autoscaling, cloudwatch: ready clients that take precedence,
+            used as they are (their own botocore retries then add to bluegreen's).
     """
 
     session: boto3.Session | None = None
@@ -114,12 +116,16 @@ class Clients:
             ConfigurationError: no region, an invalid region name or endpoint URL, or an
                 unknown profile.
         """
+        from botocore.config import Config
+
         kwargs: dict[str, Any] = {}
         if self.endpoint_url:
             check_endpoint_url(self.endpoint_url)
             kwargs["endpoint_url"] = self.endpoint_url
-        if self.config is not None:
-            kwargs["config"] = self.config
+        # bluegreen's Caller retries, on the injected clock and after looking when a retry
+        # could repeat a change; botocore's own retries (real sleeps, blind) stay off.
+        single = Config(retries={"total_max_attempts": 1})
+        kwargs["config"] = self.config.merge(single) if self.config is not None else single
         with translate_errors():
             return self._session().client(service, **kwargs)  # type: ignore[call-overload]
 
