@@ -24,7 +24,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from bluegreen import AppSpec, discover
+from bluegreen import AppSpec, Clients, discover
 from bluegreen.testing import Environment, Simulator
 from bluegreen.testing._server import SimServer
 
@@ -392,4 +392,56 @@ def test_sim_serve_accepts_connections_only_once_the_sample_is_seeded(tmp_path: 
         if process.poll() is None:
             process.kill()
             process.wait(timeout=WAIT_SECONDS)
+        process.stdout.close()
+
+
+def test_sim_serve_blue_cleanup_sets_how_long_blue_takes_to_go_after_the_termination_wait() -> None:
+    """``--blue-cleanup 120``: the deployment succeeds 120 simulated seconds after its last
+    event, through the AWS API as any client sees it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
+    command = [sys.executable, "-m", "bluegreen", "sim", "serve", "--port", "0", "--speed", "600"]
+    command += ["--termination-wait", "0", "--blue-cleanup", "120"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    assert process.stdout is not None
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
+    seen: list[str] = []
+    try:
+        endpoint = _next_line_with(lines, "serving on http://127.0.0.1:", seen).split()[-1]
+        _next_line_with(lines, "Press Ctrl-C", seen)
+        session = boto3.Session(region_name="us-east-1")
+        clients = Clients(session=session, endpoint_url=endpoint)
+        state = discover("prod", "web", clients=clients)
+        new = clients.ecs.register_task_definition(
+            family="web",
+            networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"],
+            cpu="256",
+            memory="512",
+            containerDefinitions=[
+                {"name": "web", "image": "nginx:2", "portMappings": [{"containerPort": 80}]}
+            ],
+        )["taskDefinition"]["taskDefinitionArn"]
+        deployment_id = clients.codedeploy.create_deployment(
+            applicationName="AppECS-prod-web",
+            deploymentGroupName="DgpECS-prod-web",
+            revision=AppSpec.for_service(state, new).revision(),
+        )["deploymentId"]
+
+        def info() -> Any:
+            return clients.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+
+        _wait_for(lambda: info()["status"] in ("Succeeded", "Failed", "Stopped"), "the end")
+        done = info()
+        target = clients.codedeploy.get_deployment_target(
+            deploymentId=deployment_id, targetId="prod:web"
+        )["deploymentTarget"]["ecsTarget"]
+        last = next(
+            e for e in target["lifecycleEvents"] if e["lifecycleEventName"] == "AfterAllowTraffic"
+        )
+        assert done["status"] == "Succeeded"
+        assert 120 <= (done["completeTime"] - last["endTime"]).total_seconds() < 125
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=WAIT_SECONDS) == 0
         process.stdout.close()

@@ -38,7 +38,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response as WerkzeugResponse
 from werkzeug.wsgi import get_input_stream
 
-from bluegreen.testing._simulator import Simulator, _Running
+from bluegreen.testing._running import Running, Served, new_served_simulator
 from bluegreen.testing._wire import ApiError, Response, error
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def _read_body(environ: dict[str, Any]) -> bytes:
 class SimulatorApp:
     """The WSGI application: ``simulator`` answers first, moto's server app the rest."""
 
-    simulator: Simulator
+    simulator: Served
     _moto: Callable[[dict[str, Any], StartResponse], Iterable[bytes]] = attrs.field(
         init=False, repr=False
     )
@@ -245,7 +245,7 @@ class SimServer:
         log_requests: print an access log line per request to stderr.
     """
 
-    simulator: Simulator = attrs.Factory(lambda: Simulator(speed=60.0))
+    simulator: Served = attrs.Factory(new_served_simulator)
     host: str = "127.0.0.1"
     port: int = 0
     log_requests: bool = False
@@ -285,7 +285,7 @@ class SimServer:
         """
         if self._server is not None:
             return self
-        if _Serving.server is not None or _Running.simulator is not None:
+        if _Serving.server is not None or Running.simulator is not None:
             raise RuntimeError("another bluegreen Simulator is already running in this process")
         handler = _SimRequestHandler if self.log_requests else _QuietRequestHandler
         app = SimulatorApp(self.simulator)

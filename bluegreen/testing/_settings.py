@@ -10,7 +10,10 @@ from typing import Literal
 
 import attrs
 
-__all__ = ["SimSettings"]
+__all__ = ["ACCOUNT_ID", "SimSettings"]
+
+# The one account the simulator serves.
+ACCOUNT_ID = "123456789012"
 
 
 @attrs.frozen(kw_only=True)
@@ -23,6 +26,10 @@ class SimSettings:
             AllowTestTraffic and AllowTraffic's final step) takes.
         task_start_seconds: how long new tasks take to run and pass health checks.
         drain_seconds: how long a task set drains before it is deleted.
+        blue_cleanup_seconds: [I] after the termination wait, how long CodeDeploy takes to
+            drain and delete the original (blue) task set before the deployment is
+            ``Succeeded`` (0-120 s measured; contract 2.1, 6.1, Appendix A step 7).
+            ``None`` (the default) takes ``drain_seconds``.
         poll_seconds: how often the simulated CodeDeploy re-checks task-set stability
             and alarms while it waits.
         install_timeout: how long Install waits for green to reach steady state (60 min).
@@ -53,6 +60,7 @@ class SimSettings:
     event_seconds: float = 1.0
     task_start_seconds: float = 60.0
     drain_seconds: float = 30.0
+    blue_cleanup_seconds: float | None = None
     poll_seconds: float = 15.0
     install_timeout: float = 3600.0
     hook_timeout: float = 3600.0
@@ -64,3 +72,10 @@ class SimSettings:
     install_timeout_error_code: str = "TIMEOUT"
     hook_timeout_error_code: str = "HOOK_EXECUTION_FAILURE"
     overview_while_running: bool = False
+
+    @property
+    def blue_cleanup(self) -> float:
+        """Seconds from the end of the termination wait to ``Succeeded``."""
+        return (
+            self.drain_seconds if self.blue_cleanup_seconds is None else self.blue_cleanup_seconds
+        )

@@ -58,3 +58,13 @@ def require(body: Mapping[str, Any], key: str, code: str, message: str | None = 
     if value in (None, "", []):
         raise ApiError(code, message or f"{key} is required")
     return value
+
+
+def page(
+    items: list[Any], body: Mapping[str, Any], size: int = 100
+) -> tuple[list[Any], str | None]:
+    """One page of a List call's ``items`` from ``body``'s ``nextToken``, and the next token."""
+    start = int(body.get("nextToken") or 0)
+    chunk = items[start : start + size]
+    token = str(start + size) if start + size < len(items) else None
+    return chunk, token

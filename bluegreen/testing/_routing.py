@@ -1,0 +1,211 @@
+"""Routing: every request to the simulator, in-process or served, ends in ``Router.route``.
+
+CodeDeploy and Lambda's GetFunction for registered hooks are answered here; an injected
+fault is answered here for any service; everything else goes to moto, and ``after_moto``
+fixes moto's gaps afterwards. Every request is recorded in the record of calls, and every
+answer carries a ``Date`` header in simulated time.
+
+In-process, a botocore ``before-send`` handler (installed when this module is imported)
+hands each request of a client created while a simulator is running to ``Simulator.route``;
+``bluegreen.testing._server`` puts the same routing in front of moto's server application.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import re
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from bluegreen.testing._codedeploy import CodeDeploy
+from bluegreen.testing._context import SimContext
+from bluegreen.testing._faults import fault_response
+from bluegreen.testing._hooks import lambda_operation
+from bluegreen.testing._running import Running
+from bluegreen.testing._wire import ApiError, Response, error, http_date, ok
+
+__all__ = ["Call", "Router", "identify"]
+
+_CREDENTIAL = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/")
+_SUSPEND_FLAGS = (
+    "DynamicScalingInSuspended",
+    "DynamicScalingOutSuspended",
+    "ScheduledScalingSuspended",
+)
+
+# One routed request: (simulated time, signing service, operation).
+Call = tuple[float, str, str]
+
+
+@attrs.define(eq=False)
+class Router:
+    """Answers a simulator's requests; ``calls`` is the record of every one routed."""
+
+    sim: SimContext
+    codedeploy: CodeDeploy
+    region: str
+    calls: collections.deque[Call] = attrs.Factory(lambda: collections.deque(maxlen=1_000_000))
+    _suspended_before: dict[tuple[str, str], dict[str, bool]] = attrs.Factory(dict)
+
+    def http_date(self) -> str:
+        """The ``Date`` header of every response: the simulator's clock, not the wall clock
+        (the same time as the ``createTime`` and other timestamps it answers)."""
+        return http_date(self.sim.clock.time())
+
+    def route(
+        self,
+        headers: Mapping[str, str],
+        body: bytes | str | None,
+        *,
+        method: str = "",
+        target: str = "",
+    ) -> Response | None:
+        """Answer a request, or return None to let moto answer it.
+
+        CodeDeploy and Lambda's GetFunction for registered hooks are answered here; an
+        injected fault is answered here for any service; everything else goes to moto, and
+        ``after_moto`` fixes moto's gaps afterwards. Every answer carries a ``Date`` header
+        in simulated time.
+
+        Args:
+            method: the HTTP method, for REST services (Lambda).
+            target: the request target as sent (``/path?query``, percent-encoded).
+        """
+        answer = self._route(headers, body, method=method, target=target)
+        if answer is not None:
+            answer[1]["Date"] = self.http_date()
+        return answer
+
+    def _route(
+        self, headers: Mapping[str, str], body: bytes | str | None, *, method: str, target: str
+    ) -> Response | None:
+        service, region, operation = identify(headers, body)
+        function: str | None = None
+        if service == "lambda" and not operation:
+            operation, function = lambda_operation(method, target)
+        with self.sim.lock:
+            self.calls.append((self.sim.clock.time(), service, operation))
+            rule = self.sim.faults.match(service, operation)
+            if rule is not None:
+                return fault_response(rule, json_protocol="x-amz-target" in _lower(headers))
+            if function is not None:
+                return self.sim.hooks.get_function(
+                    function, target, in_moto=self.sim.moto.has_lambda_function
+                )
+            if service != "codedeploy":
+                if operation == "RegisterScalableTarget":
+                    self._remember_suspended_state(body)
+                return None
+            if region and region != self.region:
+                return error(
+                    ApiError(
+                        "InvalidInputException",
+                        f"the bluegreen simulator serves region {self.region}, not {region}",
+                    )
+                )
+            try:
+                payload = json.loads(body or b"{}")
+                return ok(self.codedeploy.handle(operation, payload))
+            except ApiError as exc:
+                return error(exc)
+
+    def _remember_suspended_state(self, body: bytes | str | None) -> None:
+        """The target's ``SuspendedState`` before a RegisterScalableTarget, for ``after_moto``."""
+        payload = json.loads(body or b"{}")
+        key = (payload.get("ResourceId", ""), payload.get("ScalableDimension", ""))
+        target = self.sim.moto.autoscaling.targets.get(key[1], {}).get(key[0])
+        before = getattr(target, "suspended_state", None) if target is not None else None
+        self._suspended_before[key] = dict(before or {})
+
+    def _merge_suspended_state(self, body: bytes | str | None) -> None:
+        """Application Auto Scaling keeps the ``SuspendedState`` flags a request leaves out and
+        always describes all three; moto replaces the whole dict and omits it when unset."""
+        payload = json.loads(body or b"{}")
+        key = (payload.get("ResourceId", ""), payload.get("ScalableDimension", ""))
+        before = self._suspended_before.pop(key, {})
+        target = self.sim.moto.autoscaling.targets.get(key[1], {}).get(key[0])
+        if target is None:
+            return
+        given = payload.get("SuspendedState") or {}
+        target.suspended_state = {
+            flag: bool(given.get(flag, before.get(flag, False))) for flag in _SUSPEND_FLAGS
+        }
+
+    def after_moto(self, headers: Mapping[str, str], body: bytes | str | None) -> None:
+        """Fix moto's state after it answered (see ``_moto.py``)."""
+        service, _, operation = identify(headers, body)
+        if service == "application-autoscaling" and operation == "RegisterScalableTarget":
+            with self.sim.lock:
+                self._merge_suspended_state(body)
+        if service == "ecs" and operation == "CreateService":
+            payload = json.loads(body or b"{}")
+            with self.sim.lock:
+                self.sim.moto.ensure_initial_task_set(
+                    payload.get("cluster", "default"), payload.get("serviceName", "")
+                )
+
+
+def _lower(headers: Mapping[str, str]) -> dict[str, str]:
+    return {
+        str(k).lower(): (v.decode() if isinstance(v, bytes) else str(v)) for k, v in headers.items()
+    }
+
+
+def identify(headers: Mapping[str, str], body: bytes | str | None) -> tuple[str, str, str]:
+    """(signing service, region, operation) of a signed AWS request."""
+    lowered = _lower(headers)
+    match = _CREDENTIAL.search(lowered.get("authorization", ""))
+    service = match.group("service") if match else ""
+    region = match.group("region") if match else ""
+    target = lowered.get("x-amz-target")
+    if target:
+        return service, region, target.rsplit(".", 1)[-1]
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
+    action = re.search(r"(?:^|&)Action=([A-Za-z]+)", text)
+    return service, region, action.group(1) if action else ""
+
+
+def _before_send(request: Any, **kwargs: Any) -> Any:
+    """botocore ``before-send``, in moto's place: the running simulator answers first and
+    hands the rest to moto's stubber (botocore calls every ``before-send`` handler, so the
+    two cannot both be registered)."""
+    from moto.core.models import botocore_stubber
+
+    sim = Running.simulator
+    if sim is None:
+        return botocore_stubber(request=request, **kwargs)
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
+    from moto.core.botocore_stubber import MockRawResponse
+
+    parts = urllib.parse.urlsplit(request.url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    answer = sim.route(request.headers, request.body, method=request.method, target=target)
+    if answer is None:
+        response = botocore_stubber(request=request, **kwargs)
+        sim.after_moto(request.headers, request.body)
+        if response is not None:
+            response.headers["Date"] = sim.http_date()
+        return response
+    status, headers, body = answer
+    http_headers = HTTPHeaders()
+    for key, value in headers.items():
+        http_headers[key] = value
+    return AWSResponse(request.url, status, http_headers, MockRawResponse(body))
+
+
+def _install_handler() -> None:
+    from botocore.handlers import BUILTIN_HANDLERS
+    from moto.core.models import botocore_stubber
+
+    for i, entry in enumerate(BUILTIN_HANDLERS):
+        if entry[0] == "before-send" and entry[1] is botocore_stubber:
+            BUILTIN_HANDLERS[i] = ("before-send", _before_send)
+    if ("before-send", _before_send) not in BUILTIN_HANDLERS:
+        BUILTIN_HANDLERS.append(("before-send", _before_send))
+
+
+_install_handler()
