@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from bluegreen._advice import advice
-from bluegreen._aws import resolve_clients, translate_errors
+from bluegreen._aws import Caller, resolve_clients
 from bluegreen.errors import AWSError, ConflictError, ResourceNotFoundError, TrafficConfigError
 
 if TYPE_CHECKING:
@@ -349,8 +349,13 @@ def get_deployment_config(
     *,
     clients: Clients | None = None,
     session: boto3.Session | None = None,
+    caller: Caller | None = None,
 ) -> TrafficConfig:
     """Read a deployment config from CodeDeploy (predefined names need no call).
+
+    Args:
+        caller: the ``bluegreen._aws.Caller`` that makes the call (its clock, rate budget and
+            counts); by default a new one, which retries throttling and 5xx.
 
     Raises:
         ResourceNotFoundError: no config of that name exists.
@@ -359,10 +364,10 @@ def get_deployment_config(
     if name in PREDEFINED_CONFIGS:
         return PREDEFINED_CONFIGS[name]
     aws = resolve_clients(clients, session)
-    with translate_errors("GetDeploymentConfig"):
-        info = aws.codedeploy.get_deployment_config(deploymentConfigName=name)[
-            "deploymentConfigInfo"
-        ]
+    call = caller if caller is not None else Caller()
+    info = call(
+        "GetDeploymentConfig", aws.codedeploy.get_deployment_config, deploymentConfigName=name
+    )["deploymentConfigInfo"]
     if info.get("computePlatform") != "ECS":
         raise TrafficConfigError(
             [
@@ -381,10 +386,15 @@ def ensure_deployment_config(
     *,
     clients: Clients | None = None,
     session: boto3.Session | None = None,
+    caller: Caller | None = None,
 ) -> EnsureOutcome:
     """Make sure ``config`` exists in CodeDeploy with exactly these settings.
 
     Creates it when missing. Safe to call from several processes at once.
+
+    Args:
+        caller: the ``bluegreen._aws.Caller`` that makes the calls (its clock, rate budget
+            and counts); by default a new one, which retries throttling and 5xx.
 
     Returns:
         ``"predefined"`` (nothing to do), ``"exists"`` or ``"created"``.
@@ -397,20 +407,23 @@ def ensure_deployment_config(
     if config.is_predefined:
         return "predefined"
     aws = resolve_clients(clients, session)
-    existing = _existing_config(config.name, aws)
+    call = caller if caller is not None else Caller()
+    existing = _existing_config(config.name, aws, call)
     if existing is None:
         try:
-            with translate_errors("CreateDeploymentConfig"):
-                aws.codedeploy.create_deployment_config(
-                    deploymentConfigName=config.name,
-                    computePlatform="ECS",
-                    trafficRoutingConfig=config.to_api(),  # type: ignore[arg-type]
-                )
+            # A retried create that had succeeded answers AlreadyExists: compared below.
+            call(
+                "CreateDeploymentConfig",
+                aws.codedeploy.create_deployment_config,
+                deploymentConfigName=config.name,
+                computePlatform="ECS",
+                trafficRoutingConfig=config.to_api(),
+            )
         except AWSError as exc:
             if exc.code != "DeploymentConfigAlreadyExistsException":
                 raise
             # Another process created it between our read and our create: compare theirs.
-            existing = _existing_config(config.name, aws)
+            existing = _existing_config(config.name, aws, call)
             if existing is None:
                 raise
         else:
@@ -425,10 +438,10 @@ def ensure_deployment_config(
     return "exists"
 
 
-def _existing_config(name: str, aws: Clients) -> TrafficConfig | None:
+def _existing_config(name: str, aws: Clients, caller: Caller) -> TrafficConfig | None:
     """The ECS config called ``name``, or None; a config for another platform conflicts."""
     try:
-        return get_deployment_config(name, clients=aws)
+        return get_deployment_config(name, clients=aws, caller=caller)
     except ResourceNotFoundError:
         return None
     except TrafficConfigError as exc:

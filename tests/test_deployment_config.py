@@ -143,3 +143,18 @@ def test_a_server_config_created_by_another_process_during_ensure_conflicts(
 
     with pytest.raises(ConflictError, match="is not an ECS config"):
         ensure_deployment_config(CANARY, clients=clients)
+
+
+def test_ensure_retries_throttling_through_the_callers_clock_and_counts_each_call(sim):
+    from bluegreen._aws import Caller
+
+    caller = Caller(clock=sim.clock, budget=None)
+    sim.faults.throttle("GetDeploymentConfig", count=2)
+    sim.faults.server_error("CreateDeploymentConfig", count=1)
+    started = sim.clock.time()
+
+    assert ensure_deployment_config(CANARY, clients=sim.clients(), caller=caller) == "created"
+
+    assert caller.counts == Counter({"GetDeploymentConfig": 3, "CreateDeploymentConfig": 2})
+    assert sim.clock.time() > started  # the pauses passed in simulated time
+    assert get_deployment_config(CANARY.name, clients=sim.clients(), caller=caller) == CANARY
