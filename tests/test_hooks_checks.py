@@ -14,7 +14,6 @@ import httpx
 import pytest
 
 from bluegreen.hooks import CheckResult, checks
-from bluegreen.hooks._kit import mask_url
 
 
 class LocalServer:
@@ -211,14 +210,6 @@ def test_http_sends_secret_headers_but_masks_them_and_url_secrets_in_the_result(
     }
     assert result.tried == f"GET {server.url}/?token=%2A%2A%2A&page=2"
     assert "abc" not in json.dumps(result.to_dict())
-
-
-def test_mask_url_hides_passwords_and_secret_query_parameters():
-    assert (
-        mask_url("https://alice:hunter2@lb.example.com:8443/p?api_key=k&page=2")
-        == "https://alice:***@lb.example.com:8443/p?api_key=%2A%2A%2A&page=2"
-    )
-    assert mask_url("http://lb:80/health") == "http://lb:80/health"
 
 
 def test_http_masks_a_secret_response_header_it_was_asked_about():
@@ -435,3 +426,40 @@ def test_until_healthy_rides_out_warm_up_on_a_real_server(server):
     assert result.ok
     assert result.details["attempts"] == 3
     assert result.tried == f"GET {server.url}/warming"
+
+
+# -- no TLS for plain HTTP ------------------------------------------------------------------
+
+
+@pytest.fixture
+def verifying_contexts(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every TLS context made with the CA certificates loaded (what verify=True costs)."""
+    import ssl
+
+    made: list[object] = []
+    create = ssl.create_default_context
+
+    def counting(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        context = create(*args, **kwargs)
+        made.append(context)
+        return context
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    return made
+
+
+def test_checks_of_a_plain_http_url_load_no_tls_certificates(server, verifying_contexts):
+    assert checks.http(server.url, path="/health").ok
+    assert checks.latency(server.url, path="/health", requests=2, p95_ms=5000).ok
+    assert checks.burst(server.url, path="/health", requests=2, concurrency=2).ok
+
+    assert verifying_contexts == []
+
+
+def test_a_check_of_an_https_url_still_verifies_its_certificate(verifying_contexts):
+    result = checks.http("https://127.0.0.1:9", timeout=0.5)
+
+    assert not result.ok
+    assert len(verifying_contexts) == 1

@@ -13,7 +13,7 @@ from typing import Literal
 
 from bluegreen._aws import Clients
 from bluegreen.errors import ResourceNotFoundError, ServiceConfigError
-from bluegreen.hooks._kit import aws_call, default_clients
+from bluegreen.hooks._clients import aws_call, default_clients
 
 __all__ = ["listener_url", "production_listener_url", "test_listener_url"]
 

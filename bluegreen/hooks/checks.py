@@ -14,12 +14,11 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from bluegreen.hooks._kit import CheckResult, mask_headers, mask_url
+from bluegreen.hooks._results import CheckResult, mask_headers, mask_url
 
 if TYPE_CHECKING:
     import httpx
@@ -38,7 +37,7 @@ def _join(url: str, path: str) -> str:
 
 @contextlib.contextmanager
 def _client(
-    client: httpx.Client | None, *, timeout: float, verify: bool, pool: int = 10
+    client: httpx.Client | None, target: str, *, timeout: float, verify: bool, pool: int = 10
 ) -> Iterator[httpx.Client]:
     if client is not None:
         yield client
@@ -46,7 +45,14 @@ def _client(
     import httpx
 
     limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
-    with httpx.Client(timeout=timeout, verify=verify, limits=limits) as made:
+    transport = None
+    if target.lower().startswith("http://"):
+        # httpx.Client() builds a TLS context (loading every CA certificate) even when every
+        # request is plain HTTP; a check never follows redirects, so a plain target needs no
+        # TLS at all, and its transport gets a context that loads nothing (and is never used).
+        # ``verify`` still applies to an HTTPS proxy taken from the environment.
+        transport = httpx.HTTPTransport(verify=False, limits=limits)
+    with httpx.Client(timeout=timeout, verify=verify, limits=limits, transport=transport) as made:
         yield made
 
 
@@ -129,7 +135,7 @@ def http(
     if headers:
         details["request_headers"] = mask_headers(headers)
     start = time.perf_counter()
-    with _client(client, timeout=timeout, verify=verify) as http_client:
+    with _client(client, target, timeout=timeout, verify=verify) as http_client:
         try:
             response = http_client.get(target, headers=dict(headers or {}), timeout=timeout)
         except Exception as exc:
@@ -206,7 +212,7 @@ def latency(
     times: list[float] = []
     errors: Counter[str] = Counter()
     start = time.perf_counter()
-    with _client(client, timeout=timeout, verify=verify) as http_client:
+    with _client(client, target, timeout=timeout, verify=verify) as http_client:
         for _ in range(requests):
             one = time.perf_counter()
             try:
@@ -273,7 +279,7 @@ def burst(
     plain_headers = dict(headers or {})
 
     start = time.perf_counter()
-    with _client(client, timeout=timeout, verify=verify, pool=concurrency) as http_client:
+    with _client(client, target, timeout=timeout, verify=verify, pool=concurrency) as http_client:
 
         def one(_: int) -> tuple[str, float]:
             began = time.perf_counter()
@@ -282,6 +288,8 @@ def burst(
             except Exception as exc:
                 return type(exc).__name__, _ms(began)
             return str(response.status_code), _ms(began)
+
+        from concurrent.futures import ThreadPoolExecutor  # only the burst needs threads
 
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="burst") as pool:
             answers = list(pool.map(one, range(requests)))

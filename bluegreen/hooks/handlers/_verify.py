@@ -147,12 +147,14 @@ def _log_settings(url: str, s: Settings) -> None:
     logging.getLogger("bluegreen.hooks").debug("verifying %s with %r", url, s)
 
 
-@attrs.define
 class _Reader:
     """Reads typed settings, collecting every problem instead of stopping at the first."""
 
-    environ: Mapping[str, str]
-    problems: list[str] = attrs.Factory(list)
+    __slots__ = ("environ", "problems")
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+        self.problems: list[str] = []
 
     def text(self, name: str) -> str | None:
         value = self.environ.get(name, "").strip()

@@ -39,18 +39,18 @@ service has a scalable target; creating it would need ``iam:CreateServiceLinkedR
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bluegreen.hooks import CheckResult, HookEvent, lifecycle_hook
-from bluegreen.hooks._kit import aws_call, default_clients
+from bluegreen.hooks._clients import aws_call, default_clients
+from bluegreen.hooks._results import ensure_log_level, log
 
 if TYPE_CHECKING:
     from bluegreen import Clients
-    from bluegreen.deployment import Clock
+    from bluegreen.clock import Clock
     from bluegreen.scaling import RestoreResult
 
 __all__ = ["DETAIL_TYPE", "TERMINAL_STATES", "handler", "hook_handler", "restore_after"]
@@ -60,28 +60,13 @@ TERMINAL_STATES = frozenset({"SUCCESS", "FAILURE", "STOP"})
 _TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Stopped"})
 _MARGIN_VARIABLE = "BLUEGREEN_MARGIN_SECONDS"
 
-logger = logging.getLogger("bluegreen.hooks")
-
-
-def _log(level: int, payload: Mapping[str, Any]) -> None:
-    logger.log(level, json.dumps(payload, default=str))
-
-
-def _ensure_log_level() -> None:
-    import os
-
-    if logger.level == logging.NOTSET:
-        name = os.environ.get("BLUEGREEN_LOG_LEVEL", "INFO").strip().upper()
-        logger.setLevel(logging.getLevelNamesMapping().get(name, logging.INFO))
-
-
 # -- EventBridge ------------------------------------------------------------------------------
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
     """The EventBridge entry point: restore what a finished deployment's release left
     suspended. Returns what it did as a dict (also logged as one JSON line)."""
-    _ensure_log_level()
+    ensure_log_level()
     return restore_after(event, clients=default_clients())
 
 
@@ -194,7 +179,7 @@ def _reported(result: RestoreResult, where: Mapping[str, Any]) -> dict[str, Any]
 
 def _done(level: int, action: str, **fields: Any) -> dict[str, Any]:
     payload = {"event": "restore_scaling", "action": action, **fields}
-    _log(level, payload)
+    log(level, payload)
     return payload
 
 
@@ -239,7 +224,7 @@ def restore_for_hook(event: HookEvent) -> CheckResult:
             )
             got.append(f"{cluster}/{name}: {result}")
     except BlueGreenError as exc:
-        _log(
+        log(
             logging.ERROR,
             {
                 "event": "restore_failed",
