@@ -298,7 +298,7 @@ def translate(exc: BaseException, operation: str | None = None) -> BlueGreenErro
         return ServiceUnavailableError(
             f"{exc}: check the endpoint URL, the region and the network",
             operation=operation,
-            code="ConnectionError",
+            code=UNREACHABLE,
         )
     if isinstance(exc, b.HTTPClientError | b.ConnectionError):
         # A reset, a closed connection, a proxy or read/connect timeout: the network was
@@ -312,6 +312,13 @@ def translate(exc: BaseException, operation: str | None = None) -> BlueGreenErro
 # -- calls ------------------------------------------------------------------------------------
 
 _T = TypeVar("_T")
+
+UNREACHABLE = "EndpointConnectionError"
+"""The code of a call that never reached the endpoint (refused, no route, no DNS answer)."""
+
+UNREACHABLE_ATTEMPTS = 3
+"""Attempts at most while the endpoint cannot be reached at all: a wrong endpoint or region
+should say so in seconds, not after the two minutes a throttled call may retry for."""
 
 RETRYABLE: tuple[type[AWSError], ...] = (ThrottledError, ServiceUnavailableError)
 """What a call retries by default: throttling, 5xx and a connection that failed. A call whose
@@ -327,7 +334,8 @@ class Caller:
     ``on_answer`` (the server clock reads the ``Date`` header there). A failed attempt is
     retried, after a pause on ``clock``, while ``retry_if`` accepts the error and neither
     ``attempts`` nor ``patience`` (seconds on ``clock``) is spent. The pauses grow
-    exponentially with jitter (1 s to 20 s), or follow ``delays`` when given.
+    exponentially with jitter (1 s to 20 s), or follow ``delays`` when given. An endpoint that
+    cannot be reached at all is tried ``UNREACHABLE_ATTEMPTS`` times at most.
 
     Args:
         clock: where pauses sleep and ``patience`` is measured.
@@ -408,7 +416,13 @@ class Caller:
             attempts = self.attempts
 
         def stop(state: tenacity.RetryCallState) -> bool:
-            return state.attempt_number >= attempts or self.clock.time() - started >= self.patience
+            error = state.outcome.exception() if state.outcome is not None else None
+            unreachable = isinstance(error, AWSError) and error.code == UNREACHABLE
+            return (
+                state.attempt_number >= attempts
+                or (unreachable and state.attempt_number >= UNREACHABLE_ATTEMPTS)
+                or self.clock.time() - started >= self.patience
+            )
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome is not None else None
@@ -427,8 +441,9 @@ class Caller:
             sleep=self.clock.sleep,
             stop=stop,
             wait=wait,
+            # The first error was judged already; judge each later one once.
             retry=tenacity.retry_if_exception(
-                lambda exc: isinstance(exc, AWSError) and retryable(exc)
+                lambda exc: exc is first or (isinstance(exc, AWSError) and retryable(exc))
             ),
             before_sleep=before_sleep,
             reraise=True,

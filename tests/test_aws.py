@@ -132,3 +132,44 @@ def test_importing_the_door_imports_neither_boto3_nor_tenacity():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False", "False"]
+
+
+def test_retry_if_judges_each_error_once(sim, env):
+    sim.faults.throttle("DescribeServices", service="ecs", count=2)
+    judged: list[str] = []
+
+    def retry_if(error: AWSError) -> bool:
+        judged.append(error.code or "")
+        return True
+
+    Caller(clock=sim.clock, budget=None)(
+        "DescribeServices", describe_services(sim), retry_if=retry_if
+    )
+
+    assert len(judged) == 2  # two throttles, each judged once
+
+
+def test_an_endpoint_that_cannot_be_reached_is_tried_three_times_not_for_minutes():
+    import socket
+
+    from bluegreen.clock import MonotonicClock
+    from bluegreen.errors import ServiceUnavailableError
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens once it is closed
+    slept: list[float] = []
+
+    class Recording(MonotonicClock):
+        def sleep(self, seconds: float) -> None:
+            slept.append(seconds)
+
+    clients = Clients(endpoint_url=f"http://127.0.0.1:{port}")
+    caller = Caller(clock=Recording(), budget=None)
+
+    with pytest.raises(ServiceUnavailableError) as caught:
+        caller("ListClusters", clients.ecs.list_clusters)
+
+    assert caught.value.code == "EndpointConnectionError"
+    assert caller.calls == 3
+    assert len(slept) == 2

@@ -30,6 +30,26 @@ def one_line(capsys: pytest.CaptureFixture[str]) -> str:
     return lines[0]
 
 
+class InstantClock:
+    """A clock whose pauses take no real time: the retries of a reset happen at once."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+
+
+@pytest.fixture(autouse=True)
+def instant_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries of a refused or reset connection pause on a clock that takes no real time."""
+    clock = InstantClock()
+    monkeypatch.setattr("bluegreen.cli._clock._clock_factory", lambda: clock)
+
+
 @pytest.fixture
 def no_region(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_REGION", raising=False)
