@@ -380,6 +380,15 @@ def test_inspect_reports_a_deployment_in_flight(capsys, sim, env):
 # -- the installed command -----------------------------------------------------------------
 
 
+def test_importing_bluegreen_and_building_the_parser_loads_no_rich():
+    code = (
+        "import sys, bluegreen, bluegreen.cli; bluegreen.cli.build_parser(); "
+        "print('rich' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False"]
+
+
 def test_python_m_bluegreen_version():
     result = subprocess.run(
         [sys.executable, "-m", "bluegreen", "--version"],

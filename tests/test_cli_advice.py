@@ -14,6 +14,7 @@ import pytest
 from deploying import Deployer
 
 import bluegreen.cli
+import bluegreen.cli._clock
 from bluegreen import ResourceNotFoundError, TrafficConfig, TrafficConfigError
 from bluegreen._advice import audience
 from bluegreen.discovery import discover
@@ -43,7 +44,7 @@ PYTHON_FORMS = re.compile(r"\b[a-z_]+=(True|False|\(|'|\"|\s|$)|\(\.\.\.")
 @pytest.fixture
 def cli(sim: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """``bluegreen ARGV`` in-process, speaking to a command-line user as ``bluegreen`` does."""
-    monkeypatch.setattr(bluegreen.cli, "_clock_factory", lambda: sim.clock)
+    monkeypatch.setattr(bluegreen.cli._clock, "_clock_factory", lambda: sim.clock)
 
     def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
         code = bluegreen.cli.main(list(argv))  # main speaks CLI, and hands Python back

@@ -6,14 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from bluegreen.cli import (
-    EXIT_OK,
-    add_deployment_options,
-    add_output_option,
-    add_wait_options,
-    deployment_from,
-    status_hint,
-)
+from bluegreen.cli._aws_setup import deployment_from
+from bluegreen.cli._exit_codes import EXIT_OK
+from bluegreen.cli._hints import status_hint
+from bluegreen.cli._options import add_deployment_options, add_output_option, add_wait_options
 
 
 def add_parser(commands: Any) -> None:

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bluegreen.cli import EXIT_OK, add_aws_options, add_service_options, clients_from
+from bluegreen.cli._aws_setup import clients_from
+from bluegreen.cli._exit_codes import EXIT_OK
+from bluegreen.cli._options import add_aws_options, add_service_options
 from bluegreen.errors import AppSpecError, ValidationError
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
-from bluegreen.cli import EXIT_DEPLOYMENT_FAILED, EXIT_INVALID, EXIT_OK
+from bluegreen.cli._exit_codes import EXIT_DEPLOYMENT_FAILED, EXIT_INVALID, EXIT_OK
 
 if TYPE_CHECKING:
     from bluegreen.cli._progress import Reporter

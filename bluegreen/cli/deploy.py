@@ -6,16 +6,16 @@ import argparse
 import sys
 from typing import Any
 
-from bluegreen.cli import (
+from bluegreen.cli._aws_setup import clients_from
+from bluegreen.cli._clock import clock
+from bluegreen.cli._hints import reattach_hint
+from bluegreen.cli._options import (
     add_aws_options,
     add_output_option,
     add_service_options,
     add_wait_options,
     check_group_options,
-    clients_from,
-    clock,
     parse_pairs,
-    reattach_hint,
 )
 from bluegreen.errors import ValidationError
 

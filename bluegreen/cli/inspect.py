@@ -6,7 +6,9 @@ import argparse
 import json
 from typing import Any
 
-from bluegreen.cli import EXIT_OK, add_aws_options, add_service_options, clients_from
+from bluegreen.cli._aws_setup import clients_from
+from bluegreen.cli._exit_codes import EXIT_OK
+from bluegreen.cli._options import add_aws_options, add_service_options
 
 
 def add_parser(commands: Any) -> None:

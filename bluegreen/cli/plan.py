@@ -7,7 +7,9 @@ import json
 import sys
 from typing import Any
 
-from bluegreen.cli import EXIT_INVALID, EXIT_OK, add_output_option, clients_from
+from bluegreen.cli._aws_setup import clients_from
+from bluegreen.cli._exit_codes import EXIT_INVALID, EXIT_OK
+from bluegreen.cli._options import add_output_option
 
 
 def add_parser(commands: Any) -> None:

@@ -5,12 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bluegreen.cli import (
-    EXIT_OK,
-    add_deployment_options,
-    add_output_option,
-    deployment_from,
-)
+from bluegreen.cli._aws_setup import deployment_from
+from bluegreen.cli._exit_codes import EXIT_OK
+from bluegreen.cli._options import add_deployment_options, add_output_option
 
 
 def add_parser(commands: Any) -> None:

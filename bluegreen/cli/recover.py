@@ -11,7 +11,10 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from bluegreen.cli import EXIT_OK, add_aws_options, add_output_option, clients_from, clock
+from bluegreen.cli._aws_setup import clients_from
+from bluegreen.cli._clock import clock
+from bluegreen.cli._exit_codes import EXIT_OK
+from bluegreen.cli._options import add_aws_options, add_output_option
 
 if TYPE_CHECKING:
     from types import FrameType

@@ -7,13 +7,9 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from bluegreen.cli import (
-    add_deployment_options,
-    add_output_option,
-    add_wait_options,
-    deployment_from,
-    reattach_hint,
-)
+from bluegreen.cli._aws_setup import deployment_from
+from bluegreen.cli._hints import reattach_hint
+from bluegreen.cli._options import add_deployment_options, add_output_option, add_wait_options
 
 if TYPE_CHECKING:
     from bluegreen.deployment import Deployment
@@ -70,11 +66,11 @@ def _announce(args: argparse.Namespace, rollback: Deployment) -> None:
     if origin is None:
         return
     if args.output == "json":
-        from bluegreen.cli._progress import _iso
+        from bluegreen.cli._progress.reading import iso
 
         record = {
             "type": "rollback",
-            "timestamp": _iso(rollback.server_now()),
+            "timestamp": iso(rollback.server_now()),
             "deployment_id": rollback.id,
             "rolled_back": origin.rolled_back,
             "task_definition": origin.task_definition,

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from bluegreen.cli import EXIT_OK
+from bluegreen.cli._exit_codes import EXIT_OK
 
 
 def add_parser(commands: Any) -> None:

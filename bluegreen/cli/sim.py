@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from bluegreen.cli import EXIT_INVALID, EXIT_OK
+from bluegreen.cli._exit_codes import EXIT_INVALID, EXIT_OK
 
 if TYPE_CHECKING:
     from bluegreen.testing import Simulator
@@ -71,6 +71,14 @@ def add_parser(commands: Any) -> None:
         help="how long blue is kept after success (default 5)",
     )
     serve.add_argument(
+        "--blue-cleanup",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="simulated seconds from the end of the termination wait until blue is deleted "
+        "and the deployment is Succeeded (default: the drain time, 30)",
+    )
+    serve.add_argument(
         "--no-test-listener",
         dest="test_listener",
         action="store_false",
@@ -94,7 +102,7 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from bluegreen._aws import translate_errors
     from bluegreen.errors import ValidationError
-    from bluegreen.testing import Simulator
+    from bluegreen.testing import SimSettings, Simulator
     from bluegreen.testing._server import SimServer
 
     problems = []
@@ -102,9 +110,12 @@ def run(args: argparse.Namespace) -> int:
         problems.append(f"--speed must be positive, not {args.speed:g}")
     if not 0 <= args.port <= 65535:
         problems.append(f"--port must be between 0 and 65535, not {args.port}")
+    if args.blue_cleanup is not None and args.blue_cleanup < 0:
+        problems.append(f"--blue-cleanup must not be negative, not {args.blue_cleanup:g}")
     if problems:
         raise ValidationError(problems, subject="command line")
-    simulator = Simulator(speed=args.speed, region=args.region)
+    settings = SimSettings(blue_cleanup_seconds=args.blue_cleanup)
+    simulator = Simulator(settings=settings, speed=args.speed, region=args.region)
     server = SimServer(simulator, port=args.port, log_requests=args.verbose)
     bound = False
     environment = None

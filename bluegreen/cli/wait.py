@@ -5,12 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from bluegreen.cli import (
-    add_deployment_options,
-    add_output_option,
-    add_wait_options,
-    deployment_from,
-)
+from bluegreen.cli._aws_setup import deployment_from
+from bluegreen.cli._options import add_deployment_options, add_output_option, add_wait_options
 
 if TYPE_CHECKING:
     from bluegreen.deployment import Deployment

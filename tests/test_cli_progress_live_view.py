@@ -1,5 +1,5 @@
-"""What the live view and the plain lines say, read as text: without colour (``NO_COLOR``, a CI
-log, ``tmux capture-pane``) and at every status of a deployment."""
+"""The live view (``bluegreen.cli._progress.live_view``), read as text: without colour
+(``NO_COLOR``, a CI log, ``tmux capture-pane``) and at every status of a deployment."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 from deploying import Deployer
 
-from bluegreen import Deployment, DeploymentError, TargetLabel
-from bluegreen.cli._progress import PlainLines, render
+from bluegreen import Deployment, TargetLabel
+from bluegreen.cli._progress.live_view import render, traffic_bar
 
 CANARY = "CodeDeployDefault.ECSCanary10Percent5Minutes"
-HOOK = "CodeDeployHook_check"
 
 
 def as_text(renderable: Any, **console_options: Any) -> str:
@@ -74,14 +73,35 @@ def test_the_traffic_bar_shows_the_split_in_characters_without_colour(
 
 
 def test_ten_ninety_and_ninety_ten_draw_different_bars() -> None:
-    from bluegreen.cli._progress import _traffic_bar
-
-    ten = bar_of(as_text(_traffic_bar(90.0, 10.0)))
-    ninety = bar_of(as_text(_traffic_bar(10.0, 90.0)))
+    ten = bar_of(as_text(traffic_bar(90.0, 10.0)))
+    ninety = bar_of(as_text(traffic_bar(10.0, 90.0)))
 
     assert ten != ninety
     assert (ten.count("█"), ten.count("░")) == (4, 36)
     assert (ninety.count("█"), ninety.count("░")) == (36, 4)
+
+
+def test_the_live_view_shows_events_the_traffic_bar_and_what_it_waits_for(sim, capsys):
+    from rich.console import Console
+
+    d = Deployer.create(sim, deployment_config=CANARY)
+    deployment_id = d.deploy()
+    d.until_event(deployment_id, "AllowTraffic", "InProgress")
+    sim.advance(60)
+    snapshot = attach(sim, deployment_id).status()
+    console = Console(file=io.StringIO(), width=120, color_system=None)
+
+    console.print(render(snapshot, snapshot.observed_at or dt.datetime.now(dt.UTC)))
+
+    text = console.file.getvalue()
+    assert f"Deployment {deployment_id}  InProgress" in text
+    assert "Install" in text
+    assert "Succeeded" in text
+    assert "blue  90.0%" in text
+    assert "10.0% green" in text
+    assert "waiting for production traffic to shift to green" in text
+    assert "expected ~10 min after install (shift 5 min, keep blue 5 min)" in text
+    assert "next green 100% in ~" in text
 
 
 # -- wording at every status ----------------------------------------------------------------
@@ -112,31 +132,3 @@ def test_a_finished_deployment_waits_for_nothing(sim: Any) -> None:
     assert "waiting for" not in repr(end)
     assert "ended: succeeded" in repr(end)
     assert end.to_dict()["waiting_for"] is None
-
-
-def test_a_rolled_back_deployment_does_not_await_its_finished_rollback(sim: Any) -> None:
-    d = Deployer.create(sim)
-    sim.register_hook(HOOK, d.reporting_hook("Failed"))
-    deployment = attach(sim, d.deploy(hooks={"AfterInstall": HOOK}))
-    seen: list[Any] = []
-    with pytest.raises(DeploymentError) as caught:
-        deployment.wait(on_progress=seen.append)
-    rollback_id = caught.value.rollback_deployment_id
-    assert rollback_id is not None
-    failed = deployment.status()
-    assert attach(sim, rollback_id).status().status.is_terminal
-
-    view = as_text(render(failed, failed.observed_at))
-    lines = io.StringIO()
-    reporter = PlainLines(lines, lambda: failed.observed_at or dt.datetime.now(dt.UTC))
-    for snapshot in seen:
-        reporter.update(snapshot)
-    reporter.failed(caught.value)
-
-    for text in (view, repr(failed)):
-        assert f"rollback {rollback_id}" not in text.replace(f"rolled back by {rollback_id}", "")
-        assert "waiting for" not in text
-        assert f"rolled back by {rollback_id}" in text
-    last = lines.getvalue().splitlines()[-1]
-    assert "follow the rollback" not in last
-    assert f"rollback of {deployment.id}) Succeeded" in last

@@ -1,0 +1,70 @@
+"""The demo's load generator: keeps calling production and counts the responses by the
+version that served them."""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+
+import attrs
+
+_LOAD_LIMIT = 2_000_000
+"""Requests the load generator sends at most (it normally stops long before)."""
+
+
+@attrs.define
+class Load:
+    """Keeps calling production and counts the responses by the version that served them."""
+
+    url: str
+    pause: float = 0.002
+    served: collections.Counter[str] = attrs.Factory(collections.Counter)
+    errors: int = 0
+    _lock: threading.Lock = attrs.Factory(threading.Lock)
+    _stop: threading.Event = attrs.Factory(threading.Event)
+    _thread: threading.Thread | None = None
+    _sent: int = 0
+
+    def start(self) -> Load:
+        self._thread = threading.Thread(target=self._run, name="bluegreen-demo-load", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        import httpx
+
+        with httpx.Client(timeout=5.0) as client:
+            for _ in range(_LOAD_LIMIT):
+                if self._stop.is_set():
+                    return
+                try:
+                    response = client.get(f"{self.url}/")
+                    version = response.headers.get("X-Bluegreen-Version", "none")
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    version, ok = "none", False
+                with self._lock:
+                    self._sent += 1
+                    if ok:
+                        self.served[version] += 1
+                    else:
+                        self.errors += 1
+                self._stop.wait(self.pause)
+
+    def counts(self) -> tuple[collections.Counter[str], int, int]:
+        """(responses by version, errors, requests sent) so far."""
+        with self._lock:
+            return collections.Counter(self.served), self.errors, self._sent
+
+    def see_more(self, requests: int, *, timeout: float = 10.0) -> None:
+        """Return once ``requests`` more have been sent (or ``timeout`` real seconds passed)."""
+        target = self.counts()[2] + requests
+        deadline = time.monotonic() + timeout
+        while self.counts()[2] < target and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)

@@ -1,0 +1,277 @@
+"""``run_demo``: the simulator, the apps, the listeners and the load set up, then two releases
+(v2 succeeds, v3 fails at its hook and is rolled back) and the checks made on what production
+served."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from bluegreen.demo.apps import Served, start_app
+from bluegreen.demo.environment import collect_hook_reports, demo_environment, load_hook
+from bluegreen.demo.listeners import Proxy, Router
+from bluegreen.demo.load import Load
+from bluegreen.demo.results import Check, DemoResult, Phase
+from bluegreen.errors import DeploymentError
+
+if TYPE_CHECKING:
+    from bluegreen.demo.environment import HookReports
+    from bluegreen.demo.narrator import Narrator
+    from bluegreen.deployment import DeploymentSnapshot
+    from bluegreen.scaling import ScalingStatus
+    from bluegreen.testing import Environment, Simulator
+
+CANARY_CONFIG = "CodeDeployDefault.ECSCanary10Percent5Minutes"
+HOOK_FUNCTION = "CodeDeployHook_verify_test_listener"
+HOOK_EVENT = "AfterAllowTestTraffic"
+IMAGE_REPOSITORY = "registry.example.com/web"
+BROKEN_VERSION = "v3"
+_WAIT_TIMEOUT = 3 * 3600.0
+"""Simulated seconds any one wait may take before the demo gives up."""
+_SETTLE_REQUESTS = 20
+"""Production requests to see after a release before reading what production serves."""
+
+
+@attrs.define
+class _Run:
+    sim: Simulator
+    environment: Environment
+    production: Proxy
+    load: Load
+    narrator: Narrator
+    hook_reports: HookReports
+    checks: list[Check] = attrs.Factory(list)
+
+    def check(self, name: str, ok: bool, detail: str) -> None:
+        self.checks.append(Check(name, bool(ok), detail))
+
+    def scaling(self) -> ScalingStatus:
+        from bluegreen.scaling import scaling_state
+
+        return scaling_state(
+            self.environment.cluster, self.environment.service, clients=self.sim.clients()
+        )
+
+    def release(self, label: str, version: str) -> tuple[DeploymentSnapshot | None, Any]:
+        """Deploy ``version`` and follow it (and its rollback); returns the last snapshot
+        and the ``DeploymentError`` if the release failed."""
+        import bluegreen
+        from bluegreen.deployment import Deployment
+
+        before = self.scaling()
+        self.narrator.autoscaling(f"before {label}", before)
+        image = f"{IMAGE_REPOSITORY}:{version}"
+        deployment = bluegreen.deploy(
+            self.environment.cluster,
+            self.environment.service,
+            image=image,
+            hooks={HOOK_EVENT: HOOK_FUNCTION},
+            clients=self.sim.clients(),
+            clock=self.sim.clock,
+        )
+        self.narrator.release_started(label, image, deployment.id)
+        during: list[ScalingStatus] = []
+        last: list[DeploymentSnapshot] = []
+
+        def on_progress(snapshot: DeploymentSnapshot) -> None:
+            last.append(snapshot)
+            if not during and str(snapshot.status) == "InProgress":
+                during.append(self.scaling())
+            self.narrator.progress(snapshot, self.production.snapshot())
+
+        error: DeploymentError | None = None
+        try:
+            deployment.wait(timeout=_WAIT_TIMEOUT, on_progress=on_progress)
+        except DeploymentError as exc:
+            error = exc
+            if exc.rollback_deployment_id:
+                rollback = Deployment.attach(
+                    exc.rollback_deployment_id, clients=self.sim.clients(), clock=self.sim.clock
+                )
+                rollback.wait(timeout=_WAIT_TIMEOUT, on_progress=on_progress)
+        self.load.see_more(_SETTLE_REQUESTS)
+        self.narrator.release_ended(
+            label, self.production.snapshot(), error, self.hook_reports.of(deployment.id)
+        )
+        if during:
+            self.narrator.autoscaling(f"during {label}", during[0])
+        after = self.scaling()
+        self.narrator.autoscaling(f"after {label}", after)
+        self.check(
+            f"{label}: autoscaling restored",
+            after.targets == before.targets and after.record is None,
+            "the scalable target is as before the release"
+            if after.targets == before.targets
+            else f"before {[str(t) for t in before.targets]}, after "
+            f"{[str(t) for t in after.targets]}",
+        )
+        if during:
+            suspended = any(t.suspended for t in during[0].targets)
+            self.check(
+                f"{label}: autoscaling suspended during the deployment",
+                suspended,
+                "suspended: " + ", ".join(s for t in during[0].targets for s in t.suspended)
+                if suspended
+                else "nothing was suspended while the deployment ran",
+            )
+        return (last[-1] if last else None), error
+
+
+def _last_phase_serving(phases: tuple[Phase, ...]) -> Phase | None:
+    return next((p for p in reversed(phases) if p.total), None)
+
+
+def _check_success(run: _Run, snapshot: DeploymentSnapshot | None, error: Any) -> None:
+    label = "release 1 (v2)"
+    run.check(
+        f"{label}: succeeded",
+        error is None and snapshot is not None and snapshot.succeeded,
+        "Succeeded" if error is None else str(error),
+    )
+    hook = snapshot.event(HOOK_EVENT) if snapshot is not None else None
+    run.check(
+        f"{label}: the test-listener hook passed",
+        hook is not None and str(hook.status) == "Succeeded",
+        f"{HOOK_EVENT} {hook.status if hook else 'not run'}",
+    )
+    phases = run.production.snapshot()
+    canary = [p for p in phases if p.weights.get("v2") == 10 and p.weights.get("v1") == 90]
+    seen = sum(p.total for p in canary)
+    v2 = sum(p.served["v2"] for p in canary)
+    share = 100.0 * v2 / seen if seen else 0.0
+    run.check(
+        f"{label}: production served v2 to about 10% during the canary",
+        seen > 0 and v2 > 0 and abs(share - 10.0) <= 5.0 + 100.0 / seen,
+        f"{v2} of {seen} responses ({share:.1f}%) at weights v1 90 / v2 10",
+    )
+    full = [p for p in phases if p.weights.get("v2") == 100]
+    only_v2 = bool(full) and all(set(p.served) <= {"v2"} for p in full)
+    served = sum(p.total for p in full)
+    run.check(
+        f"{label}: production then served v2 only",
+        only_v2 and served > 0,
+        f"{served} responses at weight v2 100, all v2" if only_v2 else "no phase at v2 100%",
+    )
+
+
+def _check_rollback(
+    run: _Run, error: DeploymentError | None, v3_before: int, phases_before: int
+) -> None:
+    label = "release 2 (v3)"
+    run.check(
+        f"{label}: failed at the test-listener hook",
+        error is not None and error.lifecycle_event == HOOK_EVENT,
+        "no error: the broken release succeeded"
+        if error is None
+        else f"{error.lifecycle_event} [{error.error_code}] {error.diagnostics or ''}".strip(),
+    )
+    run.check(
+        f"{label}: CodeDeploy rolled back",
+        error is not None and bool(error.rollback_deployment_id),
+        f"rollback {error.rollback_deployment_id}" if error else "no rollback",
+    )
+    served, _, _ = run.load.counts()
+    phases = run.production.snapshot()[phases_before:]
+    v3_weighted = [p for p in phases if p.weights.get("v3")]
+    run.check(
+        f"{label}: production served no v3 response",
+        served["v3"] == v3_before == 0 and not v3_weighted,
+        f"{served['v3']} v3 responses; production weight on v3: "
+        + ("never" if not v3_weighted else ", ".join(p.describe() for p in v3_weighted)),
+    )
+    last = _last_phase_serving(run.production.snapshot())
+    run.check(
+        f"{label}: production serves v2 after the rollback",
+        last is not None and set(last.served) == {"v2"},
+        last.describe() if last is not None else "no response seen",
+    )
+
+
+def run_demo(narrator: Narrator, *, speed: float = 30.0) -> DemoResult:
+    """Run the demo; every server and thread is stopped before it returns or raises.
+
+    Args:
+        narrator: what shows the demo as it goes.
+        speed: simulated seconds per real second.
+
+    Returns:
+        The checks made, and the production responses counted.
+
+    Raises:
+        BlueGreenError: an unexpected failure of the library (the checks cover the
+            expected one).
+    """
+    from bluegreen.testing import Simulator
+
+    started = time.monotonic()
+    handler = load_hook()
+    apps: dict[str, Served] = {}
+    with contextlib.ExitStack() as stack:
+        for version in ("v1", "v2", "v3"):
+            apps[version] = start_app(version, broken=version == BROKEN_VERSION)
+            stack.callback(apps[version].stop)
+        stack.enter_context(
+            demo_environment(
+                {
+                    "AWS_ACCESS_KEY_ID": "testing",
+                    "AWS_SECRET_ACCESS_KEY": "testing",
+                    "AWS_REGION": "us-east-1",
+                    "AWS_DEFAULT_REGION": "us-east-1",
+                    "AWS_EC2_METADATA_DISABLED": "true",
+                    "BLUEGREEN_CHECK_PATH": "/health",
+                }
+            )
+        )
+        reports = stack.enter_context(collect_hook_reports())
+        sim = stack.enter_context(Simulator(speed=speed))
+        environment = sim.create_environment(
+            deployment_config=CANARY_CONFIG,
+            termination_wait_minutes=1,
+            image=f"{IMAGE_REPOSITORY}:v1",
+        )
+        router = Router(sim, environment.cluster, environment.service)
+        production = Proxy(environment.production_listener_arn, router, apps).start("production")
+        stack.callback(production.stop)
+        assert environment.test_listener_arn is not None
+        test = Proxy(environment.test_listener_arn, router, apps).start("test")
+        stack.callback(test.stop)
+        os.environ["BLUEGREEN_TEST_URL"] = test.url
+        sim.register_hook(HOOK_FUNCTION, handler, timeout_seconds=900)
+        load = Load(production.url).start()
+        stack.callback(load.stop)
+        urls = {"production": production.url, "test": test.url}
+        urls.update({f"app {v}": a.url for v, a in apps.items()})
+        clock = sim.clock
+        narrator.intro(
+            environment, urls, speed, lambda: dt.datetime.fromtimestamp(clock.time(), dt.UTC)
+        )
+        load.see_more(_SETTLE_REQUESTS)
+
+        run = _Run(sim, environment, production, load, narrator, reports)
+        snapshot, error = run.release("release 1 (v2)", "v2")
+        _check_success(run, snapshot, error)
+        v3_before = load.counts()[0]["v3"]
+        phases_before = len(production.snapshot())
+        _, error = run.release("release 2 (v3)", "v3")
+        _check_rollback(run, error, v3_before, phases_before)
+
+        served, errors, _ = load.counts()
+        run.check(
+            "production answered every request",
+            errors == 0,
+            f"{sum(served.values())} answered, {errors} failed",
+        )
+        result = DemoResult(
+            checks=tuple(run.checks),
+            served=dict(served),
+            errors=errors,
+            phases=production.snapshot(),
+            seconds=time.monotonic() - started,
+        )
+    narrator.summary(result)
+    return result
