@@ -4,7 +4,6 @@ on the simulator through real boto3 clients (retries sleep on its virtual clock)
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,7 +17,6 @@ from bluegreen import (
     DeploymentError,
     DeploymentStateError,
     ResourceNotFoundError,
-    ScalableTargetState,
     ScalingRecord,
     recover,
     restore_scaling,
@@ -188,21 +186,6 @@ def test_a_target_deregistered_meanwhile_is_reported_not_crashed_on(sim):
     assert lease.restore().already_restored
 
 
-@pytest.mark.parametrize("fault", ["throttle", "server_error"])
-def test_restore_under_throttling_and_5xx_succeeds(sim, fault):
-    d = Deployer.create(sim)
-    before = targets(d)
-    lease = suspend(sim)
-    getattr(sim.faults, fault)("RegisterScalableTarget", service="application-autoscaling", count=3)
-    getattr(sim.faults, fault)("UntagResource", service="ecs", count=2)
-
-    result = lease.restore()
-
-    assert result.restored == (RESOURCE,)
-    assert targets(d) == before
-    assert RECORD_TAG not in tags(d)
-
-
 def test_a_restore_that_keeps_failing_raises_loudly_and_keeps_the_record(sim):
     d = Deployer.create(sim)
     lease = suspend(sim, deployment_id="d-1")
@@ -259,37 +242,6 @@ def test_scaling_state_shows_the_targets_and_the_record(sim):
     assert json.loads(json.dumps(state.to_dict()))["record"]["deployment_id"] == "d-9"
     lease.restore()
     assert scaling_state("prod", "web", clients=sim.clients()).record is None
-
-
-def test_the_record_round_trips_and_fits_a_tag_even_for_long_names():
-    record = ScalingRecord.from_tag("v=2 r=abc d=- o=x t=2026-01-01T00:00:00Z s=in")
-    long = ScalingRecord(
-        request_id="0" * 32,
-        deployment_id="d-ABCDEFGHI",
-        owner="o" * 200,
-        created_at=record.created_at,
-        targets=(
-            ScalableTargetState(
-                resource_id="service/" + "c" * 100 + "/" + "s" * 100,
-                min_capacity=2,
-                max_capacity=20,
-                dynamic_out_suspended=True,
-            ),
-        ),
-        suspended=("in", "scheduled"),
-    )
-
-    text = long.to_tag()
-    back = ScalingRecord.from_tag(text, resource_id=long.targets[0].resource_id)
-
-    assert len(text) <= 256
-    assert re.fullmatch(r"[A-Za-z0-9 +\-=._:/@]+", text), "only characters ECS allows in tags"
-    assert back.targets == long.targets
-    assert (back.request_id, back.deployment_id, back.suspended) == (
-        long.request_id,
-        long.deployment_id,
-        long.suspended,
-    )
 
 
 # -- recover -----------------------------------------------------------------------------------
@@ -448,7 +400,11 @@ def test_an_unknown_service_is_not_found(sim):
 
 
 class _InterruptedClock:
-    """The simulator's clock, with a Ctrl-C (or SIGTERM) during the third pause of a wait."""
+    """The simulator's clock, with a Ctrl-C (or SIGTERM) during the third pause of a wait.
+
+    Only pauses of a second or more count: the shared rate budget's short pauses (a fraction
+    of a second, while the calls before CreateDeployment spend its burst) are not a wait's.
+    """
 
     def __init__(self, clock: Any) -> None:
         self._clock = clock
@@ -458,7 +414,8 @@ class _InterruptedClock:
         return float(self._clock.time())
 
     def sleep(self, seconds: float) -> None:
-        self.sleeps += 1
+        if seconds >= 1.0:
+            self.sleeps += 1
         if self.sleeps == 3:
             raise KeyboardInterrupt
         self._clock.sleep(seconds)
@@ -468,8 +425,9 @@ class _InterruptedClock:
 def cli(sim: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """``bluegreen`` in-process; its waits read the simulator's virtual clock."""
     import bluegreen.cli
+    import bluegreen.cli._clock
 
-    monkeypatch.setattr(bluegreen.cli, "_clock_factory", lambda: sim.clock)
+    monkeypatch.setattr(bluegreen.cli._clock, "_clock_factory", lambda: sim.clock)
     return bluegreen.cli
 
 
@@ -482,7 +440,7 @@ def test_cli_ctrl_c_during_deploy_wait_restores_the_scaling_and_says_so(
     d = Deployer.create(sim)
     before = targets(d)
     interrupted = _InterruptedClock(sim.clock)
-    monkeypatch.setattr(cli, "_clock_factory", lambda: interrupted)
+    monkeypatch.setattr(cli._clock, "_clock_factory", lambda: interrupted)
 
     code = cli.main(["deploy", *SERVICE, "--image", NEW_IMAGE, "--output", "json"])
     err = capsys.readouterr().err
