@@ -16,26 +16,20 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bluegreen._aws import Clients
-    from bluegreen.appspec import (
-        AppSpec,
-        AwsVpcConfiguration,
-        CapacityProviderStrategyItem,
-        Hook,
-        mutable_image_tags,
-    )
-    from bluegreen.deployment import (
+    from bluegreen.appspec import AppSpec
+    from bluegreen.appspec_checks import mutable_image_tags
+    from bluegreen.appspec_hook import Hook
+    from bluegreen.clock import RateBudget
+    from bluegreen.controls import (
         ControlResult,
-        Deployment,
-        DeploymentSnapshot,
-        LifecycleEventProgress,
-        Milestone,
-        RateBudget,
         RollbackOrigin,
-        TaskSetProgress,
-        Transition,
-        TransitionState,
     )
-    from bluegreen.discovery import discover, find_deployment_group
+    from bluegreen.deployment import Deployment
+    from bluegreen.deployment_group import DeploymentGroup
+    from bluegreen.discovery import (
+        discover,
+        find_deployment_group,
+    )
     from bluegreen.errors import (
         AccessDeniedError,
         AppSpecError,
@@ -54,29 +48,44 @@ if TYPE_CHECKING:
         ValidationError,
         WaitTimeoutError,
     )
-    from bluegreen.release import Plan, deploy, plan
+    from bluegreen.placement import (
+        AwsVpcConfiguration,
+        CapacityProviderStrategyItem,
+    )
+    from bluegreen.plan import Plan
+    from bluegreen.polling import Milestone
+    from bluegreen.release import (
+        deploy,
+        plan,
+    )
+    from bluegreen.routing import (
+        ListenerRoute,
+        TargetGroup,
+        TargetGroupPair,
+        WeightedTargetGroup,
+    )
     from bluegreen.scaling import (
         RECORD_TAG,
-        RestoreResult,
-        ScalableTargetState,
         ScalingLease,
-        ScalingRecord,
         ScalingStatus,
         recover,
         restore_scaling,
         scaling_state,
         suspend_scaling,
     )
-    from bluegreen.state import (
-        DeploymentGroup,
-        ListenerRoute,
-        LoadBalancerBinding,
-        ServiceState,
-        TargetGroup,
-        TargetGroupPair,
-        TaskSet,
-        WeightedTargetGroup,
+    from bluegreen.scaling_record import (
+        ScalableTargetState,
+        ScalingRecord,
     )
+    from bluegreen.scaling_targets import RestoreResult
+    from bluegreen.snapshot import (
+        DeploymentSnapshot,
+        LifecycleEventProgress,
+        TaskSetProgress,
+        Transition,
+        TransitionState,
+    )
+    from bluegreen.state import ServiceState
     from bluegreen.status import (
         DeploymentStatus,
         LifecycleEvent,
@@ -84,6 +93,10 @@ if TYPE_CHECKING:
         StabilityStatus,
         TargetLabel,
         TaskSetStatus,
+    )
+    from bluegreen.task_set import (
+        LoadBalancerBinding,
+        TaskSet,
     )
     from bluegreen.traffic import (
         PREDEFINED_CONFIGS,
@@ -100,20 +113,13 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "Clients": "bluegreen._aws",
     "AppSpec": "bluegreen.appspec",
-    "AwsVpcConfiguration": "bluegreen.appspec",
-    "CapacityProviderStrategyItem": "bluegreen.appspec",
-    "Hook": "bluegreen.appspec",
-    "mutable_image_tags": "bluegreen.appspec",
-    "ControlResult": "bluegreen.deployment",
-    "Deployment": "bluegreen.deployment",
-    "DeploymentSnapshot": "bluegreen.deployment",
-    "LifecycleEventProgress": "bluegreen.deployment",
-    "Milestone": "bluegreen.deployment",
+    "mutable_image_tags": "bluegreen.appspec_checks",
+    "Hook": "bluegreen.appspec_hook",
     "RateBudget": "bluegreen.clock",
-    "RollbackOrigin": "bluegreen.deployment",
-    "TaskSetProgress": "bluegreen.deployment",
-    "Transition": "bluegreen.deployment",
-    "TransitionState": "bluegreen.deployment",
+    "ControlResult": "bluegreen.controls",
+    "RollbackOrigin": "bluegreen.controls",
+    "Deployment": "bluegreen.deployment",
+    "DeploymentGroup": "bluegreen.deployment_group",
     "discover": "bluegreen.discovery",
     "find_deployment_group": "bluegreen.discovery",
     "AWSError": "bluegreen.errors",
@@ -132,33 +138,40 @@ _LAZY: dict[str, str] = {
     "TrafficConfigError": "bluegreen.errors",
     "ValidationError": "bluegreen.errors",
     "WaitTimeoutError": "bluegreen.errors",
-    "Plan": "bluegreen.release",
+    "AwsVpcConfiguration": "bluegreen.placement",
+    "CapacityProviderStrategyItem": "bluegreen.placement",
+    "Plan": "bluegreen.plan",
+    "Milestone": "bluegreen.polling",
     "deploy": "bluegreen.release",
     "plan": "bluegreen.release",
+    "ListenerRoute": "bluegreen.routing",
+    "TargetGroup": "bluegreen.routing",
+    "TargetGroupPair": "bluegreen.routing",
+    "WeightedTargetGroup": "bluegreen.routing",
     "RECORD_TAG": "bluegreen.scaling",
-    "RestoreResult": "bluegreen.scaling",
-    "ScalableTargetState": "bluegreen.scaling",
     "ScalingLease": "bluegreen.scaling",
-    "ScalingRecord": "bluegreen.scaling",
     "ScalingStatus": "bluegreen.scaling",
     "recover": "bluegreen.scaling",
     "restore_scaling": "bluegreen.scaling",
     "scaling_state": "bluegreen.scaling",
     "suspend_scaling": "bluegreen.scaling",
-    "DeploymentGroup": "bluegreen.state",
-    "ListenerRoute": "bluegreen.state",
-    "LoadBalancerBinding": "bluegreen.state",
+    "ScalableTargetState": "bluegreen.scaling_record",
+    "ScalingRecord": "bluegreen.scaling_record",
+    "RestoreResult": "bluegreen.scaling_targets",
+    "DeploymentSnapshot": "bluegreen.snapshot",
+    "LifecycleEventProgress": "bluegreen.snapshot",
+    "TaskSetProgress": "bluegreen.snapshot",
+    "Transition": "bluegreen.snapshot",
+    "TransitionState": "bluegreen.snapshot",
     "ServiceState": "bluegreen.state",
-    "TargetGroup": "bluegreen.state",
-    "TargetGroupPair": "bluegreen.state",
-    "TaskSet": "bluegreen.state",
-    "WeightedTargetGroup": "bluegreen.state",
     "DeploymentStatus": "bluegreen.status",
     "LifecycleEvent": "bluegreen.status",
     "LifecycleEventStatus": "bluegreen.status",
     "StabilityStatus": "bluegreen.status",
     "TargetLabel": "bluegreen.status",
     "TaskSetStatus": "bluegreen.status",
+    "LoadBalancerBinding": "bluegreen.task_set",
+    "TaskSet": "bluegreen.task_set",
     "PREDEFINED_CONFIGS": "bluegreen.traffic",
     "Schedule": "bluegreen.traffic",
     "TrafficConfig": "bluegreen.traffic",

@@ -22,17 +22,26 @@ DescribeServices already returns), and one call when it follows the console's na
 calls for A applications, then per ECS application one ListDeploymentGroups and
 ``ceil(G/100)`` BatchGetDeploymentGroups. That scan is what throttles peers' tools with
 many applications, so name the group (or tag the service) in accounts with many.
+
+``deploy`` records what a scan found on the service, as the tag ``bluegreen:deployment-group``
+= ``<application>/<group>`` (without a ``bluegreen:application`` tag), so the next release
+finds the group as a named one does. ``discover`` trusts that record only after
+GetDeploymentGroup shows the group still deploys the service; a stale record costs that
+call, then the scan, and the next ``deploy`` corrects it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from bluegreen._advice import advice
-from bluegreen._aws import resolve_clients, translate_errors
+from bluegreen._aws import Caller, resolve_clients
 from bluegreen.appspec import AwsVpcConfiguration, CapacityProviderStrategyItem
-from bluegreen.errors import ResourceNotFoundError, ServiceConfigError
+from bluegreen.errors import AWSError, ResourceNotFoundError, ServiceConfigError
 from bluegreen.state import (
     DeploymentGroup,
     ListenerRoute,
@@ -48,11 +57,17 @@ if TYPE_CHECKING:
     import boto3
 
     from bluegreen._aws import Clients
+    from bluegreen.clock import Clock
 
 __all__ = ["APPLICATION_TAG", "DEPLOYMENT_GROUP_TAG", "discover", "find_deployment_group"]
 
 APPLICATION_TAG = "bluegreen:application"
 DEPLOYMENT_GROUP_TAG = "bluegreen:deployment-group"
+"""With ``APPLICATION_TAG``: names the group (trusted, as arguments are). Alone, holding
+``<application>/<group>``: the group a scan found, recorded by ``deploy`` (checked first)."""
+
+_TAG_VALUE = re.compile(r"[A-Za-z0-9 +\-=._:/@]{1,256}")
+"""What ECS accepts in a tag value."""
 
 
 def discover(
@@ -64,6 +79,8 @@ def discover(
     include_rules: bool = False,
     clients: Clients | None = None,
     session: boto3.Session | None = None,
+    clock: Clock | None = None,
+    caller: Caller | None = None,
 ) -> ServiceState:
     """Read the blue/green state of ``service`` in ``cluster``.
 
@@ -77,6 +94,10 @@ def discover(
             (one DescribeRules call per listener).
         clients: ready ``bluegreen.Clients``; or
         session: the ``boto3.Session`` to use (region and profile).
+        clock: where a throttled or failed call waits before it is retried (default: the
+            real monotonic clock).
+        caller: the ``Caller`` to make the calls with (its clock, budget and counts);
+            default: a new one on ``clock``.
 
     Raises:
         ResourceNotFoundError: the cluster, service or deployment group does not exist.
@@ -85,36 +106,44 @@ def discover(
     if (application is None) != (deployment_group is None):
         raise TypeError("give application and deployment_group together, or neither")
     aws = resolve_clients(clients, session)
-    raw = _describe_service(aws, cluster, service)
-    tags = {t["key"]: t["value"] for t in raw.get("tags", ()) if "key" in t}
-    cluster_name = raw.get("clusterArn", cluster).rsplit("/", 1)[-1]
-    service_name = raw.get("serviceName", service.rsplit("/", 1)[-1])
-    controller = (raw.get("deploymentController") or {}).get("type", "ECS")
+    return discover_recordable(
+        _caller(caller, clock),
+        aws,
+        cluster,
+        service,
+        application=application,
+        deployment_group=deployment_group,
+        include_rules=include_rules,
+    )[0]
 
-    group: DeploymentGroup | None = None
-    if application is None and APPLICATION_TAG in tags and DEPLOYMENT_GROUP_TAG in tags:
-        application, deployment_group = tags[APPLICATION_TAG], tags[DEPLOYMENT_GROUP_TAG]
-    if application is not None and deployment_group is not None:
-        group = _get_deployment_group(aws, application, deployment_group)
-        if not group.maps(cluster_name, service_name):
-            mapped = ", ".join(f"{c}/{s}" for c, s in group.ecs_services) or "no service"
-            raise ServiceConfigError(
-                [
-                    f"deployment group {application}/{deployment_group} deploys {mapped}, not "
-                    f"{cluster_name}/{service_name}: name the group that lists this service "
-                    "in ecsServices"
-                ]
-            )
-    elif controller == "CODE_DEPLOY":
-        group = find_deployment_group(cluster_name, service_name, clients=aws)
+
+def discover_recordable(
+    call: Caller,
+    aws: Clients,
+    cluster: str,
+    service: str,
+    *,
+    application: str | None = None,
+    deployment_group: str | None = None,
+    include_rules: bool = False,
+) -> tuple[ServiceState, str | None]:
+    """``discover``, and the ``DEPLOYMENT_GROUP_TAG`` value to record on the service when
+    the group had to be found by a scan or the recorded one was stale (else None): what
+    ``deploy`` writes (``record_deployment_group``) so the next release skips the scan."""
+    found = locate(
+        call, aws, cluster, service, application=application, deployment_group=deployment_group
+    )
+    raw, group, tags = found.raw, found.group, found.tags
+    cluster_name, service_name = found.cluster, found.service
+    controller, record = found.controller, found.record
 
     pair, production, test = None, None, None
     if group is not None:
-        pair = _target_groups(aws, group)
-        production, test = _listeners(aws, group, include_rules=include_rules)
+        pair = _target_groups(call, aws, group)
+        production, test = _listeners(call, aws, group, include_rules=include_rules)
 
     task_sets = tuple(TaskSet.from_api(ts) for ts in raw.get("taskSets", ()))
-    return ServiceState(
+    state = ServiceState(
         cluster=cluster_name,
         service=service_name,
         service_arn=raw.get("serviceArn", ""),
@@ -132,6 +161,131 @@ def discover(
         deployment_id=_deployment_in_flight(group, task_sets),
         **_placement(raw),
     )
+    return state, record
+
+
+@attrs.frozen
+class Located:
+    """A service and its deployment group, as ``locate`` found them."""
+
+    raw: Mapping[str, Any]
+    """DescribeServices' answer for the service, tags included."""
+    cluster: str
+    service: str
+    group: DeploymentGroup | None
+    record: str | None = None
+    """The ``DEPLOYMENT_GROUP_TAG`` value to record (see ``discover_recordable``)."""
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {t["key"]: t["value"] for t in self.raw.get("tags", ()) if "key" in t}
+
+    @property
+    def controller(self) -> str:
+        return str((self.raw.get("deploymentController") or {}).get("type", "ECS"))
+
+    @property
+    def service_arn(self) -> str:
+        return str(self.raw.get("serviceArn", ""))
+
+
+def locate(
+    call: Caller,
+    aws: Clients,
+    cluster: str,
+    service: str,
+    *,
+    application: str | None = None,
+    deployment_group: str | None = None,
+) -> Located:
+    """The service (DescribeServices, with its tags) and its deployment group, found as
+    ``discover`` finds it (GetDeploymentGroup when named, recorded or named the console's
+    way), without the listeners and target groups: what following a deployment needs.
+
+    Raises:
+        ResourceNotFoundError, ServiceConfigError: as ``discover``.
+    """
+    raw = _describe_service(call, aws, cluster, service)
+    tags = {t["key"]: t["value"] for t in raw.get("tags", ()) if "key" in t}
+    cluster_name = raw.get("clusterArn", cluster).rsplit("/", 1)[-1]
+    service_name = raw.get("serviceName", service.rsplit("/", 1)[-1])
+    controller = (raw.get("deploymentController") or {}).get("type", "ECS")
+
+    group: DeploymentGroup | None = None
+    record: str | None = None
+    if application is None and APPLICATION_TAG in tags and DEPLOYMENT_GROUP_TAG in tags:
+        application, deployment_group = tags[APPLICATION_TAG], tags[DEPLOYMENT_GROUP_TAG]
+    if application is not None and deployment_group is not None:
+        group = _get_deployment_group(call, aws, application, deployment_group)
+        if not group.maps(cluster_name, service_name):
+            mapped = ", ".join(f"{c}/{s}" for c, s in group.ecs_services) or "no service"
+            raise ServiceConfigError(
+                [
+                    f"deployment group {application}/{deployment_group} deploys {mapped}, not "
+                    f"{cluster_name}/{service_name}: name the group that lists this service "
+                    "in ecsServices"
+                ]
+            )
+    elif controller == "CODE_DEPLOY":
+        group = _recorded_group(call, aws, tags, cluster_name, service_name)
+        if group is None:
+            group, scanned = _find(call, aws, cluster_name, service_name)
+            recorded = tags.get(DEPLOYMENT_GROUP_TAG)
+            # A recorded value is corrected; a tag the user set (or half of a pair) is not.
+            if APPLICATION_TAG not in tags and (
+                (recorded is None and scanned) or "/" in (recorded or "")
+            ):
+                record = _tag_value(group)
+    if record == tags.get(DEPLOYMENT_GROUP_TAG):
+        record = None
+    return Located(raw, cluster_name, service_name, group, record)
+
+
+def _recorded_group(
+    call: Caller, aws: Clients, tags: Mapping[str, str], cluster: str, service: str
+) -> DeploymentGroup | None:
+    """The group recorded in ``DEPLOYMENT_GROUP_TAG`` (``<application>/<group>``), if it
+    still exists and deploys the service; None sends the caller to the scan."""
+    application, _, name = tags.get(DEPLOYMENT_GROUP_TAG, "").partition("/")
+    if APPLICATION_TAG in tags or not application or not name:
+        return None
+    try:
+        group = _get_deployment_group(call, aws, application, name)
+    except ResourceNotFoundError:
+        return None
+    return group if group.maps(cluster, service) else None
+
+
+def _tag_value(group: DeploymentGroup) -> str | None:
+    """``<application>/<group>`` for ``DEPLOYMENT_GROUP_TAG``; None when ECS would not take
+    it as a tag value or it could not be read back unambiguously."""
+    value = f"{group.application}/{group.name}"
+    if "/" in group.application or not _TAG_VALUE.fullmatch(value):
+        return None
+    return value
+
+
+def record_deployment_group(call: Caller, aws: Clients, service_arn: str, value: str) -> bool:
+    """Tag the service with the group a scan found (``discover_recordable``'s value), so the
+    next release does not scan. One TagResource; False when it was refused (the next
+    release then scans again, which is all a missing record costs)."""
+    try:
+        call(
+            "TagResource",
+            aws.ecs.tag_resource,
+            resourceArn=service_arn,
+            tags=[{"key": DEPLOYMENT_GROUP_TAG, "value": value}],
+        )
+    except AWSError:
+        return False
+    return True
+
+
+def _caller(caller: Caller | None, clock: Clock | None) -> Caller:
+    """``caller``, or a new ``Caller`` retrying on ``clock`` (the real one when None)."""
+    if caller is not None:
+        return caller
+    return Caller(clock=clock) if clock is not None else Caller()
 
 
 def _placement(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -180,13 +334,16 @@ def _deployment_in_flight(
     return newest.external_id
 
 
-def _describe_service(aws: Clients, cluster: str, service: str) -> dict[str, Any]:
+def _describe_service(call: Caller, aws: Clients, cluster: str, service: str) -> dict[str, Any]:
     where = f"service {service!r} in cluster {cluster!r} ({aws.ecs.meta.region_name})"
     try:
-        with translate_errors("DescribeServices"):
-            answer = aws.ecs.describe_services(
-                cluster=cluster, services=[service], include=["TAGS"]
-            )
+        answer = call(
+            "DescribeServices",
+            aws.ecs.describe_services,
+            cluster=cluster,
+            services=[service],
+            include=["TAGS"],
+        )
     except ResourceNotFoundError as exc:  # ClusterNotFoundException
         raise ResourceNotFoundError(
             f"{where} not found ({exc.message.rstrip('.')}): check the names and the region",
@@ -206,22 +363,27 @@ def _describe_service(aws: Clients, cluster: str, service: str) -> dict[str, Any
     return dict(services[0])
 
 
-def _get_deployment_group(aws: Clients, application: str, name: str) -> DeploymentGroup:
-    with translate_errors("GetDeploymentGroup"):
-        info = aws.codedeploy.get_deployment_group(
-            applicationName=application, deploymentGroupName=name
-        )["deploymentGroupInfo"]
+def _get_deployment_group(
+    call: Caller, aws: Clients, application: str, name: str
+) -> DeploymentGroup:
+    info = call(
+        "GetDeploymentGroup",
+        aws.codedeploy.get_deployment_group,
+        applicationName=application,
+        deploymentGroupName=name,
+    )["deploymentGroupInfo"]
     return DeploymentGroup.from_api(info)
 
 
-def _paged(method: Any, key: str, **kwargs: Any) -> Iterator[Any]:
-    token: str | None = None
+def _paged(call: Caller, operation: str, method: Any, key: str, **kwargs: Any) -> Iterator[Any]:
+    arguments: dict[str, Any] = dict(kwargs)
     while True:
-        page = method(**kwargs, **({"nextToken": token} if token else {}))
+        page = call(operation, method, **arguments)
         yield from page.get(key, ())
         token = page.get("nextToken")
         if not token:
             return
+        arguments["nextToken"] = token
 
 
 def find_deployment_group(
@@ -230,50 +392,64 @@ def find_deployment_group(
     *,
     clients: Clients | None = None,
     session: boto3.Session | None = None,
+    clock: Clock | None = None,
+    caller: Caller | None = None,
 ) -> DeploymentGroup:
     """Find the deployment group that deploys ``cluster``/``service``.
 
     Tries the console's naming first (one call), then scans every ECS application (see the
-    module docstring for the cost).
+    module docstring for the cost). ``clients``, ``session``, ``clock`` and ``caller`` are
+    as for ``discover``.
 
     Raises:
         ResourceNotFoundError: no deployment group lists this service.
     """
     aws = resolve_clients(clients, session)
+    return _find(_caller(caller, clock), aws, cluster, service)[0]
+
+
+def _find(call: Caller, aws: Clients, cluster: str, service: str) -> tuple[DeploymentGroup, bool]:
+    """``find_deployment_group``'s group, and whether it took a scan."""
     conventional = (f"AppECS-{cluster}-{service}", f"DgpECS-{cluster}-{service}")
     try:
-        group = _get_deployment_group(aws, *conventional)
+        group = _get_deployment_group(call, aws, *conventional)
     except ResourceNotFoundError:
         pass
     else:
         if group.maps(cluster, service):
-            return group
+            return group, False
 
-    with translate_errors("ListApplications"):
-        names = list(_paged(aws.codedeploy.list_applications, "applications"))
+    codedeploy = aws.codedeploy
+    names = list(_paged(call, "ListApplications", codedeploy.list_applications, "applications"))
     ecs_apps = []
     for start in range(0, len(names), 100):
-        with translate_errors("BatchGetApplications"):
-            infos = aws.codedeploy.batch_get_applications(
-                applicationNames=names[start : start + 100]
-            ).get("applicationsInfo", [])
+        infos = call(
+            "BatchGetApplications",
+            codedeploy.batch_get_applications,
+            applicationNames=names[start : start + 100],
+        ).get("applicationsInfo", [])
         ecs_apps += [i["applicationName"] for i in infos if i.get("computePlatform") == "ECS"]
     for app in ecs_apps:
-        with translate_errors("ListDeploymentGroups"):
-            groups = list(
-                _paged(
-                    aws.codedeploy.list_deployment_groups, "deploymentGroups", applicationName=app
-                )
+        groups = list(
+            _paged(
+                call,
+                "ListDeploymentGroups",
+                codedeploy.list_deployment_groups,
+                "deploymentGroups",
+                applicationName=app,
             )
+        )
         for start in range(0, len(groups), 100):
-            with translate_errors("BatchGetDeploymentGroups"):
-                group_infos = aws.codedeploy.batch_get_deployment_groups(
-                    applicationName=app, deploymentGroupNames=groups[start : start + 100]
-                ).get("deploymentGroupsInfo", [])
+            group_infos = call(
+                "BatchGetDeploymentGroups",
+                codedeploy.batch_get_deployment_groups,
+                applicationName=app,
+                deploymentGroupNames=groups[start : start + 100],
+            ).get("deploymentGroupsInfo", [])
             for info in group_infos:
                 group = DeploymentGroup.from_api(info, compute_platform="ECS")
                 if group.maps(cluster, service):
-                    return group
+                    return group, True
     raise ResourceNotFoundError(
         f"no CodeDeploy deployment group deploys {cluster}/{service} (searched "
         f"{len(ecs_apps)} ECS application(s)): create one, or "
@@ -285,13 +461,14 @@ def find_deployment_group(
     )
 
 
-def _target_groups(aws: Clients, group: DeploymentGroup) -> TargetGroupPair | None:
+def _target_groups(call: Caller, aws: Clients, group: DeploymentGroup) -> TargetGroupPair | None:
     if group.target_group_names is None:
         return None
-    with translate_errors("DescribeTargetGroups"):
-        found = aws.elbv2.describe_target_groups(Names=list(group.target_group_names))[
-            "TargetGroups"
-        ]
+    found = call(
+        "DescribeTargetGroups",
+        aws.elbv2.describe_target_groups,
+        Names=list(group.target_group_names),
+    )["TargetGroups"]
     by_name = {tg["TargetGroupName"]: TargetGroup.from_api(tg) for tg in found}
     first, second = (by_name.get(n) for n in group.target_group_names)
     if first is None or second is None:
@@ -300,16 +477,13 @@ def _target_groups(aws: Clients, group: DeploymentGroup) -> TargetGroupPair | No
 
 
 def _listeners(
-    aws: Clients, group: DeploymentGroup, *, include_rules: bool
+    call: Caller, aws: Clients, group: DeploymentGroup, *, include_rules: bool
 ) -> tuple[ListenerRoute | None, ListenerRoute | None]:
     arns = [a for a in (group.production_listener_arn, group.test_listener_arn) if a]
     if not arns:
         return (None, None)
-    with translate_errors("DescribeListeners"):
-        found = {
-            listener["ListenerArn"]: listener
-            for listener in aws.elbv2.describe_listeners(ListenerArns=arns)["Listeners"]
-        }
+    answer = call("DescribeListeners", aws.elbv2.describe_listeners, ListenerArns=arns)
+    found = {listener["ListenerArn"]: listener for listener in answer["Listeners"]}
     routes: list[ListenerRoute | None] = []
     for arn in (group.production_listener_arn, group.test_listener_arn):
         listener = found.get(arn) if arn else None
@@ -318,7 +492,7 @@ def _listeners(
             continue
         rules: list[Any] = []
         if include_rules:
-            with translate_errors("DescribeRules"):
-                rules = list(aws.elbv2.describe_rules(ListenerArn=arn)["Rules"])
+            described = call("DescribeRules", aws.elbv2.describe_rules, ListenerArn=arn)
+            rules = list(described["Rules"])
         routes.append(ListenerRoute.from_api(listener, rules))
     return (routes[0], routes[1])

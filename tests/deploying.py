@@ -6,7 +6,7 @@ Clients are created when a ``Deployer`` is made, so make it after the simulator 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import boto3
@@ -248,3 +248,150 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+# -- release scripts: deploy, plan, and what they leave behind (tests of bluegreen.release,
+# .create, .revision, .plan, .preflight, .arguments) -------------------------------------------
+
+NEW_IMAGE = "public.ecr.aws/nginx/nginx:1.28"
+SECRET = "arn:aws:ssm:us-east-1:123456789012:parameter/web/db-password"
+TASK_ROLE = "arn:aws:iam::123456789012:role/webTask"
+WRITES = {
+    "RegisterTaskDefinition",
+    "DeregisterTaskDefinition",
+    "CreateDeployment",
+    "CreateDeploymentConfig",
+    "UpdateService",
+    "RegisterScalableTarget",
+}
+
+
+def run_deploy(sim: Any, **kwargs: Any) -> Any:
+    """``bluegreen.deploy("prod", "web", ...)`` on the simulator's clients and clock."""
+    from bluegreen.release import deploy
+
+    kwargs.setdefault("clients", sim.clients())
+    return deploy("prod", "web", clock=sim.clock, **kwargs)
+
+
+def run_plan(sim: Any, **kwargs: Any) -> Any:
+    """``bluegreen.plan("prod", "web", ...)`` on the simulator's clients and clock."""
+    from bluegreen.release import plan
+
+    kwargs.setdefault("clients", sim.clients())
+    kwargs.setdefault("clock", sim.clock)
+    return plan("prod", "web", **kwargs)
+
+
+def revisions(d: Deployer, family: str = "web") -> list[str]:
+    """The ACTIVE revisions of a family."""
+    return list(d.ecs.list_task_definitions(familyPrefix=family)["taskDefinitionArns"])
+
+
+def deployments(d: Deployer) -> list[str]:
+    """The ids of the sample group's deployments."""
+    return list(
+        d.codedeploy.list_deployments(
+            applicationName=d.env.application, deploymentGroupName=d.env.deployment_group
+        )["deployments"]
+    )
+
+
+def writes(sim: Any) -> list[str]:
+    """The calls made so far that change something."""
+    return [op for _, _, op in sim.api_calls() if op in WRITES]
+
+
+def register_rich_revision(d: Deployer, *, sidecar: bool = False) -> str:
+    """A revision of ``web`` with secrets, environment, roles, a volume and tags."""
+    containers: list[dict[str, Any]] = [
+        {
+            "name": "web",
+            "image": "public.ecr.aws/nginx/nginx:1.27",
+            "essential": True,
+            "portMappings": [{"containerPort": 80, "protocol": "tcp"}],
+            "environment": [{"name": "MODE", "value": "production"}],
+            "secrets": [{"name": "DB_PASSWORD", "valueFrom": SECRET}],
+            "mountPoints": [{"sourceVolume": "cache", "containerPath": "/cache"}],
+        }
+    ]
+    if sidecar:
+        containers.append(
+            {"name": "envoy", "image": "public.ecr.aws/envoy/envoy:v1.30.1", "essential": False}
+        )
+    return str(
+        d.ecs.register_task_definition(
+            family="web",
+            networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"],
+            cpu="256",
+            memory="512",
+            executionRoleArn="arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+            taskRoleArn=TASK_ROLE,
+            volumes=[{"name": "cache"}],
+            containerDefinitions=containers,
+            tags=[{"key": "team", "value": "payments"}, {"key": "cost-center", "value": "42"}],
+        )["taskDefinition"]["taskDefinitionArn"]
+    )
+
+
+def serving(d: Deployer, sim: Any, task_definition: str) -> None:
+    """Deploy ``task_definition`` with bluegreen and run it to the end."""
+    deployment = run_deploy(sim, task_definition=task_definition)
+    assert d.done(deployment.id) == "Succeeded"
+
+
+def described(d: Deployer, arn: str) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """DescribeTaskDefinition's task definition and tags."""
+    answer = d.ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
+    return dict(answer["taskDefinition"]), list(answer.get("tags", []))
+
+
+def sent_appspec(d: Deployer, deployment_id: str) -> AppSpec:
+    """The AppSpec a deployment was created with (GetApplicationRevision by its sha256)."""
+    revision = d.info(deployment_id)["revision"]
+    answer = d.codedeploy.get_application_revision(
+        applicationName=d.env.application, revision=revision
+    )
+    return AppSpec.parse(answer["revision"]["appSpecContent"]["content"])
+
+
+def botocore_handlers(sim: Any) -> Iterator[Callable[[str, Callable[..., Any]], None]]:
+    """For an ``on_call`` fixture: register a botocore handler
+    (``after-call.codedeploy.CreateDeployment``...) on the simulator's shared session for
+    clients made from now on; removed when the generator is closed."""
+    events = sim.clients().session.events
+    registered: list[tuple[str, Callable[..., Any]]] = []
+
+    def register(event: str, handler: Callable[..., Any]) -> None:
+        events.register(event, handler)
+        registered.append((event, handler))
+
+    yield register
+    for event, handler in registered:
+        events.unregister(event, handler)
+
+
+# -- following deployments (tests of bluegreen.deployment, .reading, .waiting, .polling,
+# .snapshot, .controls, .rollback) ---------------------------------------------------------------
+
+
+def attach(sim: Any, deployment_id: str) -> Any:
+    """``Deployment.attach`` on the simulator's clients and clock."""
+    from bluegreen import Deployment
+
+    return Deployment.attach(deployment_id, clients=sim.clients(), clock=sim.clock)
+
+
+def without_botocore_retries(sim: Any) -> Any:
+    """Clients whose botocore makes one attempt, so every throttle reaches bluegreen."""
+    from botocore.config import Config
+
+    from bluegreen import Clients
+
+    return Clients(session=sim.clients().session, config=Config(retries={"total_max_attempts": 1}))
+
+
+def task_definition_in_service(d: Deployer) -> str:
+    """The task definition of the PRIMARY task set."""
+    return str(next(ts["taskDefinition"] for ts in d.task_sets() if ts["status"] == "PRIMARY"))

@@ -306,3 +306,25 @@ def test_appspec_for_service_carries_the_live_network_platform_and_container(api
     assert spec.capacity_provider_strategy is None
     assert spec.problems(deployment_group=state.deployment_group) == []
     assert AppSpec.parse(spec.render()) == spec
+
+
+def test_discover_retries_throttled_reads_on_the_given_clock(sim, env):
+    sim.faults.throttle("DescribeListeners", service="elasticloadbalancing", count=3)
+    sim.faults.throttle("DescribeServices", service="ecs", count=1)
+    start = sim.clock.time()
+
+    state, calls = calls_during(
+        sim,
+        lambda: discover(
+            "prod",
+            "web",
+            application=env.application,
+            deployment_group=env.deployment_group,
+            clients=sim.clients(),
+            clock=sim.clock,
+        ),
+    )
+
+    assert state.production is not None
+    assert calls == DISCOVER_CALLS + Counter({"DescribeListeners": 3, "DescribeServices": 1})
+    assert sim.clock.time() > start  # the pauses slept on the simulator's clock, not ours

@@ -19,7 +19,7 @@ import pytest
 from deploying import Deployer
 from deploying import run_cli as run
 
-import bluegreen.cli
+import bluegreen.cli._clock
 from bluegreen import Clients, ServiceConfigError
 from bluegreen.release import deploy, plan
 
@@ -40,7 +40,7 @@ WRITES = {
 @pytest.fixture
 def cli(sim: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The command's clock: the simulator's virtual one."""
-    monkeypatch.setattr(bluegreen.cli, "_clock_factory", lambda: sim.clock)
+    monkeypatch.setattr(bluegreen.cli._clock, "_clock_factory", lambda: sim.clock)
 
 
 def writes(sim: Any) -> list[str]:

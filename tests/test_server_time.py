@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from deploying import Deployer
 
-import bluegreen.cli
+import bluegreen.cli._clock
 from bluegreen import Deployment
 from bluegreen.cli import main
 from bluegreen.cli._progress import format_duration, render
@@ -80,7 +80,7 @@ def test_bluegreen_wait_json_measures_elapsed_time_on_the_servers_clock(
 ) -> None:
     env = sim.create_environment(deployment_config=CANARY)
     client = ClientClock(sim, skew=skew)
-    monkeypatch.setattr(bluegreen.cli, "_clock_factory", lambda: client)
+    monkeypatch.setattr(bluegreen.cli._clock, "_clock_factory", lambda: client)
     deployment_id = Deployer(sim, env).deploy()
 
     code = main(["wait", "--deployment-id", deployment_id, "--output", "json"])

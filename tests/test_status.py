@@ -83,7 +83,7 @@ def test_values_are_aws_strings():
 
 
 def _snapshot(status, *, events=(), rollback=None, rollback_of=None):
-    from bluegreen.deployment import DeploymentSnapshot
+    from bluegreen.snapshot import DeploymentSnapshot
 
     info = {"deploymentId": "d-ABCDEFGHI", "status": status, "creator": "user"}
     if rollback:

@@ -1,0 +1,279 @@
+"""When to read a deployment again, and when a wait is over.
+
+``Milestone`` names the points ``Deployment.wait(until=...)`` can wait for and ``reached``
+says whether a snapshot is at one. ``poll_interval`` is the polling schedule: often around
+expected transitions and right after a change, rarely during long bakes, between a floor
+and a ceiling; a wait that watches only for the end reads rarely until the termination
+wait is due (``earliest_end``, ``expected_end``) and steadily after. ``poll`` is the
+loop that reads, reports and sleeps on the injected clock.
+Retrying a call AWS refused is another kind of waiting, done by ``bluegreen._aws.Caller``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable
+
+from bluegreen.clock import Clock
+from bluegreen.errors import WaitTimeoutError
+from bluegreen.snapshot import DeploymentSnapshot, TransitionState
+from bluegreen.status import DeploymentStatus, LifecycleEvent, LifecycleEventStatus, TargetLabel
+
+__all__ = [
+    "AFTER_END",
+    "CLEANUP_SECONDS",
+    "Milestone",
+    "done_when",
+    "earliest_end",
+    "expected_end",
+    "poll",
+    "poll_interval",
+    "reached",
+    "shift_ends",
+]
+
+
+class Milestone(enum.StrEnum):
+    """Points of a deployment that ``Deployment.wait(until=...)`` can wait for."""
+
+    INSTALLED = "installed"
+    """Install Succeeded: green runs in steady state."""
+    TEST_TRAFFIC = "test_traffic"
+    """AllowTestTraffic Succeeded (or Skipped, without a test listener)."""
+    READY = "ready"
+    """Status Ready (waiting for ``promote()``) or BeforeAllowTraffic started."""
+    TRAFFIC_STEP = "traffic_step"
+    """The next production traffic step after the wait starts (green's weight goes up),
+    or all traffic shifted."""
+    TRAFFIC_SHIFTED = "traffic_shifted"
+    """AllowTraffic Succeeded: production traffic goes to green."""
+    TERMINATION_WAIT = "termination_wait"
+    """Every lifecycle event done and the deployment still InProgress: blue is kept."""
+    END = "end"
+    """Succeeded, Failed or Stopped."""
+
+
+def _green_weight(snapshot: DeploymentSnapshot) -> float:
+    green = snapshot.task_set(TargetLabel.GREEN)
+    return green.traffic_weight if green is not None else 0.0
+
+
+def _next_step() -> Callable[[DeploymentSnapshot], bool]:
+    """A test for ``Milestone.TRAFFIC_STEP``: green's weight above its first reading."""
+    first: list[float] = []
+
+    def done(snapshot: DeploymentSnapshot) -> bool:
+        weight = _green_weight(snapshot)
+        if not first:
+            first.append(weight)
+        return reached(snapshot, Milestone.TRAFFIC_SHIFTED) or weight > first[0]
+
+    return done
+
+
+def reached(snapshot: DeploymentSnapshot, milestone: Milestone) -> bool:
+    """True once ``snapshot`` is at or past ``milestone`` (failures are checked first)."""
+    if snapshot.status.is_terminal:
+        return True
+    event = snapshot.event
+    done_ok = (LifecycleEventStatus.SUCCEEDED, LifecycleEventStatus.SKIPPED)
+    if milestone is Milestone.INSTALLED:
+        install = event(LifecycleEvent.INSTALL)
+        return install is not None and install.status is LifecycleEventStatus.SUCCEEDED
+    if milestone is Milestone.TEST_TRAFFIC:
+        test = event(LifecycleEvent.ALLOW_TEST_TRAFFIC)
+        if test is None:  # groups without a test listener may omit the event
+            after = event(LifecycleEvent.AFTER_INSTALL)
+            return after is not None and after.status in done_ok
+        return test.status in done_ok
+    if milestone is Milestone.READY:
+        before = event(LifecycleEvent.BEFORE_ALLOW_TRAFFIC)
+        return snapshot.status is DeploymentStatus.READY or (
+            before is not None and before.has_started
+        )
+    if milestone is Milestone.TRAFFIC_SHIFTED:
+        shift = event(LifecycleEvent.ALLOW_TRAFFIC)
+        return shift is not None and shift.status is LifecycleEventStatus.SUCCEEDED
+    if milestone is Milestone.TERMINATION_WAIT:
+        return snapshot.in_termination_wait
+    return False
+
+
+def done_when(milestone: Milestone) -> Callable[[DeploymentSnapshot], bool]:
+    """The test a wait for ``milestone`` applies to each snapshot."""
+    if milestone is Milestone.TRAFFIC_STEP:
+        return _next_step()
+    return lambda snapshot: reached(snapshot, milestone)
+
+
+_RAMP = 0.25
+"""Away from an expected transition, poll after this fraction of the time since the last
+change: a phase that has lasted ten minutes is read every two and a half."""
+
+AFTER_END = 0.5
+"""Once the termination wait is due, a wait for the end reads every ``min_interval`` times
+this (2.5 s by default), steadily: all that is left is CodeDeploy deleting blue, which
+takes 0-120 s, and every second it goes unnoticed is lag."""
+
+CLEANUP_SECONDS = 180.0
+"""How long the steady reads after the termination wait's due time last: blue's clean-up
+takes 0-120 s (contract 2.1, 6.1). A deployment still not ended after that counts as late
+and is read less and less often, as after any other change."""
+
+
+def expected_end(snapshot: DeploymentSnapshot) -> dt.datetime | None:
+    """When the termination wait is due to end (blue's clean-up starts then), once known:
+    from the moment the deployment is in its termination wait."""
+    expected = [t for t in snapshot.transitions if t.state is TransitionState.EXPECTED]
+    return expected[-1].due if expected and snapshot.in_termination_wait else None
+
+
+def shift_ends(snapshot: DeploymentSnapshot) -> dt.datetime | None:
+    """The soonest all production traffic can be on green: AllowTraffic's start plus the
+    schedule's last step, once AllowTraffic has started (None before, or without a
+    schedule). The termination wait cannot start before."""
+    shift = snapshot.event(LifecycleEvent.ALLOW_TRAFFIC)
+    if snapshot.schedule is None or shift is None or shift.start is None:
+        return None
+    if not shift.has_started:
+        return None
+    steps = snapshot.schedule.steps
+    return shift.start + dt.timedelta(minutes=steps[-1].minute if steps else 0)
+
+
+def earliest_end(snapshot: DeploymentSnapshot) -> dt.datetime | None:
+    """The soonest the termination wait can be due, from the schedule: the traffic steps
+    left, then the whole termination wait (the ready wait, ended by a promotion at any
+    moment, counts as nothing). None without a schedule or before it is observed."""
+    schedule, now = snapshot.schedule, snapshot.observed_at
+    if schedule is None or now is None:
+        return None
+    due = expected_end(snapshot)
+    if due is not None:
+        return due
+    shifted_by = shift_ends(snapshot)
+    if shifted_by is None:
+        steps = schedule.steps
+        shifted_by = now + dt.timedelta(minutes=steps[-1].minute if steps else 0)
+    return max(now, shifted_by) + dt.timedelta(minutes=schedule.termination_wait_minutes)
+
+
+def _end_pause(snapshot: DeploymentSnapshot, now: dt.datetime, low: float, high: float) -> float:
+    """``poll_interval`` for a wait that only watches for the end."""
+    steady = low * AFTER_END
+    due = expected_end(snapshot)
+    if due is not None:
+        if now < due:  # the first read after the due time comes one steady pause after it
+            return min(high, (due - now).total_seconds() + steady)
+        late = (now - due).total_seconds() - CLEANUP_SECONDS
+        return steady if late <= 0 else min(high, max(steady, late * _RAMP))
+    # Before the termination wait: nothing but a failure or a stop ends the deployment
+    # until the termination wait has run, so read rarely (up to the ceiling); without a
+    # schedule, or with no termination wait, slow down as time passes without a change.
+    last = snapshot.start_time or snapshot.create_time
+    quiet = (now - last).total_seconds() if last is not None and last <= now else 0.0
+    earliest = earliest_end(snapshot)
+    ahead = (earliest - now).total_seconds() if earliest is not None else 0.0
+    return min(high, max(low, quiet * _RAMP, ahead))
+
+
+def poll_interval(
+    snapshot: DeploymentSnapshot,
+    *,
+    min_interval: float = 5.0,
+    max_interval: float = 60.0,
+    only_end: bool = False,
+) -> float:
+    """Seconds to wait before reading a deployment again, given what it looked like.
+
+    Near an expected transition (a traffic step, the end of a wait) and right after a
+    change this is ``min_interval``; the longer nothing has changed the longer the pause,
+    up to ``max_interval``, but never past the next expected transition.
+
+    With ``only_end`` (someone waits for the end and watches nothing on the way) only the
+    end counts. Before the termination wait the pause is as long as the schedule allows:
+    up to ``max_interval`` while the traffic steps and the termination wait still to come
+    make an end impossible sooner (a failure or a stop is then noticed within
+    ``max_interval``). During the termination wait it is ``max_interval`` until the wait
+    is due, then ``min_interval * AFTER_END`` (2.5 s by default) steadily while blue is
+    deleted (``CLEANUP_SECONDS``), and slower again past that.
+    """
+    now = snapshot.observed_at
+    if now is None:
+        return min_interval
+    if only_end:
+        return _end_pause(snapshot, now, min_interval, max_interval)
+    upcoming = snapshot.next_transition
+    due = upcoming.due if upcoming is not None else None
+    last = snapshot.last_change
+    # A transition that is late counts as a change: poll often right after its due time,
+    # then less and less, so a slow drain of blue does not cost a call every few seconds.
+    moments = [m for m in (last, due) if m is not None and m <= now]
+    quiet = (now - max(moments)).total_seconds() if moments else 0.0
+    pause = min(max_interval, max(min_interval, quiet * _RAMP))
+    if due is not None and due > now:
+        pause = min(pause, max(min_interval, (due - now).total_seconds()))
+    return pause
+
+
+def poll(
+    read: Callable[[DeploymentSnapshot | None, bool], DeploymentSnapshot],
+    done: Callable[[DeploymentSnapshot], bool],
+    *,
+    clock: Clock,
+    rate: Callable[[], float],
+    deployment_id: str,
+    milestone: Milestone | str,
+    timeout: float | None,
+    min_interval: float,
+    max_interval: float,
+    on_progress: Callable[[DeploymentSnapshot], None] | None,
+) -> DeploymentSnapshot:
+    """Read until ``done``; the first snapshot that is, is returned.
+
+    ``read(previous, light)`` reads the next snapshot; ``light`` is True when the wait is for
+    the end and nobody watches the way there, so the read may skip what only they would see.
+
+    The pauses follow ``poll_interval``, in the server's seconds (``rate()`` of them per
+    second of ``clock``), and sleep on ``clock``.
+
+    Raises:
+        WaitTimeoutError: ``timeout`` seconds of ``clock`` passed first.
+        ValueError: the intervals are not ``0 < min_interval <= max_interval``.
+    """
+    if not 0 < min_interval <= max_interval:
+        raise ValueError(
+            f"need 0 < min_interval <= max_interval, got {min_interval} and {max_interval}"
+        )
+    started = clock.time()
+    only_end = milestone is Milestone.END and on_progress is None
+    snapshot: DeploymentSnapshot | None = None
+    while True:
+        snapshot = read(snapshot, only_end)
+        if on_progress is not None:
+            on_progress(snapshot)
+        if done(snapshot):
+            return snapshot
+        elapsed = clock.time() - started
+        if timeout is not None and elapsed >= timeout:
+            raise WaitTimeoutError(
+                deployment_id=deployment_id,
+                milestone=str(milestone),
+                waiting_for=snapshot.waiting_for or str(snapshot.status),
+                elapsed=elapsed,
+            )
+        # The schedule is in the server's seconds, the bounds and the sleep in ours.
+        speed = rate()
+        pause = (
+            poll_interval(
+                snapshot,
+                min_interval=min_interval * speed,
+                max_interval=max_interval * speed,
+                only_end=only_end,
+            )
+            / speed
+        )
+        if timeout is not None:
+            pause = min(pause, timeout - elapsed)
+        clock.sleep(max(0.0, pause))
