@@ -1,54 +1,56 @@
 """A release of 20 services deployed concurrently from one process, on the simulator.
 
-Run by hand (never in CI): ``python bench/release_many.py [SERVICES] [SPEED]`` (defaults 20
-and 20). The simulator runs in real time compressed ``SPEED`` times (a virtual clock cannot be
-moved by 20 waiting threads at once). It builds SERVICES sample environments (``svc0`` ...,
-cluster ``prod``, canary 10% then 5 minutes, 1-minute termination wait, no hooks), then
-starts one thread per service that calls ``bluegreen.deploy(...)`` and ``.wait()``; every
-``Deployment`` draws from the process-wide ``DEFAULT_BUDGET`` (5 calls/s, burst 10, in
-simulated seconds). It prints, side by side from the same run:
+Run by hand (never in CI): ``python bench/release_many.py [SERVICES] [SPEED] [RUNS]``
+(defaults 20, 20 and 5). The simulator runs in real time compressed ``SPEED`` times (a
+virtual clock cannot be moved by 20 waiting threads at once). Each run builds SERVICES
+sample environments on a fresh simulator (``svc0`` ..., cluster ``prod``, canary 10% then 5
+minutes, 1-minute termination wait, the simulator's default 30 s clean-up of blue, no
+hooks), then starts one thread per service that calls ``bluegreen.deploy(...)`` and
+``.wait()``; every call draws from the process-wide ``DEFAULT_BUDGET`` (5 calls/s, burst
+10, in simulated seconds).
 
-* the release's total simulated time (first ``deploy`` called to last ``wait`` returned)
-  against the longest single deployment (CodeDeploy's create-to-complete time of the slowest
-  one), as a ratio;
-* where the difference goes: how far apart the 20 deployments were created (``deploy``
-  plans against the live service first, about 30 unbudgeted calls each), and the longest
-  lag between a deployment ending and its ``wait`` returning;
-* the calls that drew from the budget (the waits' CodeDeploy reads, ``Deployment.calls``)
-  per simulated second against the budget's rate, as a ratio, with the busiest
-  one-second window, and the time the budget made callers sleep;
-* every AWS call the process made in the release (deploy's planning and scaling calls too,
-  which do not draw from the budget) per simulated second.
+What a run measures, split in two because the parts behave differently:
 
-Simulated time is the simulator's clock; because moto's calls take real time and the clock
-runs ``SPEED`` times faster, a busy machine stretches simulated time a little (a 5 ms call is
-0.1 simulated s at 20x). The wall time is printed too.
+* planning: from the first ``deploy`` called to the last deployment created. ``deploy``
+  checks the live service first (about 17 calls each, from the shared budget); 20 planners
+  share this machine's 2 cores, and their wall time, multiplied by SPEED, is simulated
+  time. This part is the budget and the machine (how busy it is): it is printed in wall
+  seconds too, and varies from run to run.
+* deploying: the longest time from a deployment created to its ``wait`` returned, against
+  the longest single deployment (CodeDeploy's create-to-complete time of the slowest one).
+  This part is the schedule and the shared budget: the deployments run in lockstep, and
+  what is added to the longest is the lag between a deployment ending and its ``wait``
+  returning, which the budget lengthens when every wait reads at once.
+
+The whole release (first ``deploy`` to last ``wait``) over the longest deployment is printed
+as well, with the budgeted reads (the waits' GetDeployment/GetDeploymentTarget calls) per
+simulated second against the budget's rate, the busiest one-second window of those reads,
+the time callers slept waiting for the budget, and every AWS call of the process.
+
+Every figure is given as min / median / max over RUNS runs.
 """
 
 from __future__ import annotations
 
 import collections
 import os
+import statistics
 import sys
 import threading
 import time
 from typing import Any
 
 import bluegreen
-from bluegreen.deployment import DEFAULT_BUDGET, Deployment
+from bluegreen.clock import DEFAULT_BUDGET
+from bluegreen.deployment import Deployment
 from bluegreen.testing import Simulator, build_environment
 
 CONFIG = "CodeDeployDefault.ECSCanary10Percent5Minutes"
 _WAIT_READS = ("GetDeployment", "GetDeploymentTarget")
 
 
-def main() -> None:
-    services = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-    speed = float(sys.argv[2]) if len(sys.argv) > 2 else 20.0
-    for name, value in (("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x")):
-        os.environ.setdefault(name, value)
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-
+def one_release(services: int, speed: float) -> dict[str, float]:
+    """One release of ``services`` services on a fresh simulator; its figures."""
     with Simulator(speed=speed) as sim:
         clients = sim.clients()
         envs = [
@@ -77,6 +79,7 @@ def main() -> None:
                     clients=sim.clients(),
                     clock=sim.clock,
                 )
+                planned_wall = time.perf_counter()
                 final = d.wait(timeout=4 * 3600)
             except Exception as exc:  # a bench reports every failure, then goes on
                 with lock:
@@ -91,6 +94,7 @@ def main() -> None:
                     "length": (final.complete_time - final.create_time).total_seconds(),
                     "calls": d.calls,
                     "returned": sim.clock.time(),
+                    "planned_wall": planned_wall,
                 }
 
         threads = [
@@ -104,35 +108,88 @@ def main() -> None:
             t.start()
         for t in threads:
             t.join(timeout=3600)
-        total = max((r["returned"] for r in results.values()), default=sim.clock.time())
-        total -= start_sim
         wall = time.perf_counter() - start_wall
         calls = [c for c in list(sim.api_calls())[calls_before:] if c[0] >= start_sim]
         reads = [c for c in calls if c[1] == "codedeploy" and c[2] in _WAIT_READS]
 
     if failures:
         print("FAILED:", *failures, sep="\n  ")
-    longest = max(r["length"] for r in results.values())
-    budgeted = sum(r["calls"] for r in results.values())
+    done = list(results.values())
+    last_return = max(r["returned"] for r in done)
+    first_created = min(r["created"] for r in done)
+    longest = max(r["length"] for r in done)
+    total = last_return - start_sim
+    budgeted = sum(r["calls"] for r in done)
     per_second = collections.Counter(int(t - start_sim) for t, _, _ in reads)
-    busiest = max(per_second.values(), default=0)
-    rate = budgeted / total
-    print(f"{services} services, {CONFIG}, 1-min termination wait, simulator at {speed:g}x")
-    print(f"  deployments succeeded         {len(results)}/{services}")
-    print(f"  release, simulated            {total / 60:.2f} min  (wall {wall:.1f} s)")
-    print(f"  longest single deployment     {longest / 60:.2f} min")
-    print(f"  release / longest             {total / longest:.3f}")
-    created = [r["created"] - start_sim for r in results.values()]
-    lag = max(r["returned"] - r["completed"] for r in results.values())
-    print(f"  deployments created between   {min(created):.1f} s and {max(created):.1f} s")
-    print(f"  longest end-to-return lag     {lag:.1f} s")
-    print(f"  budgeted calls (waits)        {budgeted}  = {rate:.2f}/s simulated")
-    budget = f"{DEFAULT_BUDGET.rate:g}/s, burst {DEFAULT_BUDGET.burst:g}"
-    print(f"  budget                        {budget}")
-    print(f"  budgeted calls / budget       {rate / DEFAULT_BUDGET.rate:.3f}")
-    print(f"  busiest second of reads       {busiest} GetDeployment(Target) calls")
-    print(f"  slept waiting for the budget  {DEFAULT_BUDGET.waited - waited_before:.1f} s in all")
-    print(f"  all AWS calls                 {len(calls)}  = {len(calls) / total:.2f}/s simulated")
+    lags = [r["returned"] - r["completed"] for r in done]
+    return {
+        "succeeded": len(done),
+        "planning_sim": max(r["created"] for r in done) - start_sim,
+        "planning_wall": max(r["planned_wall"] for r in done) - start_wall,
+        "created_spread": max(r["created"] for r in done) - first_created,
+        "deploying": max(r["returned"] - r["created"] for r in done),
+        "longest": longest,
+        "deploying_ratio": max(r["returned"] - r["created"] for r in done) / longest,
+        "release": total,
+        "release_ratio": total / longest,
+        "lag_median": statistics.median(lags),
+        "lag_max": max(lags),
+        "budgeted": budgeted,
+        "budget_ratio": budgeted / total / DEFAULT_BUDGET.rate,
+        "busiest": max(per_second.values(), default=0),
+        "slept": DEFAULT_BUDGET.waited - waited_before,
+        "all_calls": len(calls),
+        "wall": wall,
+    }
+
+
+ROWS = (
+    ("deployments succeeded", "succeeded", "{:.0f}"),
+    ("planning, simulated s (first deploy to last created)", "planning_sim", "{:.1f}"),
+    ("planning, wall s", "planning_wall", "{:.2f}"),
+    ("deployments created within, simulated s", "created_spread", "{:.1f}"),
+    ("deploying, simulated min (longest created to wait returned)", "deploying", "{:.2f}"),
+    ("longest single deployment, min", "longest", "{:.2f}"),
+    ("**deploying / longest**", "deploying_ratio", "{:.3f}"),
+    ("release, simulated min (first deploy to last wait)", "release", "{:.2f}"),
+    ("release / longest (planning included)", "release_ratio", "{:.3f}"),
+    ("lag, deployment end to its wait returning, median s", "lag_median", "{:.1f}"),
+    ("lag, longest s", "lag_max", "{:.1f}"),
+    ("budgeted calls (the waits' reads)", "budgeted", "{:.0f}"),
+    ("budgeted calls per second / budget's 5/s", "budget_ratio", "{:.3f}"),
+    ("busiest second of reads (budget allows 10 + 5)", "busiest", "{:.0f}"),
+    ("slept waiting for the budget, all threads, s", "slept", "{:.0f}"),
+    ("every AWS call of the process", "all_calls", "{:.0f}"),
+    ("wall s", "wall", "{:.1f}"),
+)
+_MINUTES = {"deploying", "longest", "release"}
+
+
+def main() -> None:
+    services = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    speed = float(sys.argv[2]) if len(sys.argv) > 2 else 20.0
+    runs = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    for name, value in (("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x")):
+        os.environ.setdefault(name, value)
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    figures = []
+    for n in range(runs):
+        figures.append(one_release(services, speed))
+        print(
+            f"run {n + 1}/{runs}: deploying/longest {figures[-1]['deploying_ratio']:.3f}, "
+            f"release/longest {figures[-1]['release_ratio']:.3f}",
+            file=sys.stderr,
+        )
+    print(
+        f"{services} services, {CONFIG}, 1-min termination wait, simulator at {speed:g}x, "
+        f"{runs} runs\n"
+    )
+    print("| figure | min | median | max |")
+    print("|---|---|---|---|")
+    for label, key, fmt in ROWS:
+        values = [f[key] / (60 if key in _MINUTES else 1) for f in figures]
+        cells = (fmt.format(v) for v in (min(values), statistics.median(values), max(values)))
+        print(f"| {label} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

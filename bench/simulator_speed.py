@@ -4,10 +4,11 @@ Run by hand (never in CI): ``python bench/simulator_speed.py``. For each of the 
 ``CodeDeployDefault.ECS*`` configs it runs the same deployment (sample environment,
 5-minute termination wait) several times and prints, side by side from one run:
 
-* the simulated duration and the median wall time of ``run_until_done``;
+* the simulated duration and the min / median / max wall time of ``run_until_done``;
 * the speed-up, simulated seconds per wall second;
-* the same wall time as a multiple of one ``DescribeServices`` call through moto measured in
-  the same run (the baseline: what one ordinary in-process AWS call costs on this machine).
+* the median wall time as a multiple of one ``DescribeServices`` call through moto (median
+  of 50, measured in the same simulator: what one ordinary in-process AWS call costs on
+  this machine).
 
 Ratios rather than seconds, because this machine is shared and noisy.
 """
@@ -44,22 +45,25 @@ def main() -> None:
     for name, value in (("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x")):
         os.environ.setdefault(name, value)
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    print(f"{'config':<52} {'simulated':>10} {'wall (median)':>14} {'speed-up':>10} {'x call':>8}")
+    print(f"{REPEATS} runs per config\n")
+    print("| config | simulated | wall, min / median / max | speed-up (median) | x one moto call |")
+    print("|---|---|---|---|---|")
     for config in PREDEFINED_CONFIGS:
-        walls, simulated, call = [], 0.0, 0.0
+        walls, calls, simulated = [], [], 0.0
         for _ in range(REPEATS):
             with Simulator() as sim:
                 deployer = Deployer.create(sim, deployment_config=config)
-                call = baseline_call_seconds(sim)
+                calls.append(baseline_call_seconds(sim))
                 deployment_id = deployer.deploy()
                 t0, w0 = sim.clock.time(), time.perf_counter()
                 deployer.done(deployment_id)
                 walls.append(time.perf_counter() - w0)
                 simulated = sim.clock.time() - t0
-        wall = statistics.median(walls)
+        wall, call = statistics.median(walls), statistics.median(calls)
+        spread = " / ".join(f"{w * 1000:.1f}" for w in (min(walls), wall, max(walls)))
         print(
-            f"{config:<52} {simulated / 60:>7.1f} min {wall * 1000:>11.1f} ms "
-            f"{simulated / wall:>9.0f}x {wall / call:>7.1f}"
+            f"| {config} | {simulated / 60:.1f} min | {spread} ms | {simulated / wall:,.0f}x "
+            f"| {wall / call:.1f} |"
         )
 
 
