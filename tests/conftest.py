@@ -40,6 +40,18 @@ def fake_aws_credentials(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
+@pytest.fixture(autouse=True)
+def unpaced_default_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process-wide rate budget without pauses: one test process makes thousands of
+    calls, and on the real clock its 5 calls/s would only slow the suite down. The budget's
+    own tests (and the bench) use budgets of their own."""
+    from bluegreen.clock import DEFAULT_BUDGET
+
+    monkeypatch.setattr(DEFAULT_BUDGET, "rate", 1e9)
+    monkeypatch.setattr(DEFAULT_BUDGET, "burst", 1e9)
+    monkeypatch.setattr(DEFAULT_BUDGET, "_tokens", 1e9)
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     """moto's in-memory AWS for the duration of the test."""
