@@ -177,7 +177,8 @@ def run(args: argparse.Namespace) -> int:
 def _describe(clients: Clients, arn: str, problems: list[str]) -> dict[str, Any] | None:
     """The task definition ``arn`` as ECS describes it; one that is missing or INACTIVE is a
     problem (and None). Throttling, access denied and outages are raised (exit 4)."""
-    from bluegreen._aws import translate_errors
+    from bluegreen._aws import Caller
+    from bluegreen.cli._clock import clock
     from bluegreen.errors import (
         AccessDeniedError,
         AWSError,
@@ -187,11 +188,13 @@ def _describe(clients: Clients, arn: str, problems: list[str]) -> dict[str, Any]
 
     region = clients.ecs.meta.region_name
     offline = "or add --no-check to render it without looking it up"
+    injected = clock()
+    call = Caller(clock=injected) if injected is not None else Caller()
     try:
-        with translate_errors("DescribeTaskDefinition"):
-            described = dict(
-                clients.ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
-            )
+        answer = call(
+            "DescribeTaskDefinition", clients.ecs.describe_task_definition, taskDefinition=arn
+        )
+        described = dict(answer["taskDefinition"])
     except (AccessDeniedError, ThrottledError, ServiceUnavailableError):
         raise
     except AWSError as exc:
