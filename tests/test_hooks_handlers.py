@@ -543,7 +543,12 @@ def test_package_builds_a_zip_with_the_handlers_at_its_root_and_no_boto3(
     assert {"attr", "attrs", "tenacity"} <= tops
     assert "bluegreen/hooks/__init__.py" in names
     assert not {"boto3", "botocore", "s3transfer", "yaml", "rich", "moto"} & tops
-    assert not [n for n in names if n.startswith(("bluegreen/cli/", "bluegreen/testing/"))]
+    assert not [
+        n
+        for n in names
+        if n.startswith(("bluegreen/cli/", "bluegreen/testing/", "bluegreen/demo/"))
+        or n == "bluegreen/pytest_plugin.py"
+    ]
     assert not [n for n in names if "__pycache__" in n]
     out = capsys.readouterr().out
     assert "verify_test_listener.handler" in out

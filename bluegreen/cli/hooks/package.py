@@ -28,8 +28,8 @@ PROVIDED_BY_LAMBDA = frozenset(
 )
 """Distributions the Lambda Python runtime already has; never copied into the zip."""
 
-LEFT_OUT_OF_PACKAGE = ("cli", "testing")
-"""Sub-packages of ``bluegreen`` a hook never imports (they need PyYAML, rich or moto)."""
+LEFT_OUT_OF_PACKAGE = ("cli", "testing", "demo", "pytest_plugin.py")
+"""Parts of ``bluegreen`` a hook never imports (they need PyYAML, rich, moto or pytest)."""
 
 # A fixed timestamp makes two builds of the same files byte-identical.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
