@@ -4,8 +4,9 @@
 says whether a snapshot is at one. ``poll_interval`` is the polling schedule: often around
 expected transitions and right after a change, rarely during long bakes, between a floor
 and a ceiling; a wait that watches only for the end reads rarely until the termination
-wait is due (``earliest_end``, ``expected_end``) and steadily after. ``poll`` is the
-loop that reads, reports and sleeps on the injected clock.
+wait is due (``earliest_end``, ``expected_end``; every ``BEFORE_END_CEILING`` at most
+while a failure can end it) and steadily after. ``poll`` is the loop that reads, reports
+and sleeps on the injected clock.
 Retrying a call AWS refused is another kind of waiting, done by ``bluegreen._aws.Caller``.
 """
 
@@ -22,6 +23,7 @@ from bluegreen.status import DeploymentStatus, LifecycleEvent, LifecycleEventSta
 
 __all__ = [
     "AFTER_END",
+    "BEFORE_END_CEILING",
     "CLEANUP_SECONDS",
     "Milestone",
     "done_when",
@@ -116,6 +118,17 @@ AFTER_END = 0.5
 this (2.5 s by default), steadily: all that is left is CodeDeploy deleting blue, which
 takes 0-120 s, and every second it goes unnoticed is lag."""
 
+BEFORE_END_CEILING = 30.0
+"""The longest pause, in seconds, of a wait for the end before the termination wait while
+the deployment is at work: installing, running a lifecycle hook, or between AllowTraffic's
+last step and the termination wait. A failed hook, an install that times out or an alarm
+that stops the deployment ends it then, and is noticed within this (``max_interval`` if
+that is lower; never below ``min_interval``). During the ready wait and a bake (traffic
+steps still ahead) the pause stays up to ``max_interval``, as in the termination wait.
+Half the default ``max_interval``: one or two more reads (of GetDeployment and
+GetDeploymentTarget) for a short install; 20 s would cost about as many again, which the
+shortest deployments (AllAtOnce) cannot afford (bench/README.md, wait lag)."""
+
 CLEANUP_SECONDS = 180.0
 """How long the steady reads after the termination wait's due time last: blue's clean-up
 takes 0-120 s (contract 2.1, 6.1). A deployment still not ended after that counts as late
@@ -169,13 +182,23 @@ def _end_pause(snapshot: DeploymentSnapshot, now: dt.datetime, low: float, high:
         late = (now - due).total_seconds() - CLEANUP_SECONDS
         return steady if late <= 0 else min(high, max(steady, late * _RAMP))
     # Before the termination wait: nothing but a failure or a stop ends the deployment
-    # until the termination wait has run, so read rarely (up to the ceiling); without a
-    # schedule, or with no termination wait, slow down as time passes without a change.
+    # until the termination wait has run, so read rarely (up to the ceiling, or
+    # BEFORE_END_CEILING while something is at work that can fail); without a schedule, or
+    # with no termination wait, slow down as time passes without a change.
     last = snapshot.start_time or snapshot.create_time
     quiet = (now - last).total_seconds() if last is not None and last <= now else 0.0
     earliest = earliest_end(snapshot)
     ahead = (earliest - now).total_seconds() if earliest is not None else 0.0
-    return min(high, max(low, quiet * _RAMP, ahead))
+    pause = min(high, max(low, quiet * _RAMP, ahead))
+    if snapshot.status is DeploymentStatus.READY:
+        return pause  # the ready wait: a promotion is awaited, nothing is at work
+    shift = snapshot.event(LifecycleEvent.ALLOW_TRAFFIC)
+    shifting_until = shift_ends(snapshot)
+    baking = shift is not None and not shift.status.is_done
+    if baking and shifting_until is not None and now < shifting_until:
+        return pause  # a bake: traffic steps are still ahead
+    # at work (install, a hook): a failure can end the deployment at any moment
+    return min(pause, max(low, BEFORE_END_CEILING))
 
 
 def poll_interval(
@@ -192,12 +215,14 @@ def poll_interval(
     up to ``max_interval``, but never past the next expected transition.
 
     With ``only_end`` (someone waits for the end and watches nothing on the way) only the
-    end counts. Before the termination wait the pause is as long as the schedule allows:
-    up to ``max_interval`` while the traffic steps and the termination wait still to come
-    make an end impossible sooner (a failure or a stop is then noticed within
-    ``max_interval``). During the termination wait it is ``max_interval`` until the wait
-    is due, then ``min_interval * AFTER_END`` (2.5 s by default) steadily while blue is
-    deleted (``CLEANUP_SECONDS``), and slower again past that.
+    end counts. Before the termination wait the pause is as long as the schedule allows
+    while the traffic steps and the termination wait still to come make an end impossible
+    sooner, up to ``BEFORE_END_CEILING`` (30 s) while the deployment is at work
+    (installing, a hook), so a failure there is noticed within that, and up to
+    ``max_interval`` during the ready wait and a bake (traffic steps still ahead). During
+    the termination wait it is ``max_interval`` until the wait is due, then
+    ``min_interval * AFTER_END`` (2.5 s by default) steadily while blue is deleted
+    (``CLEANUP_SECONDS``), and slower again past that.
     """
     now = snapshot.observed_at
     if now is None:

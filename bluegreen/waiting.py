@@ -40,10 +40,13 @@ class DeploymentWaiter(DeploymentReader):
         Polling follows the expected schedule (see ``poll_interval``): every
         ``min_interval`` seconds around an expected transition or right after a change,
         less often the longer nothing changes, up to ``max_interval``. ``calls`` counts
-        what it cost. A wait for the end with no ``on_progress`` watches only the end:
-        a read every ``max_interval`` until the termination wait is due (GetDeployment
-        alone while traffic is still shifting and during the termination wait), then
-        GetDeployment every ``min_interval / 2`` seconds while CodeDeploy deletes blue.
+        what it cost. A wait for the end with no ``on_progress`` watches only the end: a
+        read at most every ``BEFORE_END_CEILING`` (30 s) while the deployment installs or
+        runs a hook (so a failure there is noticed within it), every ``max_interval``
+        during a bake, the ready wait and the termination wait (GetDeployment alone while
+        traffic is still shifting and during the termination wait), then GetDeployment
+        every ``min_interval / 2`` seconds once the end is due, while CodeDeploy deletes
+        blue.
 
         Args:
             until: a ``Milestone`` or its name (``"installed"``, ``"ready"``, ...).

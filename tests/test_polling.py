@@ -15,6 +15,7 @@ from deploying import (
 )
 
 from bluegreen import (
+    DeploymentError,
     DeploymentSnapshot,
     DeploymentStatus,
     LifecycleEvent,
@@ -26,6 +27,7 @@ from bluegreen import (
 )
 from bluegreen.polling import (
     AFTER_END,
+    BEFORE_END_CEILING,
     CLEANUP_SECONDS,
     earliest_end,
     expected_end,
@@ -224,12 +226,80 @@ def test_a_clean_up_far_longer_than_expected_is_read_less_and_less_often():
     assert late == [steady, 10, 30, 60]
 
 
+def at_work_snapshot(config, running, *, seconds, termination_wait=5):
+    """Every event before ``running`` done, ``running`` in progress since START, read
+    ``seconds`` after START (the deployment started then too)."""
+    done = tuple(
+        LifecycleEventProgress(
+            name=name, status=LifecycleEventStatus.SUCCEEDED, start=START, end=START
+        )
+        for name in LifecycleEvent
+        if name < running
+    )
+    now = LifecycleEventProgress(name=running, status=LifecycleEventStatus.IN_PROGRESS, start=START)
+    return attrs.evolve(
+        installing_snapshot(config, termination_wait=termination_wait, seconds=seconds),
+        events=(*done, now),
+    )
+
+
 @pytest.mark.parametrize("config", list(PREDEFINED_CONFIGS))
-def test_before_the_termination_wait_a_wait_for_the_end_reads_at_the_ceiling(config):
-    # at least the termination wait (5 minutes) is left: nothing but a failure can end it
-    # sooner, and that is noticed within the ceiling
-    assert end_pause(installing_snapshot(config)) == 60
-    assert end_pause(installing_snapshot(config), max_interval=120) == 120
+@pytest.mark.parametrize(
+    "running",
+    [e for e in LifecycleEvent if e is not LifecycleEvent.ALLOW_TRAFFIC],
+)
+def test_before_the_termination_wait_a_failure_is_noticed_within_the_before_end_ceiling(
+    config, running
+):
+    # install or a hook at work: a failure can end the deployment at any moment, so even
+    # with the termination wait (5 minutes) still ahead no pause is longer than the ceiling
+    pauses = [end_pause(at_work_snapshot(config, running, seconds=s)) for s in (0, 30, 600)]
+
+    assert BEFORE_END_CEILING < 60
+    assert all(5 <= p <= BEFORE_END_CEILING for p in pauses)
+    assert pauses[-1] == BEFORE_END_CEILING
+    # the caller's bounds still hold: a lower max_interval, a higher min_interval
+    snapshot = at_work_snapshot(config, running, seconds=600)
+    assert end_pause(snapshot, max_interval=10) == 10
+    assert end_pause(snapshot, min_interval=45, max_interval=120) == 45
+
+
+@pytest.mark.parametrize("config", list(PREDEFINED_CONFIGS))
+def test_traffic_shifted_but_before_the_termination_wait_reads_within_the_ceiling(config):
+    # AllowTraffic's last step is past (it still runs): the termination wait is next
+    steps = PREDEFINED_CONFIGS[config].schedule().steps
+    last_step = steps[-1].minute * 60 if steps else 0
+    snapshot = at_work_snapshot(config, LifecycleEvent.ALLOW_TRAFFIC, seconds=last_step + 30)
+
+    assert end_pause(snapshot) == BEFORE_END_CEILING
+
+
+@pytest.mark.parametrize("config", [CANARY, LINEAR, SLOW_CANARY])
+def test_during_a_bake_or_the_ready_wait_a_wait_for_the_end_reads_at_max_interval(config):
+    # traffic steps still ahead: the end cannot come before they and the termination wait
+    # have run, and the reads stay at the ceiling (GetDeployment alone, waiting.py)
+    bake = at_work_snapshot(config, LifecycleEvent.ALLOW_TRAFFIC, seconds=30)
+    promoting = at_work_snapshot(config, LifecycleEvent.BEFORE_ALLOW_TRAFFIC, seconds=600)
+    ready = attrs.evolve(promoting, status=DeploymentStatus.READY, events=promoting.events[:-1])
+
+    assert end_pause(bake) == 60
+    assert end_pause(bake, max_interval=120) == 120
+    assert end_pause(ready) == 60
+
+
+def test_a_wait_for_the_end_notices_a_hook_failing_before_the_termination_wait_soon(sim):
+    d = Deployer.create(sim, deployment_config=ALL_AT_ONCE, termination_wait_minutes=5)
+    sim.register_hook("CodeDeployHook_check", d.reporting_hook("Failed"))
+    deployment_id = d.deploy(
+        hooks={"AfterInstall": "CodeDeployHook_check"},
+        autoRollbackConfiguration={"enabled": False},
+    )
+
+    with pytest.raises(DeploymentError):
+        attach(sim, deployment_id).wait()
+
+    failed_at = sim.deployment(deployment_id).complete_time
+    assert failed_at <= sim.clock.time() <= failed_at + BEFORE_END_CEILING
 
 
 def test_without_a_termination_wait_or_a_schedule_a_wait_for_the_end_slows_down_as_before():
@@ -268,8 +338,10 @@ def test_a_wait_for_the_end_reads_getdeployment_alone_from_the_termination_wait_
     before = [t for t, _ in calls if t <= held_from]
     held = [(t, op) for t, op in calls if held_from < t <= due]
     after = [(t, op) for t, op in calls if due < t < complete]
-    # before the termination wait: a read (GetDeployment + GetDeploymentTarget) a minute
-    assert all(b - a == 60 for a, b in itertools.pairwise(sorted(set(before))))
+    # before the termination wait (install, hooks): a read (GetDeployment +
+    # GetDeploymentTarget) every BEFORE_END_CEILING, so a failure there is noticed within it
+    assert len(set(before)) > 1
+    assert all(b - a == BEFORE_END_CEILING for a, b in itertools.pairwise(sorted(set(before))))
     # the first read in it sees the termination wait (and when it is due); from then on,
     # and after it is due, GetDeployment alone, a minute apart, then every 2.5 s
     assert [op for _, op in held[:2]] == ["GetDeployment", "GetDeploymentTarget"]
