@@ -15,8 +15,9 @@ from bluegreen._aws import Caller
 from bluegreen.clock import DEFAULT_BUDGET, Clock, RateBudget
 from bluegreen.controls import RollbackOrigin
 from bluegreen.errors import AWSError, DeploymentStateError, TrafficConfigError
+from bluegreen.polling import shift_ends
 from bluegreen.server_time import ServerClock, http_date, server_clock_for
-from bluegreen.snapshot import DeploymentSnapshot, TransitionState
+from bluegreen.snapshot import DeploymentSnapshot
 from bluegreen.state import DeploymentGroup
 from bluegreen.status import DeploymentStatus
 from bluegreen.traffic import PREDEFINED_CONFIGS, Schedule, TrafficConfig, get_deployment_config
@@ -219,18 +220,20 @@ class DeploymentReader:
         return answer["deploymentInfo"]
 
     def _read(self, previous: DeploymentSnapshot | None, light: bool) -> DeploymentSnapshot:
-        """The next snapshot for a wait. During a termination wait whose end is known, a
-        wait for the end reads only GetDeployment and keeps the previous snapshot's events
-        while the status stays the same: half the calls over what is often the longest
-        part of a deployment (60 minutes by default)."""
-        if not light or previous is None or not previous.in_termination_wait:
+        """The next snapshot for a wait. A wait for the end (``light``) reads GetDeployment
+        alone, keeping the previous snapshot's events and task sets while the status stays
+        the same, whenever the target has nothing to tell it: in the termination wait
+        (before it is due and after), and while production traffic cannot all be on green
+        yet (``shift_ends``). What is left to see then is the status changing; the read
+        that sees it change reads the target too, so the last snapshot is whole."""
+        if not light or previous is None:
             return self.status()
-        expected = [t for t in previous.transitions if t.state is TransitionState.EXPECTED]
-        due = expected[-1].due if expected else None
-        now = self.server_clock.now()
-        if due is None or now >= due:
+        shifting_until = shift_ends(previous)
+        if not previous.in_termination_wait and (
+            shifting_until is None or self.server_clock.now() >= shifting_until
+        ):
             return self.status()
         info = self._info()
         if str(info["status"]) != str(previous.status):
             return self._snapshot(info)
-        return attrs.evolve(previous, observed_at=now)
+        return attrs.evolve(previous, observed_at=self.server_clock.now())

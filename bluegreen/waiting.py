@@ -8,11 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import attrs
-
 from bluegreen.controls import deployment_error, recover_hint
 from bluegreen.errors import AWSError, DeploymentError, WaitTimeoutError
-from bluegreen.polling import Milestone, done_when, poll, shift_ends
+from bluegreen.polling import Milestone, done_when, poll
 from bluegreen.reading import DeploymentReader
 from bluegreen.snapshot import DeploymentSnapshot
 from bluegreen.status import DeploymentStatus
@@ -67,7 +65,7 @@ class DeploymentWaiter(DeploymentReader):
         milestone = Milestone(until)
         started = self._clock.time()
         snapshot = poll(
-            self._read_to_end,
+            self._read,
             done_when(milestone),
             clock=self._clock,
             rate=lambda: self.server_clock.rate,
@@ -105,25 +103,6 @@ class DeploymentWaiter(DeploymentReader):
         if failure is not None:
             raise failure
         return snapshot
-
-    def _read_to_end(self, previous: DeploymentSnapshot | None, light: bool) -> DeploymentSnapshot:
-        """The next snapshot for a wait. A wait for the end (``light``) reads GetDeployment
-        alone, keeping the previous snapshot's events and task sets while the status stays
-        the same, whenever the target has nothing to tell it: in the termination wait
-        (before it is due and after), and while production traffic cannot all be on green
-        yet (``shift_ends``). What is left to see then is the status changing; the read
-        that sees it change reads the target too, so the last snapshot is whole."""
-        if not light or previous is None:
-            return self.status()
-        shifting_until = shift_ends(previous)
-        if not previous.in_termination_wait and (
-            shifting_until is None or self.server_clock.now() >= shifting_until
-        ):
-            return self.status()
-        info = self._info()
-        if str(info["status"]) != str(previous.status):
-            return self._snapshot(info)
-        return attrs.evolve(previous, observed_at=self.server_clock.now())
 
     def _follow_rollback(
         self,
