@@ -31,18 +31,13 @@ def demo_environment(values: Mapping[str, str]) -> Iterator[None]:
     names = set(values) | set(AWS_VARIABLES_REMOVED)
     names |= {name for name in os.environ if name.startswith("BLUEGREEN_")}
     names.add("BLUEGREEN_TEST_URL")
-    saved = {name: os.environ.get(name) for name in names}
-    try:
+    from unittest import mock
+
+    with mock.patch.dict(os.environ):  # puts the whole environment back afterwards
         for name in names:
             os.environ.pop(name, None)
         os.environ.update(values)
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 class HookReports(logging.Handler):

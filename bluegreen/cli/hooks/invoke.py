@@ -237,15 +237,8 @@ def _aws_environment(args: argparse.Namespace) -> Iterator[None]:
         "AWS_DEFAULT_REGION": args.region,
         "AWS_PROFILE": args.profile,
     }
-    saved = {name: os.environ.get(name) for name in wanted}
-    try:
-        for name, value in wanted.items():
-            if value:
-                os.environ[name] = value
+    from unittest import mock
+
+    with mock.patch.dict(os.environ):  # puts the whole environment back afterwards
+        os.environ.update({name: value for name, value in wanted.items() if value})
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
