@@ -395,3 +395,17 @@ def without_botocore_retries(sim: Any) -> Any:
 def task_definition_in_service(d: Deployer) -> str:
     """The task definition of the PRIMARY task set."""
     return str(next(ts["taskDefinition"] for ts in d.task_sets() if ts["status"] == "PRIMARY"))
+
+
+def as_text(renderable: Any, **console_options: Any) -> str:
+    """What rich prints of ``renderable`` on a colourless terminal 140 columns wide."""
+    import io
+
+    from rich.console import Console
+
+    options = {"width": 140, "no_color": True, "force_terminal": True, **console_options}
+    console = Console(file=io.StringIO(), **options)
+    console.print(renderable)
+    text = console.file.getvalue()
+    assert isinstance(text, str)
+    return text

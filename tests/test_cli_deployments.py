@@ -21,11 +21,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from deploying import Deployer
+from deploying import Deployer, attach
 
 import bluegreen.cli
 import bluegreen.cli._clock
-from bluegreen import Deployment, DeploymentStatus, LifecycleEvent, Milestone
+from bluegreen import DeploymentStatus, LifecycleEvent, Milestone
 from bluegreen.cli import main
 
 HOOK = "CodeDeployHook_check"
@@ -55,10 +55,6 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 def json_lines(out: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.splitlines()]
-
-
-def attach(sim: Any, deployment_id: str) -> Deployment:
-    return Deployment.attach(deployment_id, clients=sim.clients(), clock=sim.clock)
 
 
 SERVICE = ("--cluster", "prod", "--service", "web")

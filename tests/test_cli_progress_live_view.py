@@ -9,27 +9,12 @@ import re
 from typing import Any
 
 import pytest
-from deploying import Deployer
+from deploying import Deployer, as_text, attach
 
-from bluegreen import Deployment, TargetLabel
+from bluegreen import TargetLabel
 from bluegreen.cli._progress.live_view import render, traffic_bar
 
 CANARY = "CodeDeployDefault.ECSCanary10Percent5Minutes"
-
-
-def as_text(renderable: Any, **console_options: Any) -> str:
-    from rich.console import Console
-
-    options = {"width": 140, "no_color": True, "force_terminal": True, **console_options}
-    console = Console(file=io.StringIO(), **options)
-    console.print(renderable)
-    text = console.file.getvalue()
-    assert isinstance(text, str)
-    return text
-
-
-def attach(sim: Any, deployment_id: str) -> Deployment:
-    return Deployment.attach(deployment_id, clients=sim.clients(), clock=sim.clock)
 
 
 def bar_of(text: str) -> str:

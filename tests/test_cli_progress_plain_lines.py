@@ -8,28 +8,13 @@ import io
 from typing import Any
 
 import pytest
-from deploying import Deployer
+from deploying import Deployer, as_text, attach
 
-from bluegreen import Deployment, DeploymentError
+from bluegreen import DeploymentError
 from bluegreen.cli._progress.live_view import render
 from bluegreen.cli._progress.plain_lines import PlainLines
 
 HOOK = "CodeDeployHook_check"
-
-
-def as_text(renderable: Any, **console_options: Any) -> str:
-    from rich.console import Console
-
-    options = {"width": 140, "no_color": True, "force_terminal": True, **console_options}
-    console = Console(file=io.StringIO(), **options)
-    console.print(renderable)
-    text = console.file.getvalue()
-    assert isinstance(text, str)
-    return text
-
-
-def attach(sim: Any, deployment_id: str) -> Deployment:
-    return Deployment.attach(deployment_id, clients=sim.clients(), clock=sim.clock)
 
 
 def test_a_rolled_back_deployment_does_not_await_its_finished_rollback(sim: Any) -> None:
