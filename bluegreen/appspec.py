@@ -30,6 +30,7 @@ from bluegreen.appspec_checks import (
 from bluegreen.appspec_hook import Hook, to_hooks
 from bluegreen.appspec_parser import load_document, read_document
 from bluegreen.errors import AppSpecError
+from bluegreen.image_reference import show_value
 from bluegreen.placement import AwsVpcConfiguration, CapacityProviderStrategyItem
 from bluegreen.status import LifecycleEvent
 
@@ -93,7 +94,24 @@ class AppSpec:
         Carries the service's network configuration, platform version and capacity
         provider strategy (CodeDeploy would otherwise drop the strategy), and takes the
         container name and port from the service's load balancer.
+
+        Raises:
+            AppSpecError: ``service`` is not a ``ServiceState`` or ``task_definition`` is not
+                a task-definition ARN or ``family:revision``; both are said at once.
         """
+        problems = []
+        if not callable(getattr(service, "load_balancer_binding", None)):
+            problems.append(
+                "service must be a ServiceState (what bluegreen.discover(cluster, service) "
+                f"returns), got {show_value(service)}"
+            )
+        if not isinstance(task_definition, str) or not task_definition.strip():
+            problems.append(
+                "task_definition must be a task-definition ARN or family:revision, got "
+                f"{show_value(task_definition)}"
+            )
+        if problems:
+            raise AppSpecError(problems)
         binding = service.load_balancer_binding()
         return cls(
             task_definition=task_definition,

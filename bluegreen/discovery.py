@@ -41,6 +41,8 @@ import attrs
 from bluegreen._advice import advice
 from bluegreen._aws import Caller, resolve_clients
 from bluegreen.appspec import AwsVpcConfiguration, CapacityProviderStrategyItem
+from bluegreen.arguments import check_connection, group_problems, service_problems
+from bluegreen.clock import Clock, MonotonicClock
 from bluegreen.errors import AWSError, ResourceNotFoundError, ServiceConfigError
 from bluegreen.state import (
     DeploymentGroup,
@@ -57,7 +59,6 @@ if TYPE_CHECKING:
     import boto3
 
     from bluegreen._aws import Clients
-    from bluegreen.clock import Clock
 
 __all__ = ["APPLICATION_TAG", "DEPLOYMENT_GROUP_TAG", "discover", "find_deployment_group"]
 
@@ -103,8 +104,11 @@ def discover(
         ResourceNotFoundError: the cluster, service or deployment group does not exist.
         ServiceConfigError: the named deployment group does not deploy this service.
     """
-    if (application is None) != (deployment_group is None):
-        raise TypeError("give application and deployment_group together, or neither")
+    problems = service_problems(cluster=cluster, service=service)
+    problems += group_problems(application, deployment_group)
+    check_connection(
+        subject="discover", clients=clients, session=session, clock=clock, problems=problems
+    )
     aws = resolve_clients(clients, session)
     return discover_recordable(
         _caller(caller, clock),
@@ -283,9 +287,7 @@ def record_deployment_group(call: Caller, aws: Clients, service_arn: str, value:
 
 def _caller(caller: Caller | None, clock: Clock | None) -> Caller:
     """``caller``, or a new ``Caller`` retrying on ``clock`` (the real one when None)."""
-    if caller is not None:
-        return caller
-    return Caller(clock=clock) if clock is not None else Caller()
+    return caller if caller is not None else Caller(clock=clock or MonotonicClock())
 
 
 def _placement(raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -72,7 +72,10 @@ class ValidationError(BlueGreenError, ValueError):
         if subject is not None:
             self.subject = subject
         count = len(self.problems)
-        header = f"{self.subject} is invalid ({count} problem{'s' if count != 1 else ''}):"
+        if count == 1:  # one line, as a command-line error is
+            super().__init__(f"{self.subject} is invalid: {self.problems[0]}")
+            return
+        header = f"{self.subject} is invalid ({count} problems):"
         super().__init__("\n".join([header, *(f"  - {p}" for p in self.problems)]))
 
 
@@ -95,7 +98,16 @@ class ServiceConfigError(ValidationError):
 
 
 class ConflictError(BlueGreenError):
-    """Something already exists under this name with different settings."""
+    """Something already exists under this name with different settings, or another
+    release's deployment of the service is in flight.
+
+    Attributes:
+        deployment_id: the deployment in flight that this release lost to, when known.
+    """
+
+    def __init__(self, message: str, *, deployment_id: str | None = None) -> None:
+        super().__init__(message)
+        self.deployment_id = deployment_id
 
 
 class ConfigurationError(BlueGreenError):

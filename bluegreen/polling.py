@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import math
 from collections.abc import Callable
 
+from bluegreen._advice import advice
 from bluegreen.clock import Clock
-from bluegreen.errors import WaitTimeoutError
+from bluegreen.errors import ValidationError, WaitTimeoutError
 from bluegreen.snapshot import DeploymentSnapshot, TransitionState
 from bluegreen.status import DeploymentStatus, LifecycleEvent, LifecycleEventStatus, TargetLabel
 
@@ -29,6 +31,7 @@ __all__ = [
     "done_when",
     "earliest_end",
     "expected_end",
+    "interval_problems",
     "poll",
     "poll_interval",
     "reached",
@@ -242,6 +245,35 @@ def poll_interval(
     return pause
 
 
+def interval_problems(min_interval: object, max_interval: object) -> list[str]:
+    """Why ``min_interval`` and ``max_interval`` cannot bound a wait's pauses (empty: they
+    can): each a positive number of seconds, the first no longer than the second."""
+    problems = []
+    names = {
+        "min": advice("min_interval=", "--min-interval "),
+        "max": advice("max_interval=", "--max-interval "),
+    }
+    for key, value in (("min", min_interval), ("max", max_interval)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value <= 0
+        ):
+            shown = f"{value!r}" if isinstance(value, int | float) else type(value).__name__
+            problems.append(
+                f"{names[key].strip()} must be a positive number of seconds, got {shown}"
+            )
+    if not problems and min_interval > max_interval:  # type: ignore[operator]
+        problems.append(
+            f"{names['min']}{min_interval:g} is more than {names['max']}{max_interval:g}: "
+            f"the shortest pause cannot be longer than the longest; give "
+            f"{names['min'].strip()} at most {max_interval:g}, or a larger "
+            f"{names['max'].strip()}"
+        )
+    return problems
+
+
 def poll(
     read: Callable[[DeploymentSnapshot | None, bool], DeploymentSnapshot],
     done: Callable[[DeploymentSnapshot], bool],
@@ -265,12 +297,11 @@ def poll(
 
     Raises:
         WaitTimeoutError: ``timeout`` seconds of ``clock`` passed first.
-        ValueError: the intervals are not ``0 < min_interval <= max_interval``.
+        ValidationError: the intervals are not ``0 < min_interval <= max_interval``.
     """
-    if not 0 < min_interval <= max_interval:
-        raise ValueError(
-            f"need 0 < min_interval <= max_interval, got {min_interval} and {max_interval}"
-        )
+    problems = interval_problems(min_interval, max_interval)
+    if problems:
+        raise ValidationError(problems, subject=advice("wait arguments", "command line"))
     started = clock.time()
     only_end = milestone is Milestone.END and on_progress is None
     snapshot: DeploymentSnapshot | None = None

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
 import attrs
 
 from bluegreen._advice import advice
 from bluegreen._aws import Caller, resolve_clients
-from bluegreen.errors import AWSError, ConflictError, ResourceNotFoundError, TrafficConfigError
+from bluegreen.errors import (
+    AWSError,
+    ConflictError,
+    ResourceNotFoundError,
+    TrafficConfigError,
+    ValidationError,
+)
 
 if TYPE_CHECKING:
     import boto3
@@ -34,6 +40,7 @@ __all__ = [
 ]
 
 PREDEFINED_PREFIX = "CodeDeployDefault."
+WAIT_LIMIT_MINUTES = 2880  # CodeDeploy's longest ready wait and termination wait: two days
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,100}$")
 
 
@@ -106,6 +113,11 @@ class Schedule:
         return "\n".join(lines)
 
 
+def _to_type(value: object) -> Any:
+    """A ``TrafficType`` from its value; anything else is kept for ``problems()`` to name."""
+    return next((t for t in TrafficType if isinstance(value, str) and t.value == value), value)
+
+
 @attrs.frozen(kw_only=True)
 class TrafficConfig:
     """A CodeDeploy ECS deployment configuration.
@@ -116,7 +128,7 @@ class TrafficConfig:
     """
 
     name: str
-    type: TrafficType
+    type: TrafficType = attrs.field(converter=_to_type)
     percentage: int | None = None
     interval_minutes: int | None = None
 
@@ -130,8 +142,9 @@ class TrafficConfig:
         cls, percentage: int, interval_minutes: int, *, name: str | None = None
     ) -> TrafficConfig:
         """``percentage`` % of production first, the rest ``interval_minutes`` later."""
+        auto = f"Canary{percentage}Percent{interval_minutes}Minutes"
         return cls(
-            name=name or f"Canary{percentage}Percent{interval_minutes}Minutes",
+            name=auto if name is None else name,
             type=TrafficType.CANARY,
             percentage=percentage,
             interval_minutes=interval_minutes,
@@ -142,8 +155,9 @@ class TrafficConfig:
         cls, percentage: int, interval_minutes: int, *, name: str | None = None
     ) -> TrafficConfig:
         """``percentage`` % more of production every ``interval_minutes`` until 100 %."""
+        auto = f"Linear{percentage}PercentEvery{interval_minutes}Minutes"
         return cls(
-            name=name or f"Linear{percentage}PercentEvery{interval_minutes}Minutes",
+            name=auto if name is None else name,
             type=TrafficType.LINEAR,
             percentage=percentage,
             interval_minutes=interval_minutes,
@@ -162,6 +176,8 @@ class TrafficConfig:
             TrafficConfigError: the name is not one of the five ECS configs; custom configs
                 live in CodeDeploy, read them with ``get_deployment_config``.
         """
+        if not isinstance(name, str):
+            raise TrafficConfigError([f"name must be a string, got {_shown(name)}"])
         try:
             return PREDEFINED_CONFIGS[name]
         except KeyError:
@@ -180,7 +196,7 @@ class TrafficConfig:
     @classmethod
     def from_api(cls, name: str, traffic_routing_config: dict[str, Any]) -> TrafficConfig:
         """Build from the ``trafficRoutingConfig`` of a GetDeploymentConfig answer."""
-        kind = TrafficType(traffic_routing_config.get("type", "AllAtOnce"))
+        kind = _to_type(traffic_routing_config.get("type", "AllAtOnce"))
         if kind is TrafficType.CANARY:
             body = traffic_routing_config.get("timeBasedCanary") or {}
             return cls(
@@ -233,11 +249,14 @@ class TrafficConfig:
                 the only kind a Network Load Balancer supports.
         """
         problems: list[str] = []
-        if not _NAME_PATTERN.match(self.name):
+        if not isinstance(self.type, TrafficType):
+            kinds = ", ".join(TrafficType)
+            return [f"type must be a TrafficType ({kinds}), got {_shown(self.type)}"]
+        if not isinstance(self.name, str) or not _NAME_PATTERN.match(self.name):
             problems.append(
-                f"name {self.name!r} must be 1-100 characters from A-Z a-z 0-9 + = , . @ _ -"
+                f"name {self.name!r:.60} must be 1-100 characters from A-Z a-z 0-9 + = , . @ _ -"
             )
-        if self.name.startswith(PREDEFINED_PREFIX):
+        if isinstance(self.name, str) and self.name.startswith(PREDEFINED_PREFIX):
             known = _PREDEFINED_SETTINGS.get(self.name)
             mine = (self.type, self.percentage, self.interval_minutes)
             if known is None:
@@ -256,15 +275,15 @@ class TrafficConfig:
         else:
             low, high = (1, 99) if self.type is TrafficType.CANARY else (1, 100)
             what = "canary" if self.type is TrafficType.CANARY else "linear"
-            if not isinstance(self.percentage, int) or not low <= self.percentage <= high:
+            if not _whole(self.percentage) or not low <= self.percentage <= high:
                 problems.append(
                     f"{what} percentage must be a whole number from {low} to {high}, "
-                    f"got {self.percentage!r}"
+                    f"got {_shown(self.percentage)}"
                 )
-            if not isinstance(self.interval_minutes, int) or self.interval_minutes < 1:
+            if not _whole(self.interval_minutes) or self.interval_minutes < 1:
                 problems.append(
                     f"{what} interval must be a whole number of minutes, at least 1, "
-                    f"got {self.interval_minutes!r}"
+                    f"got {_shown(self.interval_minutes)}"
                 )
         if load_balancer == "network" and self.type is not TrafficType.ALL_AT_ONCE:
             problems.append(
@@ -305,7 +324,22 @@ class TrafficConfig:
             ready_wait_minutes: the group's ``waitTimeInMinutes`` when it waits for a
                 promotion (``STOP_DEPLOYMENT``), else 0.
             termination_wait_minutes: the group's ``terminationWaitTimeInMinutes``.
+
+        Raises:
+            ValidationError: a wait is not a whole number of minutes from 0 to 2880 (two
+                days, CodeDeploy's longest).
         """
+        problems = [
+            f"{name} must be a whole number of minutes from 0 to {WAIT_LIMIT_MINUTES}, "
+            f"got {_shown(value)}"
+            for name, value in (
+                ("ready_wait_minutes", ready_wait_minutes),
+                ("termination_wait_minutes", termination_wait_minutes),
+            )
+            if not _whole(value) or not 0 <= value <= WAIT_LIMIT_MINUTES
+        ]
+        if problems:
+            raise ValidationError(problems, subject="schedule arguments")
         return Schedule(
             steps=self.steps(),
             ready_wait_minutes=ready_wait_minutes,
@@ -319,6 +353,17 @@ class TrafficConfig:
 
     def __str__(self) -> str:
         return f"{self.name} ({self.summary})"
+
+
+def _whole(value: object) -> TypeGuard[int]:
+    """An ``int`` that is not a ``bool`` (``True`` is 1 to Python, not to CodeDeploy)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _shown(value: object) -> str:
+    """``True (a bool)``, ``'5' (a str)``: a value, with its type when that is wrong."""
+    wrong = value is not None and not _whole(value)
+    return f"{value!r:.40} (a {type(value).__name__})" if wrong else repr(value)
 
 
 def _describe(kind: TrafficType, percentage: int | None, interval: int | None) -> str:
@@ -359,8 +404,10 @@ def get_deployment_config(
 
     Raises:
         ResourceNotFoundError: no config of that name exists.
-        TrafficConfigError: the config is not an ECS config.
+        TrafficConfigError: the config is not an ECS config, or ``name`` is not a name.
     """
+    if not isinstance(name, str) or not name:
+        raise TrafficConfigError([f"name must be a deployment config name, got {_shown(name)}"])
     if name in PREDEFINED_CONFIGS:
         return PREDEFINED_CONFIGS[name]
     aws = resolve_clients(clients, session)
@@ -403,7 +450,10 @@ def ensure_deployment_config(
         ConflictError: a config of that name exists with other settings, or for another
             compute platform; CodeDeploy configs cannot be changed, so pick a new name (or
             delete the old one).
+        TrafficConfigError: ``config`` is not a ``TrafficConfig``.
     """
+    if not isinstance(config, TrafficConfig):
+        raise TrafficConfigError([f"config must be a TrafficConfig, got {_shown(config)}"])
     if config.is_predefined:
         return "predefined"
     aws = resolve_clients(clients, session)

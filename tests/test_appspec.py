@@ -166,3 +166,15 @@ def test_constructor_checks_too():
         spec(container_port=0)
     with pytest.raises(AppSpecError, match="unknown hook event"):
         Hook("Deploy", "fn")
+
+
+def test_for_service_refuses_what_is_not_a_service_state_and_a_task_definition_at_once():
+    with pytest.raises(AppSpecError) as caught:
+        AppSpec.for_service("prod/web", 5)  # type: ignore[arg-type]
+
+    assert caught.value.problems == (
+        "service must be a ServiceState (what bluegreen.discover(cluster, service) returns), "
+        "got str 'prod/web'",
+        "task_definition must be a task-definition ARN or family:revision, got int 5",
+    )
+    assert isinstance(caught.value, ValueError)

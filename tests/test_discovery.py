@@ -13,6 +13,7 @@ from bluegreen import (
     ResourceNotFoundError,
     ServiceConfigError,
     TargetLabel,
+    ValidationError,
     discover,
     find_deployment_group,
 )
@@ -222,8 +223,19 @@ def test_find_deployment_group_names_the_service_when_no_group_deploys_it(env, c
 
 
 def test_application_and_deployment_group_come_together_or_not_at_all():
-    with pytest.raises(TypeError, match="together"):
+    with pytest.raises(ValidationError, match="together"):
         discover("prod", "web", application="AppECS-prod-web")
+
+
+def test_bad_arguments_are_refused_all_at_once_before_any_call():
+    with pytest.raises(ValidationError) as caught:
+        discover(123, "", clock="now")  # type: ignore[arg-type]
+
+    message = str(caught.value)
+    assert "cluster= must be a cluster name or ARN (a string), got int 123" in message
+    assert "service= is empty" in message
+    assert "clock= must have time() and sleep(seconds) methods" in message
+    assert isinstance(caught.value, ValueError)
 
 
 # -- services that are not there ---------------------------------------------------------

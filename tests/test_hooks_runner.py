@@ -127,7 +127,8 @@ def test_an_unexpected_return_value_reports_failed(sim, waiting, returned):
     answer = lifecycle_hook(lambda e: returned)(event)
 
     assert answer["status"] == "Failed"
-    assert "the check raised TypeError" in answer["reason"]
+    assert answer["reason"].startswith("the check <lambda> ")
+    assert "CheckResult" in answer["reason"]
     assert puts(sim) == 1
 
 
@@ -142,7 +143,7 @@ def test_a_raising_check_reports_failed_and_logs_the_traceback_on_one_line(sim, 
     answer = handler(event, WallContext(30))
 
     assert answer["status"] == "Failed"
-    assert answer["reason"] == "the check raised RuntimeError: green is on fire"
+    assert answer["reason"] == "the check handler raised RuntimeError: green is on fire"
     assert puts(sim) == 1
     assert d.events(deployment_id)["BeforeInstall"] == "Failed"
     raised = [line for line in hook_lines(caplog) if line["event"] == "check_raised"]
@@ -383,3 +384,131 @@ def test_log_level_comes_from_bluegreen_log_level_when_unset(sim, waiting, monke
     finally:
         logger.setLevel(before)  # setLevel, not setattr: it also clears the level cache
     assert [line["event"] for line in hook_lines(caplog)] == []
+
+
+# -- whatever the check does, one report --------------------------------------------------------
+
+
+@pytest.fixture
+def no_context_limit(monkeypatch):
+    """Set how long a check may run without a Lambda context (15 minutes by default)."""
+    import bluegreen.hooks._runner
+
+    return lambda seconds: monkeypatch.setattr(
+        bluegreen.hooks._runner, "NO_CONTEXT_SECONDS", seconds
+    )
+
+
+class Unprintable(Exception):
+    """An exception whose message cannot be rendered."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("no message for you")
+
+
+class Unrepresentable:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr for you")
+
+
+@pytest.mark.parametrize(
+    ("raised", "reason"),
+    [
+        (
+            Unprintable(),
+            "the check handler raised Unprintable (its message could not be rendered: "
+            "RuntimeError in __str__)",
+        ),
+        (
+            ValueError(Unrepresentable()),
+            "the check handler raised ValueError (its message could not be rendered: "
+            "RuntimeError in __str__)",
+        ),
+        (SystemExit(3), "the check handler raised SystemExit: 3"),
+    ],
+)
+def test_a_check_raising_anything_reports_failed_once_without_a_lambda_context(
+    waiting, no_context_limit, caplog, raised, reason
+):
+    """Without a context nothing else would end the wait: the worker itself must report."""
+    no_context_limit(30.0)  # a regression fails the test instead of hanging it
+    d, deployment_id, event = waiting
+
+    @lifecycle_hook
+    def handler(e: HookEvent) -> None:
+        raise raised
+
+    answer = handler(event)
+
+    assert answer["status"] == "Failed"
+    assert answer["reason"] == reason
+    assert puts(d.sim) == 1
+    assert d.events(deployment_id)["BeforeInstall"] == "Failed"
+    (line,) = [line for line in hook_lines(caplog) if line["event"] == "check_raised"]
+    assert line["check"] == "handler"
+
+
+def test_a_check_that_never_ends_without_a_context_reports_failed_at_the_ceiling(
+    sim, waiting, no_context_limit
+):
+    no_context_limit(0.2)
+    _, _, event = waiting
+    release = threading.Event()
+
+    try:
+        answer = lifecycle_hook(lambda e: release.wait(30))(event)
+    finally:
+        release.set()
+
+    assert answer["status"] == "Failed"
+    assert answer["reason"] == (
+        "timed out after 0.2 s without a Lambda context before the checks finished"
+    )
+    assert puts(sim) == 1
+
+
+def test_results_that_cannot_be_rendered_are_still_logged_and_reported(sim, waiting, caplog):
+    _, _, event = waiting
+    caplog.set_level(logging.INFO, logger="bluegreen.hooks")
+
+    class Opaque:
+        def __str__(self) -> str:
+            raise RuntimeError("opaque")
+
+    result = CheckResult("http", True, "GET /", "200", 1.0, {"body": Opaque()})
+
+    answer = lifecycle_hook(lambda e: result)(event)
+
+    assert answer["status"] == "Succeeded"
+    assert puts(sim) == 1
+    (line,) = [line for line in hook_lines(caplog) if line["event"] == "check"]
+    assert line["details"] == {"body": "<Opaque whose __str__ raised RuntimeError>"}
+
+
+def test_a_check_result_of_the_wrong_types_is_refused_naming_each_field():
+    from bluegreen import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        CheckResult(5, "yes", "GET /", "200", -1)  # type: ignore[arg-type]
+
+    assert caught.value.problems == (
+        "CheckResult name must be a string, got int",
+        "CheckResult ok must be True or False, got str",
+        "CheckResult elapsed_ms must be a number of milliseconds, 0 or more, got int",
+    )
+
+
+def test_lifecycle_hook_refuses_wrong_options_when_decorating():
+    from bluegreen import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        lifecycle_hook(margin_seconds="5", client="codedeploy", retry_delays=5, sleep=None)  # type: ignore[call-overload]
+    with pytest.raises(ValidationError, match="decorates a check function taking a HookEvent"):
+        lifecycle_hook("verify")  # type: ignore[call-overload]
+
+    assert [p.split(" ", 1)[0] for p in caught.value.problems] == [
+        "margin_seconds",
+        "client",
+        "retry_delays",
+        "sleep",
+    ]

@@ -5,6 +5,7 @@ wait options, and ``KEY=VALUE`` pairs. Building them imports nothing heavy."""
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Sequence
 
 from bluegreen.errors import ValidationError
@@ -106,9 +107,41 @@ def positive_seconds(value: str) -> float:
         seconds = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
-    if not seconds > 0:
+    if not (seconds > 0 and math.isfinite(seconds)):
         raise argparse.ArgumentTypeError(f"{value!r} must be a positive number of seconds")
     return seconds
+
+
+def wait_option_problems(args: argparse.Namespace) -> list[str]:
+    """What is wrong with ``--until``, ``--timeout``, the interval bounds and ``--no-wait``
+    together: checked before the command changes or reads anything."""
+    problems = []
+    low, high = getattr(args, "min_interval", None), getattr(args, "max_interval", None)
+    if low is not None and high is not None and low > high:
+        problems.append(
+            f"--min-interval {low:g} is more than --max-interval {high:g}: the shortest pause "
+            f"cannot be longer than the longest; give --min-interval at most {high:g}, or a "
+            "larger --max-interval"
+        )
+    if getattr(args, "wait", True) is False:
+        given = [
+            flag
+            for flag, value, default in (
+                ("--until", getattr(args, "until", "end"), "end"),
+                ("--timeout", getattr(args, "timeout", None), None),
+            )
+            if value != default
+        ]
+        if given:
+            problems.append(f"--no-wait returns at once: leave out {' and '.join(given)}")
+    return problems
+
+
+def check_wait_options(args: argparse.Namespace) -> None:
+    """Raise ``ValidationError`` listing ``wait_option_problems``."""
+    problems = wait_option_problems(args)
+    if problems:
+        raise ValidationError(problems, subject="command line")
 
 
 def parse_pairs(values: Sequence[str], flag: str, shape: str) -> dict[str, str]:

@@ -9,7 +9,12 @@ from typing import Any
 from bluegreen.cli._aws_setup import deployment_from
 from bluegreen.cli._exit_codes import EXIT_OK
 from bluegreen.cli._hints import status_hint
-from bluegreen.cli._options import add_deployment_options, add_output_option, add_wait_options
+from bluegreen.cli._options import (
+    add_deployment_options,
+    add_output_option,
+    add_wait_options,
+    check_wait_options,
+)
 
 
 def add_parser(commands: Any) -> None:
@@ -37,14 +42,9 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from bluegreen.cli._progress import follow, print_result
 
+    check_wait_options(args)
     deployment = deployment_from(args)
     if not args.wait:
-        if args.timeout is not None:
-            from bluegreen.errors import ValidationError
-
-            raise ValidationError(
-                ["--no-wait returns at once: leave out --timeout"], subject="command line"
-            )
         print_result(args, deployment.abort(wait=False), deployment.server_now)
         print(
             f"bluegreen: `{status_hint(args, deployment.id)}` names the rollback deployment "

@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from bluegreen.cli._aws_setup import deployment_from
 from bluegreen.cli._hints import reattach_hint
-from bluegreen.cli._options import add_deployment_options, add_output_option, add_wait_options
+from bluegreen.cli._options import (
+    add_deployment_options,
+    add_output_option,
+    add_wait_options,
+    check_wait_options,
+)
 
 if TYPE_CHECKING:
     from bluegreen.deployment import Deployment
@@ -40,12 +45,8 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from bluegreen.cli._progress import follow
     from bluegreen.cli.wait import follow_to_milestone
-    from bluegreen.errors import ValidationError
 
-    if not args.wait and (args.until != "end" or args.timeout is not None):
-        raise ValidationError(
-            ["--no-wait returns at once: leave out --until and --timeout"], subject="command line"
-        )
+    check_wait_options(args)
     rollback = deployment_from(args).rollback(description=args.description)
     _announce(args, rollback)
     if not args.wait:

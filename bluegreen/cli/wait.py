@@ -6,7 +6,12 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from bluegreen.cli._aws_setup import deployment_from
-from bluegreen.cli._options import add_deployment_options, add_output_option, add_wait_options
+from bluegreen.cli._options import (
+    add_deployment_options,
+    add_output_option,
+    add_wait_options,
+    check_wait_options,
+)
 
 if TYPE_CHECKING:
     from bluegreen.deployment import Deployment
@@ -28,6 +33,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_wait_options(args)
     return follow_to_milestone(args, deployment_from(args))
 
 
@@ -46,7 +52,7 @@ def follow_to_milestone(args: argparse.Namespace, deployment: Deployment) -> int
                 args.until,
                 timeout=args.timeout,
                 min_interval=args.min_interval,
-                max_interval=max(args.min_interval, args.max_interval),
+                max_interval=args.max_interval,
                 on_progress=on_progress,
             )
         except KeyboardInterrupt:

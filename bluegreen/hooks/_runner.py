@@ -12,16 +12,25 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, overload
 
 from bluegreen._aws import Clients, error_code
+from bluegreen.errors import ValidationError
 from bluegreen.hooks._clients import RETRY_DELAYS, caller, default_clients
 from bluegreen.hooks._event import HookEvent, parse
-from bluegreen.hooks._results import CheckResult, HookResult, ensure_log_level, log
+from bluegreen.hooks._results import (
+    CheckResult,
+    HookResult,
+    describe_exception,
+    ensure_log_level,
+    format_traceback,
+    log,
+    type_name,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_codedeploy import CodeDeployClient
@@ -31,6 +40,10 @@ __all__ = ["CheckFunction", "LambdaHandler", "Status", "lifecycle_hook"]
 Status: TypeAlias = Literal["Succeeded", "Failed"]
 
 _ALREADY_COMPLETED = "LifecycleEventAlreadyCompletedException"
+
+NO_CONTEXT_SECONDS = 900.0
+"""How long the checks may run without a Lambda context (a local run, a test): Lambda's
+longest run, 15 minutes. With a context, its remaining time less the margin decides."""
 
 
 class LambdaHandler(Protocol):
@@ -49,10 +62,11 @@ class _Outcome:
     a millisecond, and these two are private.)
     """
 
-    __slots__ = ("done", "reason", "results", "status")
+    __slots__ = ("checks", "done", "reason", "results", "status")
 
     def __init__(self) -> None:
         self.results: list[CheckResult] = []
+        self.checks: list[dict[str, Any]] = []
         self.status: Status | None = None
         self.reason = ""
         self.done = threading.Event()
@@ -86,16 +100,19 @@ def lifecycle_hook(
     The check function takes a ``HookEvent`` and returns None or True (passed), False
     (failed), a ``CheckResult`` or an iterable of them (passed when every one is ok). The
     handler reports ``Succeeded`` or ``Failed`` with ``PutLifecycleEventHookExecutionStatus``
-    exactly once: a check that raises, a malformed event that still names the deployment and
-    execution, and a Lambda about to time out all report ``Failed``. Throttling and 5xx on the
-    report are retried; ``LifecycleEventAlreadyCompletedException`` counts as reported.
+    exactly once: a check that raises (anything, even ``SystemExit``, even an exception that
+    cannot be turned into a string), returns something else, a malformed event that still
+    names the deployment and execution, and a Lambda about to time out all report
+    ``Failed``. Throttling and 5xx on the report are retried;
+    ``LifecycleEventAlreadyCompletedException`` counts as reported.
 
     Usable bare (``@lifecycle_hook``) or configured (``@lifecycle_hook(margin_seconds=5)``).
 
     Args:
         function: the check function.
         margin_seconds: report ``Failed`` when the Lambda has this many seconds left and the
-            check has not finished.
+            check has not finished. Without a Lambda context (a local run) the check gets
+            ``NO_CONTEXT_SECONDS`` (15 minutes, Lambda's longest run).
         client: a boto3 CodeDeploy client or ``bluegreen.Clients``; by default clients are
             made on first use and kept for warm invocations.
         retry_delays: the waits between attempts of a throttled or 5xx report.
@@ -106,12 +123,24 @@ def lifecycle_hook(
         reporting.
 
     Raises:
+        ValidationError: when decorating, an argument of the wrong type (every one named).
         AWSError: from the handler, when the report itself could not be made (for example
             a missing ``codedeploy:PutLifecycleEventHookExecutionStatus`` permission), so the
             failed invocation shows in the Lambda's errors instead of passing silently.
     """
+    problems = _option_problems(margin_seconds, client, retry_delays, sleep)
+    if problems:
+        raise ValidationError(problems, subject="lifecycle_hook arguments")
 
     def decorate(check: CheckFunction) -> LambdaHandler:
+        if not callable(check):
+            raise ValidationError(
+                [
+                    "lifecycle_hook decorates a check function taking a HookEvent, "
+                    f"got {type_name(check)}"
+                ],
+                subject="lifecycle_hook arguments",
+            )
         runner = _Runner(
             check=check,
             margin_seconds=margin_seconds,
@@ -129,6 +158,45 @@ def lifecycle_hook(
     if function is not None:
         return decorate(function)
     return decorate
+
+
+def _option_problems(
+    margin_seconds: object, client: object, retry_delays: object, sleep: object
+) -> list[str]:
+    problems = []
+    if not _seconds(margin_seconds):
+        problems.append(
+            "margin_seconds must be a number of seconds, 0 or more, got "
+            f"{type_name(margin_seconds)}"
+        )
+    if not (
+        client is None
+        or isinstance(client, Clients)
+        or callable(getattr(client, "put_lifecycle_event_hook_execution_status", None))
+    ):
+        problems.append(
+            "client must be a boto3 CodeDeploy client or bluegreen.Clients (or None), "
+            f"got {type_name(client)}"
+        )
+    if isinstance(retry_delays, str | bytes) or not isinstance(retry_delays, Sequence):
+        problems.append(
+            "retry_delays must be a sequence of seconds, e.g. (1, 2, 4), got "
+            f"{type_name(retry_delays)}"
+        )
+    elif not all(_seconds(delay) for delay in retry_delays):
+        problems.append("retry_delays must hold numbers of seconds, 0 or more")
+    if not callable(sleep):
+        problems.append(f"sleep must be a function taking seconds, got {type_name(sleep)}")
+    return problems
+
+
+def _seconds(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
 
 
 def _remaining_seconds(context: Any) -> float | None:
@@ -213,14 +281,20 @@ class _Runner:
                 daemon=True,
             )
             worker.start()
-            wait = None if remaining is None else remaining - self.margin_seconds
-            if outcome.done.wait(wait):
+            limit = NO_CONTEXT_SECONDS if remaining is None else remaining - self.margin_seconds
+            if outcome.done.wait(limit):
                 status = outcome.status or "Failed"
                 reason = outcome.reason
+            elif remaining is None:
+                status = "Failed"
+                reason = (
+                    f"timed out after {limit:g} s without a Lambda context before the checks "
+                    "finished"
+                )
             else:
                 status, reason = "Failed", self._timed_out(event.remaining_seconds())
-        results = list(outcome.results)
-        return self._report(deployment_id, execution_id, status, reason, results)
+        checks = list(outcome.checks)
+        return self._report(deployment_id, execution_id, status, reason, checks)
 
     def _timed_out(self, left: float) -> str:
         return (
@@ -229,53 +303,67 @@ class _Runner:
         )
 
     def _work(self, event: HookEvent, outcome: _Outcome) -> None:
-        """Run the check function and judge what it returned; never raises."""
+        """Run the check function and judge what it returned; whatever the check does (raise
+        an exception that cannot be rendered, a ``SystemExit``, return anything), the outcome
+        is set and the handler's thread woken, exactly once."""
         where = {"deployment_id": event.deployment_id, "execution_id": event.execution_id}
-        status: Status
+        name = _check_name(self.check)
+        status: Status = "Failed"
+        reason = f"the check {name} ended without a result"
         try:
-            returned = self.check(event)
-            if returned is None or returned is True:
-                status, reason = "Succeeded", "the check function passed"
-            elif returned is False:
-                status, reason = "Failed", "the check function returned False"
-            elif isinstance(returned, CheckResult):
-                self._record(outcome, returned, where)
-                status, reason = _judge([returned])
-            elif isinstance(returned, Iterable) and not isinstance(returned, str | bytes):
-                items: list[CheckResult] = []
-                for item in returned:
-                    if not isinstance(item, CheckResult):
-                        raise TypeError(
-                            f"the check function yielded a {type(item).__name__}, not a CheckResult"
-                        )
-                    self._record(outcome, item, where)
-                    items.append(item)
-                status, reason = _judge(items)
-            else:
-                raise TypeError(
-                    f"the check function returned a {type(returned).__name__}; return None, "
-                    "a bool, a CheckResult or an iterable of CheckResults"
-                )
-        except BaseException as exc:
+            status, reason = self._judge_returned(name, self.check(event), outcome, where)
+        except BaseException as exc:  # a check's failure, whatever its kind, is reported
             status = "Failed"
-            reason = f"the check raised {type(exc).__name__}: {exc}"
+            error = describe_exception(exc)
+            reason = f"the check {name} raised {error}"
             log(
                 logging.ERROR,
                 {
                     "event": "check_raised",
                     **where,
-                    "error": f"{type(exc).__name__}: {exc}",
-                    "traceback": "".join(traceback.format_exception(exc)),
+                    "check": name,
+                    "error": error,
+                    "traceback": format_traceback(exc),
                 },
             )
-        outcome.status, outcome.reason = status, reason
-        outcome.done.set()
+        finally:
+            outcome.status, outcome.reason = status, reason
+            outcome.done.set()
+
+    def _judge_returned(
+        self, name: str, returned: object, outcome: _Outcome, where: Mapping[str, Any]
+    ) -> tuple[Status, str]:
+        """The status and reason for what the check function returned."""
+        if returned is None or returned is True:
+            return "Succeeded", "the check function passed"
+        if returned is False:
+            return "Failed", "the check function returned False"
+        if isinstance(returned, CheckResult):
+            self._record(outcome, returned, where)
+            return _judge([returned])
+        if isinstance(returned, Iterable) and not isinstance(returned, str | bytes):
+            items: list[CheckResult] = []
+            for item in returned:
+                if not isinstance(item, CheckResult):
+                    return "Failed", (
+                        f"the check {name} yielded a value of type {type_name(item)}, not a "
+                        "CheckResult"
+                    )
+                self._record(outcome, item, where)
+                items.append(item)
+            return _judge(items)
+        return "Failed", (
+            f"the check {name} returned a value of type {type_name(returned)}; return None, "
+            "a bool, a CheckResult or an iterable of CheckResults"
+        )
 
     @staticmethod
     def _record(outcome: _Outcome, result: CheckResult, where: Mapping[str, Any]) -> None:
+        rendered = result.to_dict()
         outcome.results.append(result)
+        outcome.checks.append(rendered)
         level = logging.INFO if result.ok else logging.WARNING
-        log(level, {"event": "check", **where, **result.to_dict()})
+        log(level, {"event": "check", **where, **rendered})
 
     def _report(
         self,
@@ -283,14 +371,10 @@ class _Runner:
         execution_id: str,
         status: Status,
         reason: str,
-        results: list[CheckResult],
+        checks: list[dict[str, Any]],
     ) -> dict[str, Any]:
         where = {"deployment_id": deployment_id, "execution_id": execution_id}
-        answer = {
-            "status": status,
-            "reason": reason,
-            "checks": [r.to_dict() for r in results],
-        }
+        answer = {"status": status, "reason": reason, "checks": checks}
         codedeploy = self._clients().codedeploy
         report = caller(delays=self.retry_delays, sleep=self.sleep)
         try:
@@ -321,7 +405,7 @@ class _Runner:
                     **where,
                     "status": status,
                     "reason": reason,
-                    "error": f"{type(exc).__name__}: {exc}",
+                    "error": describe_exception(exc),
                 },
             )
             raise
@@ -341,6 +425,15 @@ def _judge(results: list[CheckResult]) -> tuple[Status, str]:
     return "Failed", f"{first.name} failed: tried {first.tried}, got {first.got}{more}"
 
 
+def _check_name(check: object) -> str:
+    """The check function's name, for the reason reported: ``verify_green``, ``<lambda>``."""
+    name = getattr(check, "__name__", None)
+    return name if isinstance(name, str) else type_name(check)
+
+
 def _excerpt(raw: Any, limit: int = 300) -> str:
-    text = repr(raw)
+    try:
+        text = repr(raw)
+    except BaseException:
+        text = f"<a {type_name(raw)} whose __repr__ raised>"
     return text if len(text) <= limit else text[:limit] + "..."
