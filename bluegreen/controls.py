@@ -2,22 +2,33 @@
 
 ``ControlResult`` is what ``promote()``, ``finish()`` and ``abort(wait=False)`` return,
 ``RollbackOrigin`` what a ``rollback()`` goes back to. The ``check_can_*`` functions refuse a
-control that the deployment's snapshot does not allow, with what to do instead, and
+control that the deployment's snapshot does not allow, with what to do instead,
+``send_control`` sends one (a retry that finds it done already counts as done), and
 ``deployment_error`` turns a failed deployment's snapshot into the ``DeploymentError`` a
 wait raises.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from bluegreen._advice import advice
-from bluegreen.errors import DeploymentError, DeploymentStateError
+from bluegreen._aws import RETRYABLE, UNREACHABLE
+from bluegreen.errors import (
+    AWSError,
+    DeploymentError,
+    DeploymentStateError,
+    ServiceUnavailableError,
+)
 from bluegreen.polling import Milestone, reached
 from bluegreen.snapshot import DeploymentSnapshot, LifecycleEventProgress
 from bluegreen.status import DeploymentStatus
+
+if TYPE_CHECKING:
+    from bluegreen._aws import Caller
 
 __all__ = [
     "ControlResult",
@@ -27,8 +38,21 @@ __all__ = [
     "check_can_promote",
     "check_can_roll_back",
     "deployment_error",
+    "send_control",
     "short_task_definition",
 ]
+
+DONE_ALREADY: dict[str, frozenset[str]] = {
+    "READY_WAIT": frozenset(
+        {"DeploymentIsNotInReadyStateException", "DeploymentAlreadyCompletedException"}
+    ),
+    "TERMINATION_WAIT": frozenset(
+        {"InvalidDeploymentStatusException", "DeploymentAlreadyCompletedException"}
+    ),
+    "StopDeployment": frozenset({"DeploymentAlreadyCompletedException"}),
+}
+"""The refusals a control's retry gets when its earlier attempt went through unanswered:
+promoted (no longer Ready), finished (no longer in the termination wait), or stopped (ended)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -244,3 +268,35 @@ def check_can_roll_back(snapshot: DeploymentSnapshot) -> None:
             deployment_id=snapshot.deployment_id,
             status=snapshot.status,
         )
+
+
+def send_control(
+    call: Caller,
+    operation: str,
+    function: Callable[..., Any],
+    *,
+    done_if: Collection[str],
+    **kwargs: Any,
+) -> None:
+    """Send a control (ContinueDeployment, StopDeployment) and make it count once.
+
+    Throttling, 5xx and failed connections are retried. After an ambiguous failure (a 5xx,
+    or a connection that failed once the request may have been sent) the control may have
+    been carried out with its answer lost; a retry refused with one of ``done_if``
+    (``DONE_ALREADY``) then means it was, and counts as done.
+
+    Raises:
+        AWSError: the control failed, and no lost attempt can have carried it out.
+    """
+    lost: list[AWSError] = []
+
+    def retry_if(error: AWSError) -> bool:
+        if isinstance(error, ServiceUnavailableError) and error.code != UNREACHABLE:
+            lost.append(error)
+        return isinstance(error, RETRYABLE)
+
+    try:
+        call(operation, function, retry_if=retry_if, **kwargs)
+    except AWSError as exc:
+        if not (lost and exc.code in done_if):
+            raise

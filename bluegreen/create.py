@@ -73,7 +73,6 @@ class CreateRequest:
     _sha256: str = attrs.field(init=False)
     _since: dt.datetime = attrs.field(init=False)
     _found: str | None = attrs.field(default=None, init=False)
-    _judged: tuple[AWSError, bool] | None = attrs.field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
         # The comment changes nothing CodeDeploy reads but makes the sha256 ours alone.
@@ -110,7 +109,7 @@ class CreateRequest:
             answer = self.call(
                 "CreateDeployment",
                 self.aws.codedeploy.create_deployment,
-                retry_if=self._retry,
+                retry_if=self._judge,
                 **self._arguments(),
             )
         except AWSError:
@@ -119,17 +118,10 @@ class CreateRequest:
             raise
         return str(answer["deploymentId"])
 
-    def _retry(self, error: AWSError) -> bool:
-        """Whether to try again after ``error``, looking for ours first when the error
-        leaves it open whether the deployment was created. Each error is judged (and
-        looked into) once, however often the ``Caller`` asks."""
-        if self._judged is not None and self._judged[0] is error:
-            return self._judged[1]
-        again = self._judge(error)
-        self._judged = (error, again)
-        return again
-
     def _judge(self, error: AWSError) -> bool:
+        """Whether to try again after ``error``, looking for ours first when the error
+        leaves it open whether the deployment was created
+        (the ``Caller`` judges each error once)."""
         if self.may_exist:
             return False  # never again once it is unknown whether an attempt created it
         if isinstance(error, ThrottledError):

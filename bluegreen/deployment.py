@@ -18,26 +18,33 @@ simulator's virtual clock runs a 30-minute deployment in milliseconds.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal, overload
 
 import attrs
 
-from bluegreen._advice import advice
 from bluegreen._aws import resolve_clients
 from bluegreen.clock import DEFAULT_BUDGET, Clock, MonotonicClock, RateBudget
 from bluegreen.controls import (
+    DONE_ALREADY,
     ControlResult,
     RollbackOrigin,
     check_can_abort,
     check_can_finish,
     check_can_promote,
+    send_control,
 )
 from bluegreen.discovery import locate
+from bluegreen.driver_arguments import (
+    check_abort,
+    check_attach,
+    check_current,
+    check_deployment_id,
+    check_rollback,
+    check_wait,
+)
 from bluegreen.errors import (
     ResourceNotFoundError,
-    ValidationError,
 )
 from bluegreen.listing import NO_ACTIVE_DEPLOYMENT, in_flight
 from bluegreen.polling import Milestone, poll, poll_interval
@@ -77,30 +84,6 @@ __all__ = [
     "poll_interval",
 ]  # all but Deployment and check_deployment_id: re-exported from where they live
 
-_DEPLOYMENT_ID = re.compile(r"d-[A-Z0-9]{9}")
-"""CodeDeploy deployment ids: ``d-`` and nine upper-case letters or digits (``d-A1B2C3123``,
-``d-QZMRGSTEX`` in AWS's documentation)."""
-
-
-def check_deployment_id(deployment_id: object) -> str:
-    """``deployment_id`` if it has the form of a CodeDeploy deployment id.
-
-    Raises:
-        ValidationError: it does not (checked before any AWS call).
-    """
-    if isinstance(deployment_id, str) and _DEPLOYMENT_ID.fullmatch(deployment_id):
-        return deployment_id
-    hint = ""
-    if isinstance(deployment_id, str) and _DEPLOYMENT_ID.fullmatch(deployment_id.strip().upper()):
-        hint = f" (did you mean {deployment_id.strip().upper()!r}?)"
-    raise ValidationError(
-        [
-            f"deployment id {deployment_id!r} is not a CodeDeploy deployment id: expected "
-            f"'d-' followed by 9 upper-case letters or digits, like 'd-A1B2C3D4E'{hint}"
-        ],
-        subject=advice("deployment id", "--deployment-id"),
-    )
-
 
 @attrs.define
 class Deployment(DeploymentWaiter):
@@ -135,10 +118,13 @@ class Deployment(DeploymentWaiter):
 
         Raises:
             ValidationError: ``deployment_id`` is not ``d-`` followed by nine upper-case
-                letters or digits (nothing is sent to AWS).
+                letters or digits, or another argument has the wrong type (nothing is sent
+                to AWS).
         """
         return cls(
-            check_deployment_id(deployment_id),
+            check_attach(
+                deployment_id, clients=clients, session=session, clock=clock, budget=budget
+            ),
             clients=resolve_clients(clients, session),
             clock=clock if clock is not None else MonotonicClock(),
             budget=budget if budget is not None else DEFAULT_BUDGET,
@@ -181,7 +167,18 @@ class Deployment(DeploymentWaiter):
         Raises:
             ResourceNotFoundError: the service, or its deployment group, does not exist, or
                 no deployment is in flight (the message names the last one).
+            ValidationError: an argument has the wrong type or is empty (nothing is sent).
         """
+        check_current(
+            cluster,
+            service,
+            application,
+            deployment_group,
+            clients=clients,
+            session=session,
+            clock=clock,
+            budget=budget,
+        )
         return cls._for_service(
             cluster,
             service,
@@ -247,6 +244,52 @@ class Deployment(DeploymentWaiter):
         finder._service_read = (found.service_arn, found.tags)
         return finder
 
+    def wait(
+        self,
+        until: Milestone | str = Milestone.END,
+        *,
+        timeout: float | None = None,
+        min_interval: float = 5.0,
+        max_interval: float = 60.0,
+        on_progress: Callable[[DeploymentSnapshot], None] | None = None,
+    ) -> DeploymentSnapshot:
+        """Poll until the deployment reaches ``until``; returns the snapshot that showed it.
+
+        Every argument is checked before the first read. How often it reads (often around
+        expected transitions, rarely during long bakes) is ``DeploymentWaiter.wait``'s
+        schedule; ``calls`` counts what it cost.
+
+        Args:
+            until: a ``Milestone`` or its name (``"installed"``, ``"ready"``, ...).
+            timeout: give up after this many seconds (of the injected clock); no cap when
+                None.
+            min_interval: the shortest pause between two reads, in seconds.
+            max_interval: the longest pause between two reads, in seconds.
+            on_progress: called with every snapshot read, the last one included (before
+                an error is raised for it).
+
+        Raises:
+            ValidationError: ``until`` names no milestone, ``timeout`` is negative, or the
+                intervals are not ``0 < min_interval <= max_interval``: every problem at
+                once, before any read.
+            DeploymentError: the deployment failed, was stopped or was rolled back.
+            WaitTimeoutError: ``timeout`` passed first.
+        """
+        milestone = check_wait(
+            until,
+            timeout=timeout,
+            min_interval=min_interval,
+            max_interval=max_interval,
+            on_progress=on_progress,
+        )
+        return super().wait(
+            milestone,
+            timeout=timeout,
+            min_interval=min_interval,
+            max_interval=max_interval,
+            on_progress=on_progress,
+        )
+
     # -- controls -----------------------------------------------------------------------
 
     def promote(self) -> ControlResult:
@@ -289,9 +332,11 @@ class Deployment(DeploymentWaiter):
         )
 
     def _continue(self, wait_type: Literal["READY_WAIT", "TERMINATION_WAIT"]) -> None:
-        self._call()(
+        send_control(
+            self._call(),
             "ContinueDeployment",
             self._clients.codedeploy.continue_deployment,
+            done_if=DONE_ALREADY[wait_type],
             deploymentId=self.id,
             deploymentWaitType=wait_type,
         )
@@ -354,12 +399,16 @@ class Deployment(DeploymentWaiter):
                 roll back a finished deployment.
             DeploymentError: the rollback itself failed.
             WaitTimeoutError: ``timeout`` passed first.
+            ValidationError: an argument has the wrong type (nothing is sent).
         """
+        check_abort(wait, timeout, on_progress)
         snapshot = self.status()
         check_can_abort(snapshot)
-        self._call()(
+        send_control(
+            self._call(),
             "StopDeployment",
             self._clients.codedeploy.stop_deployment,
+            done_if=DONE_ALREADY["StopDeployment"],
             deploymentId=self.id,
             autoRollbackEnabled=True,
         )
@@ -420,7 +469,9 @@ class Deployment(DeploymentWaiter):
                 already rolled back), is no longer what the service runs, or no earlier
                 successful deployment exists; the message says what to do instead.
             AWSError: an API call failed.
+            ValidationError: ``description`` is not a string of at most 256 characters.
         """
+        check_rollback(description)
         request, origin = rollback_request(
             self._call(),
             self._clients,

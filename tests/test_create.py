@@ -215,3 +215,31 @@ def test_rollback_whose_create_keeps_failing_with_5xx_raises_and_creates_nothing
         deployment.rollback()
 
     assert d.group()["lastAttemptedDeployment"]["deploymentId"] == latest
+
+
+# -- connections reset on the wire (sim.faults.reset) ------------------------------------------
+
+
+def test_a_reset_after_create_deployment_reached_codedeploy_makes_one_deployment(sim):
+    d = Deployer.create(sim)
+    sim.faults.reset("CreateDeployment", when="after", count=1)
+
+    deployment = run_deploy(sim, image=NEW_IMAGE)
+
+    assert sim.faults.injected == {"reset_after": 1}
+    creates = [op for _, _, op in sim.api_calls("codedeploy") if op == "CreateDeployment"]
+    assert len(creates) == 1  # found by its sha256, never sent again
+    assert deployments(d) == [deployment.id]
+    assert deployment.wait().status == "Succeeded"
+
+
+def test_a_reset_before_create_deployment_reached_codedeploy_creates_exactly_one(sim):
+    d = Deployer.create(sim)
+    sim.faults.reset("CreateDeployment", when="before", count=1)
+
+    deployment = run_deploy(sim, image=NEW_IMAGE)
+
+    creates = [op for _, _, op in sim.api_calls("codedeploy") if op == "CreateDeployment"]
+    assert len(creates) == 2  # looked, found nothing, sent again once
+    assert deployments(d) == [deployment.id]
+    assert len(revisions(d)) == 2

@@ -3,7 +3,10 @@
 CodeDeploy and Lambda's GetFunction for registered hooks are answered here; an injected
 fault is answered here for any service; everything else goes to moto, and ``after_moto``
 fixes moto's gaps afterwards. Every request is recorded in the record of calls, and every
-answer carries a ``Date`` header in simulated time.
+answer carries a ``Date`` header in simulated time. An injected reset raises
+``ConnectionReset`` instead of answering: before anything happened, or once the request was
+carried out (by ``after_moto`` for a request moto answered); each transport turns it into a
+dropped connection, which botocore raises as ``ConnectionClosedError``.
 
 In-process, a botocore ``before-send`` handler (installed when this module is imported)
 hands each request of a client created while a simulator is running to ``Simulator.route``;
@@ -15,6 +18,7 @@ from __future__ import annotations
 import collections
 import json
 import re
+import threading
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
@@ -23,12 +27,12 @@ import attrs
 
 from bluegreen.testing._codedeploy import CodeDeploy
 from bluegreen.testing._context import SimContext
-from bluegreen.testing._faults import fault_response
+from bluegreen.testing._faults import ConnectionReset, fault_response
 from bluegreen.testing._hooks import lambda_operation
 from bluegreen.testing._running import Running
 from bluegreen.testing._wire import ApiError, Response, error, http_date, ok
 
-__all__ = ["Call", "Router", "identify"]
+__all__ = ["Call", "Router", "connection_closed", "identify"]
 
 _CREDENTIAL = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/")
 _SUSPEND_FLAGS = (
@@ -50,6 +54,8 @@ class Router:
     region: str
     calls: collections.deque[Call] = attrs.Factory(lambda: collections.deque(maxlen=1_000_000))
     _suspended_before: dict[tuple[str, str], dict[str, bool]] = attrs.Factory(dict)
+    _lost: threading.local = attrs.Factory(threading.local)
+    """Per thread: the operation whose answer ``after_moto`` drops (an injected reset)."""
 
     def http_date(self) -> str:
         """The ``Date`` header of every response: the simulator's clock, not the wall clock
@@ -74,9 +80,17 @@ class Router:
         Args:
             method: the HTTP method, for REST services (Lambda).
             target: the request target as sent (``/path?query``, percent-encoded).
+
+        Raises:
+            ConnectionReset: an injected reset; the transport drops the connection.
         """
+        self._lost.operation = None
         answer = self._route(headers, body, method=method, target=target)
         if answer is not None:
+            lost = self._lost.operation
+            if lost is not None:
+                self._lost.operation = None
+                raise ConnectionReset(lost, processed=True)
             answer[1]["Date"] = self.http_date()
         return answer
 
@@ -89,9 +103,14 @@ class Router:
             operation, function = lambda_operation(method, target)
         with self.sim.lock:
             self.calls.append((self.sim.clock.time(), service, operation))
-            rule = self.sim.faults.match(service, operation)
-            if rule is not None:
-                return fault_response(rule, json_protocol="x-amz-target" in _lower(headers))
+            fault = self.sim.faults.match(service, operation)
+            if fault is not None and fault.kind == "reset_before":
+                raise ConnectionReset(operation, processed=False)
+            if fault is not None and fault.kind == "reset_after":
+                self._lost.operation = operation  # carried out below, then dropped
+            elif fault is not None:
+                json_protocol = "x-amz-target" in _lower(headers) or service == "lambda"
+                return fault_response(fault, json_protocol=json_protocol)
             if function is not None:
                 return self.sim.hooks.get_function(
                     function, target, in_moto=self.sim.moto.has_lambda_function
@@ -136,7 +155,18 @@ class Router:
         }
 
     def after_moto(self, headers: Mapping[str, str], body: bytes | str | None) -> None:
-        """Fix moto's state after it answered (see ``_moto.py``)."""
+        """Fix moto's state after it answered (see ``_moto.py``).
+
+        Raises:
+            ConnectionReset: ``route`` injected a reset after the request was carried out.
+        """
+        self._fix_moto(headers, body)
+        lost = getattr(self._lost, "operation", None)
+        if lost is not None:
+            self._lost.operation = None
+            raise ConnectionReset(lost, processed=True)
+
+    def _fix_moto(self, headers: Mapping[str, str], body: bytes | str | None) -> None:
         service, _, operation = identify(headers, body)
         if service == "application-autoscaling" and operation == "RegisterScalableTarget":
             with self.sim.lock:
@@ -183,18 +213,30 @@ def _before_send(request: Any, **kwargs: Any) -> Any:
 
     parts = urllib.parse.urlsplit(request.url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
-    answer = sim.route(request.headers, request.body, method=request.method, target=target)
-    if answer is None:
-        response = botocore_stubber(request=request, **kwargs)
-        sim.after_moto(request.headers, request.body)
-        if response is not None:
-            response.headers["Date"] = sim.http_date()
-        return response
+    try:
+        answer = sim.route(request.headers, request.body, method=request.method, target=target)
+        if answer is None:
+            response = botocore_stubber(request=request, **kwargs)
+            sim.after_moto(request.headers, request.body)
+            if response is not None:
+                response.headers["Date"] = sim.http_date()
+            return response
+    except ConnectionReset as exc:
+        raise connection_closed(request.url) from exc
     status, headers, body = answer
     http_headers = HTTPHeaders()
     for key, value in headers.items():
         http_headers[key] = value
     return AWSResponse(request.url, status, http_headers, MockRawResponse(body))
+
+
+def connection_closed(url: str) -> Exception:
+    """What botocore raises when the connection is reset (urllib3's ``ProtocolError``)."""
+    from botocore.exceptions import ConnectionClosedError
+
+    return ConnectionClosedError(
+        endpoint_url=url, error=ConnectionResetError(104, "Connection reset by peer")
+    )
 
 
 def _install_handler() -> None:

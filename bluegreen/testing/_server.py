@@ -1,8 +1,9 @@
 """Server mode: the simulator in front of moto's server application, on 127.0.0.1.
 
 Every request goes through ``Simulator.route`` first, as in-process requests do: CodeDeploy
-and injected faults are answered there, everything else goes to moto's server app, and
-``Simulator.after_moto`` fixes moto's state afterwards. boto3 (``endpoint_url=``) and the AWS
+and injected faults are answered there (an injected reset drops the connection unanswered),
+everything else goes to moto's server app, and ``Simulator.after_moto`` fixes moto's state
+afterwards. boto3 (``endpoint_url=``) and the AWS
 CLI (``--endpoint-url`` or ``AWS_ENDPOINT_URL``) talk to it like to AWS::
 
     from bluegreen.testing import Simulator
@@ -17,11 +18,13 @@ and not while an in-process ``Simulator`` (or moto's ``mock_aws``) is running.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
 import signal
 import socket
+import struct
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
@@ -38,6 +41,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response as WerkzeugResponse
 from werkzeug.wsgi import get_input_stream
 
+from bluegreen.testing._faults import ConnectionReset
+from bluegreen.testing._routing import connection_closed
 from bluegreen.testing._running import Running, Served, new_served_simulator
 from bluegreen.testing._wire import ApiError, Response, error
 
@@ -119,6 +124,9 @@ class SimulatorApp:
                     dated = [(k, v) for k, v in response_headers if k.lower() != "date"]
                     start_response(status, [*dated, ("Date", sim.http_date())])
                     return chunks
+        except ConnectionReset:
+            _drop_connection(environ)
+            raise
         except json.JSONDecodeError as exc:
             answer = error(ApiError("SerializationException", f"the body is not JSON: {exc}"))
         except Exception as exc:  # answer like AWS would rather than drop the connection
@@ -148,6 +156,18 @@ class SimulatorApp:
             if close is not None:
                 close()
         return captured["status"], captured["headers"], chunks
+
+
+def _drop_connection(environ: Mapping[str, Any]) -> None:
+    """Close the request's connection without an answer (an injected reset); the
+    ``ConnectionReset`` raised next is one of the errors werkzeug takes for a dropped
+    connection. Without a socket (``_InProcessTransport``) the transport raises it."""
+    connection = environ.get("werkzeug.socket")
+    if connection is None:
+        return
+    with contextlib.suppress(OSError):
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        connection.shutdown(socket.SHUT_RDWR)
 
 
 def _respond(
@@ -192,7 +212,10 @@ class _InProcessTransport:
         finally:
             builder.close()
         environ["RAW_URI"] = url.path + (f"?{url.query}" if url.query else "")
-        chunks, status, response_headers = run_wsgi_app(self.app, environ)
+        try:
+            chunks, status, response_headers = run_wsgi_app(self.app, environ)
+        except ConnectionReset as exc:
+            raise connection_closed(request.url) from exc
         try:
             content = b"".join(chunks)
         finally:
