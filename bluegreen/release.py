@@ -9,7 +9,8 @@ AWS changes (among them a hook whose Lambda function ``lambda:GetFunction`` does
 ``check_hooks=False`` skips that look-up), then
 
 1. creates a custom traffic config given as a ``TrafficConfig`` that does not exist yet;
-2. registers the new task-definition revision (only the images differ from the current one);
+2. registers the new task-definition revision (only the images differ from the current one),
+   once, even when an answer is lost (``bluegreen.registration``);
 3. calls CreateDeployment (``bluegreen.create``: never twice, even when an answer is lost),
    and returns the ``Deployment``.
 
@@ -29,15 +30,18 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from bluegreen import scaling
+from bluegreen._advice import advice
 from bluegreen._aws import Caller, Clients, resolve_clients
 from bluegreen.arguments import check_arguments, rollback_override
 from bluegreen.clock import MonotonicClock
 from bluegreen.create import CreateRequest
 from bluegreen.deployment import Deployment
 from bluegreen.discovery import record_deployment_group
-from bluegreen.errors import AWSError, ServiceConfigError
+from bluegreen.errors import AWSError, ConflictError, ServiceConfigError
+from bluegreen.listing import NO_ACTIVE_DEPLOYMENT, in_flight
 from bluegreen.plan import Plan, recover_hint
 from bluegreen.preflight import Planner
+from bluegreen.registration import Registration
 from bluegreen.revision import short_arn
 from bluegreen.scaling import ScalableTargetState, ScalingLease
 from bluegreen.traffic import TrafficConfig, ensure_deployment_config
@@ -46,7 +50,7 @@ if TYPE_CHECKING:
     import boto3
 
     from bluegreen.clock import Clock
-    from bluegreen.state import ServiceState
+    from bluegreen.state import DeploymentGroup, ServiceState
 
 __all__ = [
     "Plan",
@@ -82,12 +86,30 @@ def plan(
 
     Raises:
         ValidationError: the arguments contradict each other (both or neither of ``image``
-            and ``task_definition``; ``application`` without ``deployment_group``).
+            and ``task_definition``; ``application`` without ``deployment_group``), an image
+            is not a valid image reference, or an argument has the wrong type.
         ResourceNotFoundError: the service does not exist.
         ServiceConfigError: no deployment group could be found for the service, so there is
             nothing to plan against.
     """
-    check_arguments(image, task_definition, application, deployment_group)
+    check_arguments(
+        cluster,
+        service,
+        image=image,
+        task_definition=task_definition,
+        hooks=hooks,
+        traffic_config=traffic_config,
+        auto_rollback=auto_rollback,
+        description=description,
+        application=application,
+        deployment_group=deployment_group,
+        allow_mutable_image_tags=allow_mutable_image_tags,
+        suspend_scaling=suspend_scaling,
+        check_hooks=check_hooks,
+        clients=clients,
+        session=session,
+        clock=clock,
+    )
     aws = resolve_clients(clients, session)
     return Planner(
         aws,
@@ -175,16 +197,38 @@ def deploy(
         The new deployment (``Deployment.attach`` of its id).
 
     Raises:
-        ValidationError: contradictory arguments.
+        ValidationError: contradictory arguments, an image that is not a valid image
+            reference (``bluegreen.image_reference``), or an argument of the wrong type;
+            every problem is listed, before any call.
         ServiceConfigError: preflight found problems; lists every one. Nothing was changed.
         ConflictError: a custom ``TrafficConfig`` exists with other settings (found by the
-            preflight as well, unless it was created in between).
+            preflight as well, unless it was created in between); or another release of the
+            service created its deployment first (CodeDeploy runs one per group): the
+            message names that deployment and how to follow it, and this release's revision
+            and scaling record were given back.
         AWSError: an AWS call failed. If CreateDeployment was refused, the revision registered
             for it has been deregistered; if it is unknown whether the deployment was
             created (AWS kept failing and bluegreen could not look), the revision is kept
             and the message says so.
     """
-    check_arguments(image, task_definition, application, deployment_group)
+    check_arguments(
+        cluster,
+        service,
+        image=image,
+        task_definition=task_definition,
+        hooks=hooks,
+        traffic_config=traffic_config,
+        auto_rollback=auto_rollback,
+        description=description,
+        application=application,
+        deployment_group=deployment_group,
+        allow_mutable_image_tags=allow_mutable_image_tags,
+        suspend_scaling=suspend_scaling,
+        check_hooks=check_hooks,
+        clients=clients,
+        session=session,
+        clock=clock,
+    )
     aws = resolve_clients(clients, session)
     the_clock: Clock = clock if clock is not None else MonotonicClock()
     call = Caller(clock=the_clock)
@@ -224,41 +268,29 @@ def deploy(
 
     lease: ScalingLease | None = None
     if the_plan.suspends_scaling:
-        # The preflight's reads of the service (ARN, tags) and its scalable targets are not
-        # made again; the scaling record is still written and read back before suspending.
-        tags: Mapping[str, str] | None = state.tags
-        arn = state.service_arn or None
-        where = (state.cluster, state.service)
-        restored = scaling._restore_ended(
-            *where, clients=aws, clock=the_clock, service_arn=arn, tags=tags
-        )
-        targets: Sequence[ScalableTargetState] | None = the_plan.autoscaling
-        if restored is not None:
-            # It removed the record and set the flags back: read both afresh.
-            tags, targets = None, None
+        # The preflight read the service's tags (the scaling records) before its scalable
+        # targets (the flags), as learning the original state needs; neither is read again.
+        # This release's own record is written, the records read back, then it suspends.
         lease = scaling.suspend_scaling(
-            *where,
+            state.cluster,
+            state.service,
             suspend=the_plan.suspends_scaling,
             clients=aws,
             clock=the_clock,
-            service_arn=arn,
-            tags=tags,
-            targets=targets,
+            service_arn=state.service_arn or None,
+            tags=state.tags,
+            targets=the_plan.autoscaling,
         )
     request: CreateRequest | None = None
     try:
         if the_plan.creates_traffic_config:
             ensure_deployment_config(config, clients=aws, caller=call)
 
-        registered: str | None = None
+        registration: Registration | None = None
         if the_plan.registers_task_definition:
-            answer = call(
-                "RegisterTaskDefinition",
-                aws.ecs.register_task_definition,
-                **the_plan.new_task_definition,
-            )
-            registered = answer["taskDefinition"]["taskDefinitionArn"]
-            appspec = appspec.with_task_definition(registered)
+            # Registered once, even when an answer is lost (bluegreen.registration).
+            registration = Registration(aws, call, the_plan.new_task_definition)
+            appspec = appspec.with_task_definition(registration.register())
 
         request = CreateRequest(
             aws=aws,
@@ -275,14 +307,8 @@ def deploy(
         try:
             deployment_id = request.create()
         except AWSError as exc:
-            if registered is not None:
-                if request.may_exist:
-                    exc.add_note(
-                        f"task-definition revision {registered} was kept: the deployment may "
-                        "have been created with it"
-                    )
-                else:
-                    _deregister(call, aws, registered, exc)
+            if registration is not None:
+                registration.undo(exc, keep=request.may_exist)
             raise
     except BaseException as exc:
         if lease is not None:
@@ -292,6 +318,9 @@ def deploy(
                 may_exist=request is not None and request.may_exist,
                 state=the_plan.service,
             )
+        lost = _lost_race(exc, call, aws, group, the_plan.service)
+        if lost is not None:
+            raise lost from exc
         raise
     if lease is not None:
         try:
@@ -299,18 +328,59 @@ def deploy(
         except AWSError as exc:
             recover = recover_hint(the_plan.service.cluster, the_plan.service.service)
             exc.add_note(
-                f"deployment {deployment_id} was created and runs; its scaling record has no "
-                f"deployment id, so {recover} restores it once the group has no "
-                "deployment in flight"
+                f"deployment {deployment_id} was created and runs with scaling suspended; "
+                f"{recover} restores the scaling once it has ended (a record that did not "
+                "get the deployment id waits until the group has no deployment in flight)"
             )
             raise
     return Deployment.attach(deployment_id, clients=aws, clock=the_clock)
 
 
+def _lost_race(
+    cause: BaseException, call: Caller, aws: Clients, group: DeploymentGroup, state: ServiceState
+) -> ConflictError | None:
+    """The error for a release that CodeDeploy refused because the group has a deployment in
+    flight (another release won): it names that deployment and how to follow it."""
+    if not isinstance(cause, AWSError) or cause.code != "DeploymentLimitExceededException":
+        return None
+    where = f"{state.cluster}/{state.service}"
+    winner: str | None = None
+    try:
+        winner = in_flight(call, aws, group, where)
+    except AWSError as exc:
+        ended = exc.code == NO_ACTIVE_DEPLOYMENT
+        message = (
+            f"another deployment of {where} was in flight in {group.application}/{group.name} "
+            "(CodeDeploy runs one deployment per group at a time)"
+            + (
+                " and has ended since: deploy again"
+                if ended
+                else f"; it could not be named ({exc}): "
+                + advice("bluegreen.Deployment.current(cluster, service)", "`bluegreen status`")
+                + " shows it"
+            )
+        )
+    else:
+        follow = advice(
+            f'bluegreen.Deployment.attach("{winner}").wait()',
+            f"`bluegreen wait --deployment-id {winner}`",
+        )
+        message = (
+            f"another release of {where} won: deployment {winner} is in flight in "
+            f"{group.application}/{group.name}, and CodeDeploy runs one deployment per group "
+            f"at a time; follow it with {follow}, and deploy again once it has ended"
+        )
+    conflict = ConflictError(message, deployment_id=winner)
+    for note in getattr(cause, "__notes__", ()):
+        conflict.add_note(note)
+    return conflict
+
+
 def _give_back(
     lease: ScalingLease, cause: BaseException, *, may_exist: bool, state: ServiceState
 ) -> None:
-    """Restore scaling after deploy failed before a deployment was known to exist."""
+    """Give back this release's scaling record after deploy failed before a deployment was
+    known to exist: the flags come back unless another release's record is in force."""
     if may_exist:
         recover = recover_hint(state.cluster, state.service)
         cause.add_note(
@@ -325,13 +395,3 @@ def _give_back(
         cause.add_note(" ".join(getattr(exc, "__notes__", ())))
     else:
         cause.add_note(str(result))
-
-
-def _deregister(call: Caller, aws: Clients, arn: str, cause: Exception) -> None:
-    """Deregister the revision made for a deployment that was never created."""
-    try:
-        call("DeregisterTaskDefinition", aws.ecs.deregister_task_definition, taskDefinition=arn)
-    except AWSError as exc:
-        cause.add_note(f"task-definition revision {arn} could not be deregistered: {exc}")
-    else:
-        cause.add_note(f"task-definition revision {arn} was deregistered again")

@@ -1,20 +1,26 @@
-"""Suspend Application Auto Scaling for a deployment and put back exactly what was there.
+"""Suspend Application Auto Scaling for a deployment and put back exactly what was there, even
+when two releases of one service race.
 
 A scaling activity during a CodeDeploy blue/green deployment can fail it or leave a wrong
-desired count (contract section 7), so a release suspends the service's scaling first:
+desired count (contract section 7), so a release suspends the service's scaling. Service tags
+are no lock (there is no compare-and-set), so every release keeps its own record, and
+CodeDeploy's one-deployment-per-group rule decides which release owns the service:
 
-1. read every scalable target of the service (``service/<cluster>/<service>``,
-   ``ecs:service:DesiredCount``) with its ``SuspendedState`` and min/max capacity;
-2. record that durably in a tag on the ECS service (``RECORD_TAG``), with a request id, the
-   deployment id once known, who and when, so any machine can find and restore it;
-3. read the tag back: if another release recorded first, back off without suspending;
-4. only then suspend the chosen flags, with RegisterScalableTarget passing only
-   ``SuspendedState`` (never min/max, which would move the desired count into range).
+1. read the service's tags (the records), then its scalable targets' flags, as the preflight
+   does;
+2. write its own record (``bluegreen:scaling:<release id>``): the original state (the oldest
+   record's, else the flags just read), the kinds of scaling it suspends, owner, time;
+3. read the records again: a record older than the ones first read corrects the original;
+4. suspend its kinds of scaling, RegisterScalableTarget passing only those ``SuspendedState``
+   fields (never min/max, which would move the desired count into range: contract 7.2);
+5. once the deployment exists, write its id into the record and reconcile.
 
-Restoring sets exactly the recorded flags back (a flag suspended before stays suspended),
-never touches min/max, then removes the tag. A second restore finds no tag and does nothing;
-a target deregistered meanwhile is reported in ``RestoreResult.missing``. A restore that
-cannot be done raises and keeps the tag, so ``recover`` can do it later.
+Every restore, whoever runs it (the end of ``wait()``, a release that lost the race,
+``recover``, the safety-net handler, Ctrl-C), is ``bluegreen.scaling_reconcile.reconcile``:
+the flags are the original plus what the records still in force suspended, and the records
+no longer in force are removed once the flags are right. A flag suspended before any release
+stays suspended; a restore that cannot be done raises and keeps the records, so ``recover``
+can do it later.
 
 This module holds the public functions. The record and its tag format are in
 ``bluegreen.scaling_record``; the AWS calls (each through ``bluegreen._aws.Caller``, retried
@@ -24,8 +30,7 @@ on throttling and 5xx on the injected clock) in ``bluegreen.scaling_targets``.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -33,20 +38,18 @@ import attrs
 
 from bluegreen._advice import advice
 from bluegreen.clock import wall_now
-from bluegreen.errors import (
-    AWSError,
-    ConflictError,
-    DeploymentStateError,
-    ResourceNotFoundError,
-    ValidationError,
-)
+from bluegreen.errors import AWSError, DeploymentStateError, ValidationError
+from bluegreen.image_reference import show_value
+from bluegreen.scaling_reconcile import InForce, Reconciled, learn_original, reconcile
 from bluegreen.scaling_record import (
     FLAGS,
     OWNER_VARIABLE,
+    PENDING_LIMIT,
     RECORD_TAG,
     ScalableTargetState,
     ScalingRecord,
     default_owner,
+    new_release_id,
 )
 from bluegreen.scaling_targets import RestoreResult, ServiceScaling, service_scaling
 
@@ -60,6 +63,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FLAGS",
     "OWNER_VARIABLE",
+    "PENDING_LIMIT",
     "RECORD_TAG",
     "RestoreResult",
     "ScalableTargetState",
@@ -72,59 +76,71 @@ __all__ = [
     "suspend_scaling",
 ]
 
-_TERMINAL = ("Succeeded", "Failed", "Stopped")
-_ACTIVE = ["Created", "Queued", "InProgress", "Baking", "Ready"]
-
 
 @attrs.frozen(kw_only=True)
 class ScalingStatus:
-    """The service's scalable targets now, and the record of a release that suspended them."""
+    """The service's scalable targets now, and the records of releases that suspended them
+    (oldest first)."""
 
     targets: tuple[ScalableTargetState, ...] = ()
-    record: ScalingRecord | None = None
+    records: tuple[ScalingRecord, ...] = ()
+
+    @property
+    def record(self) -> ScalingRecord | None:
+        """The oldest record (it holds the original state), or None."""
+        return self.records[0] if self.records else None
 
     def __str__(self) -> str:
         return self.describe()
 
     def describe(self, *, ended: str | None = None) -> str:
-        """The targets and the record, for a person.
+        """The targets and the records, for a person.
 
         Args:
-            ended: how the recorded deployment ended, once it has (``"deployment d-X ended
-                (Succeeded)"``): the record is then not promised a restore "when the
+            ended: how the oldest record's deployment ended, once it has (``"deployment d-X
+                ended (Succeeded)"``): that record is then not promised a restore "when the
                 deployment ends", and the text says how to restore it now.
         """
         lines = ["Autoscaling:"]
         lines += [f"  {t}" for t in self.targets] or ["  no scalable target for the service"]
-        if self.record is None:
+        if not self.records:
             lines.append("  not suspended by bluegreen")
             return "\n".join(lines)
-        suspended = ", ".join(self.record.suspended) or "nothing"
         recover = advice("bluegreen.recover(...)", "`bluegreen recover`")
-        if ended is None:
-            when = f"restored when the deployment ends, or with {recover}"
-        else:
-            when = (
-                f"{ended} and it is not restored yet: {recover} restores it now (the release "
-                "that follows the deployment, or the restore_scaling hook, may do it first)"
-            )
-        lines.append(f"  suspended by bluegreen ({suspended}) for {self.record.describe()}; {when}")
+        for index, record in enumerate(self.records):
+            suspended = ", ".join(record.suspended) or "nothing"
+            if ended is None or index > 0:
+                when = f"restored when the deployment ends, or with {recover}"
+            else:
+                when = (
+                    f"{ended} and it is not restored yet: {recover} restores it now (the "
+                    "release that follows the deployment, or the restore_scaling hook, may do "
+                    "it first)"
+                )
+            lines.append(f"  suspended by bluegreen ({suspended}) for {record.describe()}; {when}")
+        original = self.records[0].targets
+        if original:
+            before = "; ".join(", ".join(t.suspended) or "nothing" for t in original)
+            lines.append(f"  suspended before any release: {before}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "targets": [t.to_dict() for t in self.targets],
             "record": self.record.to_dict() if self.record is not None else None,
+            "records": [r.to_dict() for r in self.records],
         }
 
 
-def _now(clock: Clock) -> dt.datetime:
-    return wall_now(clock)
-
-
 def _check_flags(suspend: Sequence[str]) -> tuple[str, ...]:
-    names = suspend.split(",") if isinstance(suspend, str) else list(suspend)
-    flags = tuple(dict.fromkeys(n.strip() for n in names if n.strip()))
+    if isinstance(suspend, str):
+        names: list[object] = list(suspend.split(","))
+    elif isinstance(suspend, (list, tuple, set, frozenset)):
+        names = list(suspend)
+    else:
+        names = [suspend]
+    flags = tuple(dict.fromkeys(n.strip() if isinstance(n, str) else repr(n) for n in names))
+    flags = tuple(f for f in flags if f)
     unknown = [f for f in flags if f not in FLAGS]
     if unknown or not flags:
         raise ValidationError(
@@ -149,7 +165,7 @@ def scaling_state(
     service_arn: str | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> ScalingStatus:
-    """The service's scalable targets now and any record of a release that suspended them.
+    """The service's scalable targets now and every record of a release that suspended them.
 
     Costs DescribeScalableTargets and DescribeServices (the ARN and the tags in one call);
     only the first when the caller passes the service's ``tags`` it has just read
@@ -157,43 +173,48 @@ def scaling_state(
 
     Args:
         service_arn: the service's ARN, when already read.
-        tags: the service's tags, when already read: the record is taken from them.
+        tags: the service's tags, when already read: the records are taken from them.
 
     Raises:
         ResourceNotFoundError: the service does not exist.
         AWSError: an AWS call failed (throttling and 5xx are retried first).
     """
     svc = service_scaling(cluster, service, clients, session, None, arn=service_arn)
-    record = svc.record_in(tags) if tags is not None else svc.record()
-    return ScalingStatus(targets=svc.targets(), record=record)
+    records = svc.records_in(tags) if tags is not None else svc.records()
+    return ScalingStatus(targets=svc.targets(), records=records)
 
 
 @attrs.define
 class ScalingLease:
-    """Scaling suspended by ``suspend_scaling``; ``restore()`` (or leaving the ``with``
-    block, however it is left) puts back what was recorded."""
+    """Scaling suspended by ``suspend_scaling`` under this release's own record;
+    ``restore()`` (or leaving the ``with`` block, however it is left) gives the record back
+    and reconciles: the original state comes back unless another release's record is still
+    in force."""
 
     record: ScalingRecord | None
     _svc: ServiceScaling = attrs.field(alias="svc", repr=False)
     _result: RestoreResult | None = attrs.field(default=None, init=False, repr=False)
 
     def attach(self, deployment_id: str) -> None:
-        """Write the deployment id into the record, so ``recover`` and the safety net can
-        tell when the deployment has ended."""
+        """Write the deployment id into the record (so everyone can tell when the deployment
+        has ended), then reconcile, so the flags are suspended for it whatever raced."""
         if self.record is None or self.record.deployment_id == deployment_id:
             return
         record = self.record.with_deployment(deployment_id)
         self._svc.write(record)
         self.record = record
+        done = reconcile(self._svc)
+        if all(f.record.key != record.key for f in done.in_force):
+            # Removed in between (a forced restore, or a reconcile that took it for a dead
+            # release's): the deployment runs, so record it again.
+            self._svc.write(record)
+            reconcile(self._svc)
 
     def restore(self) -> RestoreResult:
-        """Put back the recorded state and remove the record; a second call does nothing.
-
-        A record that is gone (restored by ``recover`` or the safety net) or belongs to
-        another release is left alone.
+        """Give back this release's record and reconcile; a second call does nothing.
 
         Raises:
-            AWSError: the state could not be put back; the record is kept and the error's
+            AWSError: the state could not be put back; the records are kept and the error's
                 note says how to recover.
         """
         if self._result is not None:
@@ -201,11 +222,8 @@ class ScalingLease:
         if self.record is None:
             self._result = RestoreResult(already_restored=True)
             return self._result
-        current = self._svc.record()
-        if current is None or current.request_id != self.record.request_id:
-            self._result = RestoreResult(already_restored=True, record=self.record)
-            return self._result
-        self._result = self._svc.restore(current)
+        mine = self.record.key
+        self._result = reconcile(self._svc, give_back=lambda r: r.key == mine).result
         return self._result
 
     def __enter__(self) -> ScalingLease:
@@ -240,9 +258,13 @@ def suspend_scaling(
     tags: Mapping[str, str] | None = None,
     targets: Sequence[ScalableTargetState] | None = None,
 ) -> ScalingLease:
-    """Record the service's scaling state in a tag on the service, then suspend ``suspend``.
+    """Write this release's own record on the service, then suspend ``suspend``.
 
-    A service without a scalable target gets no record (``lease.record`` is None).
+    The record holds the original state: the oldest existing record's, else the flags as
+    read (the records are read before the flags and again after the record is written, so
+    a suspension seen in the flags comes with its record). Other releases' records are never
+    touched; which release deploys is CodeDeploy's decision (one deployment per group). A
+    service without a scalable target gets no record (``lease.record`` is None).
 
     Args:
         cluster: cluster name or ARN.
@@ -253,51 +275,42 @@ def suspend_scaling(
         clock: ``time()``/``sleep()`` for the retries and the record's time.
         service_arn, tags, targets: what the caller has just read of the service (its ARN,
             its tags, its scalable targets, e.g. the preflight's reads), so they are not
-            read again: ``tags`` is checked for another release's record and ``targets``
-            is what the record holds. Whatever is given, the record is written and then
-            read back (ListTagsForResource) before anything is suspended, so of two
-            releases that record at once only one suspends.
+            read again. ``tags`` must have been read before ``targets``.
 
     Returns:
         A ``ScalingLease``; use it as a context manager or call ``restore()``.
 
     Raises:
-        ConflictError: another release has recorded (and suspended) scaling of the service.
         ValidationError: ``suspend`` names something else.
         AWSError: an AWS call failed; whatever was suspended has been restored.
     """
     flags = _check_flags(suspend)
     svc = service_scaling(cluster, service, clients, session, clock, arn=service_arn)
-    existing = svc.record_in(tags) if tags is not None else svc.record()
-    if existing is not None:
-        raise _conflict(svc, existing)
-    targets = tuple(targets) if targets is not None else svc.targets()
-    if not targets:
+    before = svc.records_in(tags) if tags is not None else svc.records()
+    current = tuple(targets) if targets is not None else svc.targets()
+    if not current:
         return ScalingLease(None, svc=svc)
     record = ScalingRecord(
-        request_id=uuid.uuid4().hex,
+        request_id=new_release_id(),
         deployment_id=deployment_id,
         owner=default_owner(),
-        created_at=_now(svc.clock).replace(microsecond=0),
-        targets=targets,
+        created_at=wall_now(svc.clock).replace(microsecond=0),
+        targets=learn_original(before, current),
         suspended=flags,
     )
     svc.write(record)
-    written = svc.record()
-    if written is None or written.request_id != record.request_id:
-        if written is None:
-            raise ConflictError(
-                f"the scaling record of {cluster}/{service} vanished right after it was "
-                "written (another release or `bluegreen recover` removed it); nothing was "
-                "suspended: try again"
-            )
-        raise _conflict(svc, written)
+    after = svc.records()
+    others = [r for r in (*before, *after) if r.key != record.key]
+    original = learn_original(others, current)
+    if original != record.targets or all(r.key != record.key for r in after):
+        # An older record turned up (or ours was removed by a forced restore): write ours
+        # again before suspending anything.
+        record = attrs.evolve(record, targets=original)
+        svc.write(record)
     lease = ScalingLease(record, svc=svc)
     try:
-        for target in targets:
-            wanted = target.suspended_state(also=flags)
-            if wanted != target.suspended_state():
-                svc.set_suspended(target, wanted)
+        for target in current:
+            svc.set_suspended(target, {FLAGS[kind]: True for kind in flags})
     except BaseException as exc:
         try:
             lease.restore()
@@ -307,47 +320,50 @@ def suspend_scaling(
     return lease
 
 
-def _conflict(svc: ServiceScaling, record: ScalingRecord) -> ConflictError:
-    return ConflictError(
-        f"scaling of {svc.cluster}/{svc.service} is already suspended by another release "
-        f"({record.describe(_now(svc.clock))}, request {record.request_id}): wait for that "
-        "deployment to end, or run "
-        + advice(
-            f"bluegreen.recover({svc.cluster!r}, {svc.service!r})",
-            f"`bluegreen recover --cluster {svc.cluster} --service {svc.service}`",
-        )
-        + " if its process died"
-    )
-
-
 def restore_scaling(
     cluster: str,
     service: str,
     *,
     deployment_id: str | None = None,
+    pending_limit: dt.timedelta = PENDING_LIMIT,
     clients: Clients | None = None,
     session: boto3.Session | None = None,
     clock: Clock | None = None,
 ) -> RestoreResult:
-    """Put back the recorded scaling state of the service and remove the record.
+    """Give back the records made for ``deployment_id`` (every record when None), even while
+    it runs, and reconcile: the original state comes back unless another release's record is
+    still in force (its deployment in flight), which keeps its kinds suspended.
 
     Args:
-        deployment_id: restore only a record made for this deployment; a record of another
-            deployment (or of none yet) is left alone and returned in ``record``.
+        deployment_id: the deployment whose records are given back (a deployment's own
+            restore, at its end or when its release process is interrupted).
+        pending_limit: how long a record without a deployment id stays in force.
 
     Returns:
-        What was done; ``already_restored`` when there was no record.
+        What was done; ``already_restored`` when there was no record; ``live`` the records
+        still in force.
 
     Raises:
-        AWSError: the state could not be put back; the record is kept.
+        AWSError: the state could not be put back; the records are kept.
     """
+    limit = _check_pending(pending_limit)
     svc = service_scaling(cluster, service, clients, session, clock)
-    record = svc.record()
-    if record is None:
-        return RestoreResult(already_restored=True)
-    if deployment_id is not None and record.deployment_id != deployment_id:
-        return RestoreResult(record=record)
-    return svc.restore(record)
+    return reconcile(svc, give_back=_given_back(deployment_id), pending_limit=limit).result
+
+
+def _check_pending(limit: object) -> dt.timedelta:
+    if not isinstance(limit, dt.timedelta) or limit < dt.timedelta(0):
+        raise ValidationError(
+            [f"pending_limit= must be a datetime.timedelta of 0 or more, got {show_value(limit)}"],
+            subject="scaling",
+        )
+    return limit
+
+
+def _given_back(deployment_id: str | None) -> Callable[[ScalingRecord], bool]:
+    if deployment_id is None:
+        return lambda record: True
+    return lambda record: record.deployment_id == deployment_id
 
 
 def recover(
@@ -355,94 +371,58 @@ def recover(
     service: str,
     *,
     force: bool = False,
+    pending_limit: dt.timedelta = PENDING_LIMIT,
     clients: Clients | None = None,
     session: boto3.Session | None = None,
     clock: Clock | None = None,
 ) -> RestoreResult:
-    """Restore a record left behind by a release process that died.
+    """Restore what dead release processes left suspended: reconcile the service's records.
 
-    Restores when the record's deployment has ended (and the rollback it started, if any),
-    or when the record has no deployment id and the service's deployment group has no
-    deployment in flight.
+    A record stays in force, and scaling suspended for it, while its deployment (or the
+    rollback it started) is in flight; a record without a deployment id while it is younger
+    than ``pending_limit``, or while the deployment group has a deployment in flight that no
+    record names. The other records are removed, and once none is in force the original
+    state is back.
 
     Args:
-        force: restore even though the deployment is still running.
+        force: give back every record, even one still in force.
+        pending_limit: how long a record without a deployment id stays in force.
 
     Raises:
-        DeploymentStateError: the deployment is still running (the message names it).
-        AWSError: the state could not be put back; the record is kept.
+        DeploymentStateError: a record is still in force (the message names its deployment,
+            or the release that has not created one yet); scaling stays suspended for it.
+        AWSError: the state could not be put back; the records are kept.
     """
+    limit = _check_pending(pending_limit)
     svc = service_scaling(cluster, service, clients, session, clock)
-    record = svc.record()
-    if record is None:
-        return RestoreResult(already_restored=True)
-    if not force:
-        running = _running(svc, record)
-        if running is not None:
-            deployment, status = running
-            raise DeploymentStateError(
-                f"scaling of {cluster}/{service} was suspended for {record.describe()}, and "
-                f"deployment {deployment} is still running ({status}): it is restored when "
-                "that ends; "
-                + advice(
-                    f"recover({cluster!r}, {service!r}, force=True)",
-                    f"`bluegreen recover --force --cluster {cluster} --service {service}`",
-                )
-                + " restores it anyway",
-                deployment_id=deployment,
-                status=status,
-            )
-    return svc.restore(record)
+    done = reconcile(svc, give_back=lambda record: force, pending_limit=limit)
+    if done.in_force:
+        raise _still_in_force(svc, done, pending_limit)
+    return done.result
 
 
-def _restore_ended(
-    cluster: str,
-    service: str,
-    *,
-    clients: Clients | None = None,
-    clock: Clock | None = None,
-    service_arn: str | None = None,
-    tags: Mapping[str, str] | None = None,
-) -> RestoreResult | None:
-    """Restore a record whose deployment (and its rollback) has ended, as ``recover`` would;
-    for ``deploy``, so a deployment nobody waited for does not block the next one. A record
-    without a deployment id may be a release about to create its deployment: left alone.
-    ``service_arn`` and ``tags``: as the caller read them (no call when there is no record)."""
-    svc = service_scaling(cluster, service, clients, None, clock, arn=service_arn)
-    record = svc.record_in(tags) if tags is not None else svc.record()
-    if record is None or record.deployment_id is None or _running(svc, record) is not None:
-        return None
-    return svc.restore(record)
-
-
-def _running(svc: ServiceScaling, record: ScalingRecord) -> tuple[str, str] | None:
-    """The deployment that keeps the record in force, with its status, or None."""
-    codedeploy = svc.aws.codedeploy
-    if record.deployment_id is None:
-        from bluegreen.discovery import discover
-
-        group = discover(svc.cluster, svc.service, clients=svc.aws).deployment_group
-        if group is None:
-            return None
-        ids = svc.caller(
-            "ListDeployments",
-            codedeploy.list_deployments,
-            applicationName=group.application,
-            deploymentGroupName=group.name,
-            includeOnlyStatuses=_ACTIVE,
-        ).get("deployments", [])
-        return (ids[0], "active") if ids else None
-    deployment: str | None = record.deployment_id
-    while deployment is not None:
-        try:
-            info = svc.caller("GetDeployment", codedeploy.get_deployment, deploymentId=deployment)
-        except AWSError as exc:
-            if isinstance(exc, ResourceNotFoundError) or exc.code == "InvalidDeploymentIdException":
-                return None  # no such deployment: nothing keeps the record in force
-            raise
-        status = str(info["deploymentInfo"].get("status"))
-        if status not in _TERMINAL:
-            return deployment, status
-        rollback = (info["deploymentInfo"].get("rollbackInfo") or {}).get("rollbackDeploymentId")
-        deployment = str(rollback) if rollback and rollback != deployment else None
-    return None
+def _still_in_force(
+    svc: ServiceScaling, done: Reconciled, pending_limit: dt.timedelta
+) -> DeploymentStateError:
+    now = wall_now(svc.clock)
+    first: InForce = done.in_force[0]
+    which = "; ".join(f.describe(now) for f in done.in_force)
+    if first.deployment_id is None:
+        left = pending_limit - first.record.age(now)
+        when = (
+            f"it is restored when that deployment ends, or once the record is "
+            f"{pending_limit.total_seconds() / 60:g} min old "
+            f"(in {max(0.0, left.total_seconds()) / 60:.0f} min) if none is created"
+        )
+    else:
+        when = "it is restored when that ends"
+    force = advice(
+        f"recover({svc.cluster!r}, {svc.service!r}, force=True)",
+        f"`bluegreen recover --force --cluster {svc.cluster} --service {svc.service}`",
+    )
+    return DeploymentStateError(
+        f"scaling of {svc.cluster}/{svc.service} stays suspended for {which}: {when}; "
+        f"{force} restores it anyway",
+        deployment_id=first.deployment_id or "",
+        status=first.status,
+    )

@@ -1,10 +1,13 @@
-"""The scaling record: what a release read of the service's scalable targets before it
-suspended them, and its format in a tag on the ECS service.
+"""The scaling record: what a release learned of the service's scalable targets before any
+bluegreen release suspended them, and its format in a tag on the ECS service.
 
 ``ScalableTargetState`` is one Application Auto Scaling target as read (or recorded);
-``ScalingRecord`` is the record, written as the ``RECORD_TAG`` tag value by ``to_tag`` and
-read back by ``from_tag``. The tag uses only the characters ECS allows in tag values and fits
-its 256 characters, so any machine can find the record and restore what it holds.
+``ScalingRecord`` is one release's record, written as the value of its own tag
+``bluegreen:scaling:<release id>`` (``record_key``) by ``to_tag`` and read back by
+``from_tag``; ``records_in`` finds every record among a service's tags, the single
+``RECORD_TAG`` of earlier bluegreen versions included. A tag uses only the characters ECS
+allows and fits its 256 characters, so any machine can find the records and restore what
+they hold.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import datetime as dt
 import getpass
 import os
 import re
+import secrets
 import socket
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -25,15 +29,27 @@ __all__ = [
     "DIMENSION",
     "FLAGS",
     "OWNER_VARIABLE",
+    "PENDING_LIMIT",
     "RECORD_TAG",
     "ScalableTargetState",
     "ScalingRecord",
     "default_owner",
+    "new_release_id",
+    "record_key",
+    "records_in",
 ]
 
 RECORD_TAG = "bluegreen:scaling"
-"""The ECS service tag that holds the ``ScalingRecord`` (``key=value`` fields, at most 256
-characters)."""
+"""The ECS service tags that hold scaling records: each release writes its own record under
+``bluegreen:scaling:<release id>`` (``record_key``); a record under ``bluegreen:scaling``
+itself was written by a bluegreen version before 2-part keys and is still read and restored.
+Each value is ``key=value`` fields, at most 256 characters."""
+
+PENDING_LIMIT = dt.timedelta(minutes=10)
+"""How long a record without a deployment id keeps scaling suspended: a release spends
+seconds between writing its record and CreateDeployment, so an older one was left by a
+release that died before creating its deployment (unless the deployment group has a
+deployment in flight that no record names: the one it created before dying)."""
 
 OWNER_VARIABLE = "BLUEGREEN_OWNER"
 """Names who suspended scaling in the record (default: ``user@host``)."""
@@ -117,17 +133,34 @@ class ScalableTargetState:
         )
 
 
+def new_release_id() -> str:
+    """A short random id for one release's record (12 hex digits)."""
+    return secrets.token_hex(6)
+
+
+def record_key(release_id: str) -> str:
+    """The tag key of a release's own record: ``bluegreen:scaling:<release id>``."""
+    return f"{RECORD_TAG}:{release_id}"
+
+
+def is_record_key(key: str) -> bool:
+    """Whether a tag key holds a scaling record (a release's own, or the legacy single one)."""
+    return key == RECORD_TAG or key.startswith(RECORD_TAG + ":")
+
+
 @attrs.frozen(kw_only=True)
 class ScalingRecord:
-    """What a release recorded before it suspended scaling: enough to put it back.
+    """What one release recorded before it suspended scaling: enough to put it back.
 
     Attributes:
-        request_id: unique to the release that wrote it; tells its own record from another's.
+        request_id: the release's id, unique to it; its tag key is ``record_key`` of it.
         deployment_id: the CodeDeploy deployment it was made for, once known.
         owner: who suspended (``$BLUEGREEN_OWNER`` or ``user@host``).
         created_at: when (UTC).
-        targets: the scalable targets as they were before anything was suspended.
+        targets: the scalable targets as they were before any bluegreen release suspended
+            anything (the original state, which every restore puts back).
         suspended: the kinds of scaling this release suspended.
+        key: the tag key the record is (to be) stored under.
     """
 
     request_id: str
@@ -136,9 +169,19 @@ class ScalingRecord:
     created_at: dt.datetime
     targets: tuple[ScalableTargetState, ...] = ()
     suspended: tuple[str, ...] = ()
+    key: str = attrs.field()
+
+    @key.default
+    def _own_key(self) -> str:
+        return record_key(self.request_id)
+
+    @property
+    def is_legacy(self) -> bool:
+        """Written under the single ``RECORD_TAG`` by an earlier bluegreen version."""
+        return self.key == RECORD_TAG
 
     def to_tag(self) -> str:
-        """The ``RECORD_TAG`` tag value: ``key=value`` fields separated by spaces, using only
+        """The tag value (under ``key``): ``key=value`` fields separated by spaces, using only
         the characters ECS allows in tag values (letters, digits, spaces and ``+ - = . _ : /
         @``), at most 256 characters.
 
@@ -176,8 +219,11 @@ class ScalingRecord:
         return text
 
     @classmethod
-    def from_tag(cls, value: str, *, resource_id: str | None = None) -> ScalingRecord:
-        """Parse a ``RECORD_TAG`` value; ``resource_id`` fills in one left out to fit.
+    def from_tag(
+        cls, value: str, *, resource_id: str | None = None, key: str | None = None
+    ) -> ScalingRecord:
+        """Parse a record's tag value; ``resource_id`` fills in one left out to fit; ``key``:
+        the tag key it was read from (default: the release's own key, ``record_key``).
 
         Raises:
             ValidationError: the value is not a record bluegreen wrote.
@@ -186,11 +232,11 @@ class ScalingRecord:
             fields: dict[str, str] = {}
             targets = []
             for part in value.split():
-                key, sep, item = part.partition("=")
+                name, sep, item = part.partition("=")
                 if not sep:
                     raise ValueError(f"field {part!r} has no '='")
-                if key != "g":
-                    fields[key] = item
+                if name != "g":
+                    fields[name] = item
                     continue
                 limits, _, rid = item.partition("@")
                 low, high, flags = limits.split(":")
@@ -216,18 +262,26 @@ class ScalingRecord:
                 created_at=created.replace(tzinfo=dt.UTC),
                 targets=tuple(targets),
                 suspended=() if suspended == "-" else tuple(suspended.split(":")),
+                key=key or record_key(fields["r"]),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise ValidationError(
-                [f"tag {RECORD_TAG} holds {value!r}, not a record bluegreen wrote: {exc}"],
+                [f"tag {key or RECORD_TAG} holds {value!r}, not a record bluegreen wrote: {exc}"],
                 subject="scaling record",
             ) from exc
 
     def with_deployment(self, deployment_id: str) -> ScalingRecord:
         return attrs.evolve(self, deployment_id=deployment_id)
 
+    def is_pending(self) -> bool:
+        """No deployment id yet: its release is (or was) between recording and creating."""
+        return self.deployment_id is None
+
+    def age(self, now: dt.datetime) -> dt.timedelta:
+        return max(dt.timedelta(0), now - self.created_at)
+
     def describe(self, now: dt.datetime | None = None) -> str:
-        """``deployment d-123 by alice@ci, 5 min ago``: for messages."""
+        """``deployment d-123, by alice@ci, 5 min ago``: for messages."""
         what = f"deployment {self.deployment_id}" if self.deployment_id else "no deployment yet"
         when = f"at {self.created_at:%Y-%m-%d %H:%M:%S}Z"
         if now is not None:
@@ -237,6 +291,7 @@ class ScalingRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "key": self.key,
             "request_id": self.request_id,
             "deployment_id": self.deployment_id,
             "owner": self.owner,
@@ -244,6 +299,20 @@ class ScalingRecord:
             "targets": [t.to_dict() for t in self.targets],
             "suspended": list(self.suspended),
         }
+
+
+def records_in(tags: Mapping[str, str], *, resource_id: str) -> tuple[ScalingRecord, ...]:
+    """Every scaling record among a service's tags, oldest first (then by key).
+
+    Raises:
+        ValidationError: a record tag holds something bluegreen did not write.
+    """
+    found = [
+        ScalingRecord.from_tag(value, resource_id=resource_id, key=key)
+        for key, value in tags.items()
+        if is_record_key(key)
+    ]
+    return tuple(sorted(found, key=lambda r: (r.created_at, r.key)))
 
 
 def default_owner() -> str:

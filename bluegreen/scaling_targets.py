@@ -1,5 +1,5 @@
-"""One ECS service's scaling as AWS holds it: its scalable targets, the record tag on the
-service, and the calls that suspend and restore the targets' flags.
+"""One ECS service's scaling as AWS holds it: its scalable targets, the record tags on the
+service (one per release), and the calls that set the targets' flags.
 
 Every call goes through one ``Caller`` (``bluegreen._aws``): it draws from the shared rate
 budget, is counted per operation, and is retried on throttling, 5xx and a reset connection,
@@ -9,16 +9,17 @@ on the injected clock. RegisterScalableTarget passes only ``SuspendedState``, ne
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
 
 from bluegreen._advice import advice
 from bluegreen._aws import Caller, Clients, resolve_clients
+from bluegreen.arguments import check_connection, service_problems
 from bluegreen.clock import MonotonicClock
 from bluegreen.errors import AWSError, ResourceNotFoundError
-from bluegreen.scaling_record import DIMENSION, RECORD_TAG, ScalableTargetState, ScalingRecord
+from bluegreen.scaling_record import DIMENSION, ScalableTargetState, ScalingRecord, records_in
 
 if TYPE_CHECKING:
     import boto3
@@ -35,25 +36,32 @@ RETRY_PATIENCE = 120.0
 
 @attrs.frozen(kw_only=True)
 class RestoreResult:
-    """What a restore did.
+    """What a restore (a reconcile of the service's scaling records) did.
 
     Attributes:
-        restored: the resource ids whose flags were set back (or were already right).
+        restored: the resource ids whose flags were set back to the original state (or were
+            already right), once no record kept scaling suspended.
         missing: recorded targets that no longer exist (deregistered meanwhile).
-        already_restored: there was no record to restore: nothing was done.
-        record: the record acted on (or left alone, when it belongs to another deployment).
+        already_restored: there was no record at all: nothing was done.
+        record: the record acted on: the one given back, else the oldest one removed, else
+            the oldest one still in force.
+        removed: the records removed (their deployment ended, or they were given back).
+        live: the records still in force: scaling stays suspended for them.
     """
 
     restored: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     already_restored: bool = False
     record: ScalingRecord | None = None
+    removed: tuple[ScalingRecord, ...] = ()
+    live: tuple[ScalingRecord, ...] = ()
 
     def __str__(self) -> str:
         if self.already_restored:
             return "scaling: nothing to restore"
-        if self.record is not None and not self.restored and not self.missing:
-            return f"scaling: left alone, suspended for {self.record.describe()}"
+        if self.live:
+            kept = "; ".join(r.describe() for r in self.live)
+            return f"scaling: kept suspended for {kept}"
         parts = []
         if self.restored:
             parts.append(f"restored {', '.join(self.restored)}")
@@ -112,41 +120,44 @@ class ServiceScaling:
         )
         return tuple(ScalableTargetState.from_api(t) for t in answer.get("ScalableTargets", ()))
 
-    def record(self) -> ScalingRecord | None:
-        """The record in the service's tags now: ListTagsForResource once the ARN is known,
-        else DescribeServices (which gives the ARN and the tags in one call)."""
+    def records(self) -> tuple[ScalingRecord, ...]:
+        """The records in the service's tags now, oldest first: ListTagsForResource once the
+        ARN is known, else DescribeServices (which gives the ARN and the tags in one call)."""
         if self._arn is None:
-            return self.record_in(self._describe())
+            return self.records_in(self._describe())
         answer = self.caller(
             "ListTagsForResource", self.aws.ecs.list_tags_for_resource, resourceArn=self.arn()
         )
         tags = {str(t.get("key")): str(t.get("value")) for t in answer.get("tags", ())}
-        return self.record_in(tags)
+        return self.records_in(tags)
 
-    def record_in(self, tags: Mapping[str, str]) -> ScalingRecord | None:
-        """The record held in ``tags`` (the service's, read by the caller), without a call."""
-        value = tags.get(RECORD_TAG)
-        if value is None:
-            return None
-        return ScalingRecord.from_tag(value, resource_id=self.resource_id)
+    def records_in(self, tags: Mapping[str, str]) -> tuple[ScalingRecord, ...]:
+        """The records held in ``tags`` (the service's, read by the caller), without a call."""
+        return records_in(tags, resource_id=self.resource_id)
 
     def write(self, record: ScalingRecord) -> None:
+        """Write (or overwrite) ``record`` under its own key; no other record is touched."""
         self.caller(
             "TagResource",
             self.aws.ecs.tag_resource,
             resourceArn=self.arn(),
-            tags=[{"key": RECORD_TAG, "value": record.to_tag()}],
+            tags=[{"key": record.key, "value": record.to_tag()}],
         )
 
-    def remove(self) -> None:
+    def remove(self, records: Sequence[ScalingRecord]) -> None:
+        """Remove these records (their keys only), in one call."""
+        if not records:
+            return
         self.caller(
             "UntagResource",
             self.aws.ecs.untag_resource,
             resourceArn=self.arn(),
-            tagKeys=[RECORD_TAG],
+            tagKeys=list(dict.fromkeys(r.key for r in records)),
         )
 
     def set_suspended(self, target: ScalableTargetState, state: Mapping[str, bool]) -> None:
+        """RegisterScalableTarget with only ``state``'s ``SuspendedState`` fields: the flags
+        left out stay as they are, and min/max are never sent."""
         self.caller(
             "RegisterScalableTarget",
             self.aws.autoscaling.register_scalable_target,
@@ -156,33 +167,17 @@ class ServiceScaling:
             SuspendedState=dict(state),
         )
 
-    def restore(self, record: ScalingRecord) -> RestoreResult:
-        """Set the recorded flags back, then remove the tag; raises with the tag kept."""
-        try:
-            now = {(t.resource_id, t.dimension): t for t in self.targets()}
-            restored, missing = [], []
-            for recorded in record.targets:
-                current = now.get((recorded.resource_id, recorded.dimension))
-                if current is None:
-                    missing.append(recorded.resource_id)
-                    continue
-                wanted = recorded.suspended_state()
-                if current.suspended_state() != wanted:
-                    self.set_suspended(recorded, wanted)
-                restored.append(recorded.resource_id)
-        except AWSError as exc:
-            exc.add_note(
-                f"scaling of {self.cluster}/{self.service} was NOT restored; the record in tag "
-                f"{RECORD_TAG} was kept ({record.describe()}). Restore it with "
-                + advice(
-                    f"bluegreen.recover({self.cluster!r}, {self.service!r})",
-                    f"`bluegreen recover --cluster {self.cluster} --service {self.service}`",
-                )
+    def not_restored(self, exc: AWSError, records: Sequence[ScalingRecord]) -> None:
+        """Note on ``exc`` that the scaling was not restored, the records were kept, and how
+        to restore it later."""
+        kept = "; ".join(f"{r.key} ({r.describe()})" for r in records) or "none"
+        exc.add_note(
+            f"scaling of {self.cluster}/{self.service} was NOT restored; the records were kept "
+            f"({kept}). Restore it with "
+            + advice(
+                f"bluegreen.recover({self.cluster!r}, {self.service!r})",
+                f"`bluegreen recover --cluster {self.cluster} --service {self.service}`",
             )
-            raise
-        self.remove()
-        return RestoreResult(
-            restored=tuple(restored), missing=tuple(missing), record=record, already_restored=False
         )
 
 
@@ -197,7 +192,18 @@ def service_scaling(
 ) -> ServiceScaling:
     """The ``ServiceScaling`` of a public function's arguments, with its own ``Caller`` on
     ``clock`` (default: the monotonic clock); ``arn``: the service's ARN, when the caller
-    has read it already (then never read again)."""
+    has read it already (then never read again).
+
+    Raises:
+        ValidationError: a name, ``clients``, ``session`` or ``clock`` that cannot work.
+    """
+    check_connection(
+        subject="scaling",
+        clients=clients,
+        session=session,
+        clock=clock,
+        problems=service_problems(cluster=cluster, service=service),
+    )
     aws = resolve_clients(clients, session)
     clock = clock if clock is not None else MonotonicClock()
     caller = Caller(clock=clock, attempts=RETRY_ATTEMPTS, patience=RETRY_PATIENCE)

@@ -142,7 +142,9 @@ class DeploymentWaiter(DeploymentReader):
     def release_scaling(self) -> RestoreResult | None:
         """Restore now the autoscaling that ``deploy`` suspended for this deployment, even
         while it still runs: what a release process does when it is interrupted (Ctrl-C,
-        SIGTERM), since nobody may be left to restore it at the end.
+        SIGTERM), since nobody may be left to restore it at the end. Its records are given
+        back and the service's scaling reconciled (another release's record in force keeps
+        its kinds suspended).
 
         Returns:
             What was restored, or None when the deployment group names no ECS service.
@@ -162,7 +164,8 @@ class DeploymentWaiter(DeploymentReader):
 
     def _restore_scaling(self, snapshot: DeploymentSnapshot) -> None:
         """Put back the scaling ``deploy`` suspended for this deployment, once it (and the
-        rollback it started) has ended; a record of another deployment is left alone."""
+        rollback it started) has ended: its records are given back and the service's scaling
+        reconciled, so another release's record still in force keeps its kinds suspended."""
         if snapshot.rollback_deployment_id and not snapshot.is_rollback:
             rollback = self._sibling(snapshot.rollback_deployment_id)._info()
             if not DeploymentStatus(rollback["status"]).is_terminal:

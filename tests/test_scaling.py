@@ -3,6 +3,7 @@ on the simulator through real boto3 clients (retries sleep on its virtual clock)
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from deploying import Deployer
 
+import bluegreen
 from bluegreen import (
     RECORD_TAG,
     AWSError,
@@ -23,7 +25,9 @@ from bluegreen import (
     scaling_state,
     suspend_scaling,
 )
+from bluegreen.errors import ValidationError
 from bluegreen.release import deploy, plan
+from bluegreen.scaling_record import record_key, records_in
 
 NEW_IMAGE = "public.ecr.aws/nginx/nginx:1.28"
 RESOURCE = "service/prod/web"
@@ -46,6 +50,15 @@ def targets(d: Deployer) -> list[dict[str, Any]]:
 def tags(d: Deployer) -> dict[str, str]:
     answer = d.ecs.list_tags_for_resource(resourceArn=d.env.service_arn)
     return {t["key"]: t["value"] for t in answer["tags"]}
+
+
+def records(d: Deployer) -> tuple[ScalingRecord, ...]:
+    """The scaling records on the service now, oldest first."""
+    return records_in(tags(d), resource_id=RESOURCE)
+
+
+def record_keys(d: Deployer) -> list[str]:
+    return [k for k in tags(d) if k == RECORD_TAG or k.startswith(RECORD_TAG + ":")]
 
 
 def set_suspended(d: Deployer, **state: bool) -> None:
@@ -92,13 +105,15 @@ def test_the_state_is_recorded_on_the_service_before_anything_is_suspended(sim, 
     lease = suspend(sim)
 
     assert order == ["TagResource", "RegisterScalableTarget"]
-    record = ScalingRecord.from_tag(tags(d)[RECORD_TAG])
+    assert record_keys(d) == [record_key(lease.record.request_id)]
+    record = ScalingRecord.from_tag(tags(d)[lease.record.key])
     assert record == lease.record
     assert record.suspended == ("in", "out", "scheduled")
     assert record.targets[0].suspended == ()
     assert (record.targets[0].min_capacity, record.targets[0].max_capacity) == (1, 10)
     assert targets(d)[0]["SuspendedState"] == ALL
-    assert len(tags(d)[RECORD_TAG]) <= 256
+    assert len(tags(d)[record.key]) <= 256
+    assert len(record.key) <= 128
 
 
 def test_restore_puts_back_the_recorded_flags_and_removes_the_record(sim):
@@ -110,7 +125,7 @@ def test_restore_puts_back_the_recorded_flags_and_removes_the_record(sim):
     assert lease.restore().already_restored  # a second restore does nothing
 
     assert targets(d) == before
-    assert RECORD_TAG not in tags(d)
+    assert records(d) == ()
 
 
 def test_a_flag_suspended_before_stays_suspended_and_min_max_are_untouched(sim, on_call):
@@ -138,36 +153,77 @@ def test_a_flag_suspended_before_stays_suspended_and_min_max_are_untouched(sim, 
     assert all("MinCapacity" not in p and "MaxCapacity" not in p for p in sent)
 
 
-def test_a_second_release_is_refused_while_a_record_exists(sim):
-    Deployer.create(sim)
-    first = suspend(sim, deployment_id="d-first")
-
-    with pytest.raises(ConflictError) as caught:
-        suspend(sim)
-
-    message = str(caught.value)
-    assert "d-first" in message
-    assert "bluegreen.recover('prod', 'web')" in message  # Python advice for a Python caller
-    assert "--cluster" not in message
-    assert first.record.owner in message
-    first.restore()
-
-
-def test_a_release_that_loses_the_race_for_the_record_backs_off_without_suspending(sim, on_call):
+def test_two_leases_keep_their_own_records_and_each_kind_stays_suspended_while_its_record_is(sim):
     d = Deployer.create(sim)
-    rival = ScalingRecord.from_tag("v=2 r=rival d=d-rival o=bob@ci t=2026-01-01T00:00:00Z s=-")
+    set_suspended(d, ScheduledScalingSuspended=True)  # the operator's own
+    before = targets(d)
+    first = suspend(sim, suspend=("out",))
+    second = suspend(sim, suspend=("in",))
 
-    def overwrite(**kwargs: Any) -> None:
-        d.ecs.tag_resource(
-            resourceArn=d.env.service_arn, tags=[{"key": RECORD_TAG, "value": rival.to_tag()}]
-        )
+    assert {r.key for r in records(d)} == {first.record.key, second.record.key}
+    assert second.record.targets == first.record.targets  # the original, not first's suspension
+    assert targets(d)[0]["SuspendedState"] == ALL
+    shown = str(scaling_state("prod", "web", clients=sim.clients()))
+    assert shown.count("suspended by bluegreen") == 2
+    assert "suspended before any release: scheduled" in shown
 
-    on_call("after-call.ecs.TagResource", overwrite)
-    with pytest.raises(ConflictError, match="d-rival"):
-        suspend(sim)
+    given_back = first.restore()
 
-    assert "SuspendedState" not in targets(d) or not any(targets(d)[0]["SuspendedState"].values())
-    assert ScalingRecord.from_tag(tags(d)[RECORD_TAG]).request_id == "rival"
+    assert given_back.live == (second.record,)
+    assert "kept suspended for no deployment yet" in str(given_back)
+    assert targets(d)[0]["SuspendedState"] == {
+        "DynamicScalingInSuspended": True,  # second's
+        "DynamicScalingOutSuspended": False,  # first's, given back
+        "ScheduledScalingSuspended": True,  # the operator's
+    }
+    assert [r.key for r in records(d)] == [second.record.key]
+    assert second.restore().restored == (RESOURCE,)
+    assert targets(d) == before
+    assert records(d) == ()
+
+
+def test_an_older_record_written_while_ours_is_read_back_gives_ours_its_original(sim, on_call):
+    d = Deployer.create(sim)
+    rival = ScalingRecord.from_tag(
+        "v=2 r=rival d=- o=bob@ci t=2020-01-01T00:00:00Z s=in:out:scheduled g=1:10:001@" + RESOURCE
+    )
+
+    def rival_records_first(**kwargs: Any) -> None:
+        # A release that read the targets before us recorded the original (scheduled was
+        # suspended by the operator) and suspended, all before our read-back.
+        if rival.key not in tags(d):
+            d.ecs.tag_resource(
+                resourceArn=d.env.service_arn, tags=[{"key": rival.key, "value": rival.to_tag()}]
+            )
+            set_suspended(d, **ALL)
+
+    on_call("after-call.ecs.TagResource", rival_records_first)
+
+    lease = suspend(sim, suspend=("out",))
+
+    assert lease.record.targets == rival.targets
+    assert ScalingRecord.from_tag(tags(d)[lease.record.key]).targets == rival.targets
+    assert {r.key for r in records(d)} == {rival.key, lease.record.key}
+
+
+def test_a_record_removed_just_after_attach_wrote_it_is_written_again_while_it_runs(sim, on_call):
+    d = Deployer.create(sim)
+    lease = suspend(sim)
+    deployment_id = d.deploy()
+    writes: list[str] = []
+
+    def forced_restore_in_between(**kwargs: Any) -> None:
+        writes.append("TagResource")
+        if len(writes) == 1:  # attach's write: a `recover --force` lands right after it
+            recover("prod", "web", force=True, clients=sim.clients(), clock=sim.clock)
+
+    on_call("after-call.ecs.TagResource", forced_restore_in_between)
+    lease.attach(deployment_id)
+
+    assert [r.deployment_id for r in records(d)] == [deployment_id]
+    assert targets(d)[0]["SuspendedState"] == ALL
+    d.done(deployment_id)
+    assert recover("prod", "web", clients=sim.clients(), clock=sim.clock).restored == (RESOURCE,)
 
 
 def test_a_target_deregistered_meanwhile_is_reported_not_crashed_on(sim):
@@ -181,7 +237,7 @@ def test_a_target_deregistered_meanwhile_is_reported_not_crashed_on(sim):
 
     assert result.missing == (RESOURCE,)
     assert result.restored == ()
-    assert RECORD_TAG not in tags(d)
+    assert records(d) == ()
     assert targets(d) == []  # not registered again
     assert lease.restore().already_restored
 
@@ -197,10 +253,10 @@ def test_a_restore_that_keeps_failing_raises_loudly_and_keeps_the_record(sim):
     notes = " ".join(caught.value.__notes__)
     assert "NOT restored" in notes
     assert "bluegreen.recover('prod', 'web')" in notes
-    assert RECORD_TAG in tags(d)
+    assert records(d) == (lease.record,)
     sim.faults.clear()
     assert recover("prod", "web", clients=sim.clients(), clock=sim.clock).restored == (RESOURCE,)
-    assert RECORD_TAG not in tags(d)
+    assert records(d) == ()
 
 
 def test_the_context_manager_restores_on_keyboard_interrupt(sim):
@@ -211,12 +267,12 @@ def test_the_context_manager_restores_on_keyboard_interrupt(sim):
         raise KeyboardInterrupt
 
     assert targets(d) == before
-    assert RECORD_TAG not in tags(d)
+    assert records(d) == ()
 
 
-def test_restore_for_another_deployment_leaves_the_record_alone(sim):
+def test_restore_for_another_deployment_keeps_a_record_in_force_and_its_suspension(sim):
     d = Deployer.create(sim)
-    lease = suspend(sim, deployment_id="d-mine")
+    lease = suspend(sim)  # no deployment yet: in force for the pending limit
 
     result = restore_scaling(
         "prod", "web", deployment_id="d-other", clients=sim.clients(), clock=sim.clock
@@ -224,8 +280,9 @@ def test_restore_for_another_deployment_leaves_the_record_alone(sim):
 
     assert result.restored == ()
     assert not result.already_restored
-    assert result.record == lease.record
-    assert RECORD_TAG in tags(d)
+    assert result.live == (lease.record,)
+    assert records(d) == (lease.record,)
+    assert targets(d)[0]["SuspendedState"] == ALL
     lease.restore()
 
 
@@ -236,10 +293,14 @@ def test_scaling_state_shows_the_targets_and_the_record(sim):
     state = scaling_state("prod", "web", clients=sim.clients())
 
     assert state.record == lease.record
+    assert state.records == (lease.record,)
     assert state.targets[0].suspended == ("in", "out", "scheduled")
     assert "d-9" in str(state)
     assert "or with bluegreen.recover(...)" in str(state)  # Python advice from Python
-    assert json.loads(json.dumps(state.to_dict()))["record"]["deployment_id"] == "d-9"
+    assert "suspended before any release: nothing" in str(state)
+    document = json.loads(json.dumps(state.to_dict()))
+    assert document["record"]["deployment_id"] == "d-9"
+    assert [r["key"] for r in document["records"]] == [lease.record.key]
     lease.restore()
     assert scaling_state("prod", "web", clients=sim.clients()).record is None
 
@@ -268,16 +329,35 @@ def test_recover_refuses_while_the_deployment_runs_and_restores_after_the_end(si
     assert recover("prod", "web", clients=sim.clients(), clock=sim.clock).already_restored
 
 
-def test_recover_of_a_record_without_deployment_id_waits_for_the_groups_deployment(sim):
+def test_recover_of_a_record_without_deployment_id_waits_for_the_pending_limit(sim):
+    d = Deployer.create(sim)
+    before = targets(d)
+    suspend(sim)  # a release that died before CreateDeployment
+
+    with pytest.raises(DeploymentStateError) as caught:
+        recover("prod", "web", clients=sim.clients(), clock=sim.clock)
+    assert "has not created its deployment yet" in str(caught.value)
+    assert "once the record is 10 min old (in 10 min)" in str(caught.value)
+    sim.advance(10 * 60)
+    result = recover("prod", "web", clients=sim.clients(), clock=sim.clock)
+
+    assert result.restored == (RESOURCE,)
+    assert targets(d) == before
+    assert records(d) == ()
+
+
+def test_an_expired_record_without_deployment_id_waits_for_a_deployment_no_record_names(sim):
     d = Deployer.create(sim)
     suspend(sim)
-    deployment_id = d.deploy()
+    deployment_id = d.deploy()  # created by the release that then died before recording it
+    expired = dt.timedelta(0)
 
     with pytest.raises(DeploymentStateError, match=deployment_id):
-        recover("prod", "web", clients=sim.clients(), clock=sim.clock)
+        recover("prod", "web", pending_limit=expired, clients=sim.clients(), clock=sim.clock)
     forced = recover("prod", "web", force=True, clients=sim.clients(), clock=sim.clock)
 
     assert forced.restored == (RESOURCE,)
+    assert records(d) == ()
 
 
 # -- deploy and wait ---------------------------------------------------------------------------
@@ -288,13 +368,13 @@ def test_a_fault_free_deploy_and_wait_leaves_the_scalable_target_byte_identical(
     before = targets(d)
 
     deployment = deploy("prod", "web", image=NEW_IMAGE, clients=sim.clients(), clock=sim.clock)
-    record = ScalingRecord.from_tag(tags(d)[RECORD_TAG])
+    (record,) = records(d)
     assert record.deployment_id == deployment.id
     assert targets(d)[0]["SuspendedState"] == ALL
     deployment.wait(min_interval=30, max_interval=60)
 
     assert targets(d) == before
-    assert RECORD_TAG not in tags(d)
+    assert records(d) == ()
 
 
 def test_deploy_without_suspending_writes_nothing(sim):
@@ -312,7 +392,7 @@ def test_deploy_without_suspending_writes_nothing(sim):
     )
 
     assert targets(d) == before
-    assert RECORD_TAG not in tags(d)
+    assert records(d) == ()
     assert len(register_writes(sim)) == writes
 
 
@@ -326,21 +406,37 @@ def test_deploy_restores_when_create_deployment_fails(sim):
 
     assert any("restored service/prod/web" in n for n in caught.value.__notes__)
     assert targets(d) == before
-    assert RECORD_TAG not in tags(d)
+    assert records(d) == ()
 
 
-def test_deploy_is_refused_before_any_change_when_another_release_holds_the_record(sim):
+def test_a_deploy_that_codedeploy_refuses_names_the_deployment_in_flight_and_gives_back(
+    sim, on_call
+):
     d = Deployer.create(sim)
-    other = suspend(sim)  # another release, about to create its deployment
+    before = targets(d)
+    revisions = d.ecs.list_task_definitions(familyPrefix="web")["taskDefinitionArns"]
+    other: list[str] = []
 
-    with pytest.raises(ConflictError, match="no deployment yet"):
+    def another_deployment_starts(**kwargs: Any) -> None:
+        # Created by hand after this release's preflight: CodeDeploy refuses the second.
+        if not other:
+            other.append(d.deploy())
+
+    on_call("before-call.codedeploy.CreateDeployment", another_deployment_starts)
+    with pytest.raises(ConflictError) as caught:
         deploy("prod", "web", image=NEW_IMAGE, clients=sim.clients(), clock=sim.clock)
 
-    assert sim.codedeploy.deployments == {}
-    assert d.ecs.list_task_definitions(familyPrefix="web")["taskDefinitionArns"] == [
-        d.env.task_definition_arn
-    ]
-    other.restore()
+    message = str(caught.value)
+    assert f"deployment {other[0]} is in flight" in message
+    assert f'bluegreen.Deployment.attach("{other[0]}").wait()' in message
+    assert "--deployment-id" not in message
+    assert isinstance(caught.value.__cause__, AWSError)
+    assert caught.value.__cause__.code == "DeploymentLimitExceededException"
+    assert any("was deregistered again" in n for n in caught.value.__notes__)
+    active = d.ecs.list_task_definitions(familyPrefix="web")["taskDefinitionArns"]
+    assert active == [*revisions, active[-1]]  # the other deployment's revision, not ours
+    assert targets(d) == before  # the deployment in flight has no record: nothing keeps it
+    assert records(d) == ()
 
 
 def test_plan_says_what_deploy_will_suspend(sim):
@@ -375,10 +471,11 @@ def test_a_scaling_activity_during_a_suspended_deployment_does_not_change_desire
     assert deployment.status().succeeded
 
 
-def test_waiting_for_a_deployment_leaves_another_deployments_record_alone(sim):
+def test_the_end_of_a_wait_keeps_scaling_suspended_for_another_release_in_force(sim):
     d = Deployer.create(sim)
+    before = targets(d)
     deployment_id = d.deploy()
-    other = suspend(sim, deployment_id="d-someone-else")
+    other = suspend(sim)  # a release about to create its deployment
 
     from bluegreen import Deployment
 
@@ -386,8 +483,10 @@ def test_waiting_for_a_deployment_leaves_another_deployments_record_alone(sim):
         min_interval=30, max_interval=60
     )
 
-    assert ScalingRecord.from_tag(tags(d)[RECORD_TAG]) == other.record
+    assert records(d) == (other.record,)
+    assert targets(d)[0]["SuspendedState"] == ALL
     other.restore()
+    assert targets(d) == before
 
 
 def test_an_unknown_service_is_not_found(sim):
@@ -448,7 +547,7 @@ def test_cli_ctrl_c_during_deploy_wait_restores_the_scaling_and_says_so(
     assert code == 130
     assert "scaling: restored service/prod/web" in err
     assert targets(d) == before
-    assert RECORD_TAG not in tags(d)
+    assert records(d) == ()
 
 
 def test_cli_deploy_suspends_only_what_it_is_told(sim, cli, capsys):
@@ -459,7 +558,7 @@ def test_cli_deploy_suspends_only_what_it_is_told(sim, cli, capsys):
     )
 
     assert code == 0, capsys.readouterr().err
-    assert ScalingRecord.from_tag(tags(d)[RECORD_TAG]).suspended == ("out",)
+    assert [r.suspended for r in records(d)] == [("out",)]
     assert targets(d)[0]["SuspendedState"]["DynamicScalingOutSuspended"] is True
     assert targets(d)[0]["SuspendedState"]["DynamicScalingInSuspended"] is False
 
@@ -470,7 +569,47 @@ def test_cli_deploy_no_suspend_scaling_leaves_it_alone(sim, cli, capsys):
     code = cli.main(["deploy", *SERVICE, "--image", NEW_IMAGE, "--no-wait", "--no-suspend-scaling"])
 
     assert code == 0, capsys.readouterr().err
-    assert RECORD_TAG not in tags(d)
+    assert records(d) == ()
+
+
+def test_cli_deploy_that_loses_to_a_deployment_in_flight_says_how_to_follow_it(
+    sim, cli, capsys, on_call, monkeypatch
+):
+    d = Deployer.create(sim)
+    import bluegreen.cli.deploy
+
+    # The simulator's session, where on_call's handler is registered.
+    monkeypatch.setattr(bluegreen.cli.deploy, "clients_from", lambda args: sim.clients())
+    other: list[str] = []
+    on_call(
+        "before-call.codedeploy.CreateDeployment",
+        lambda **kw: other.append(d.deploy()) if not other else None,
+    )
+
+    code = cli.main(["deploy", *SERVICE, "--image", NEW_IMAGE, "--no-wait"])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"`bluegreen wait --deployment-id {other[0]}`" in err
+    assert "attach(" not in err
+    assert "Traceback" not in err
+    assert records(d) == ()
+
+
+def test_cli_recover_pending_minutes_zero_restores_a_killed_releases_record_at_once(
+    sim, cli, capsys
+):
+    d = Deployer.create(sim)
+    before = targets(d)
+    suspend(sim)  # the release was killed before creating its deployment
+
+    assert cli.main(["recover", *SERVICE]) == 2
+    assert "has not created its deployment yet" in capsys.readouterr().err
+    assert cli.main(["recover", *SERVICE, "--pending-minutes", "0"]) == 0
+
+    assert "scaling: restored service/prod/web" in capsys.readouterr().out
+    assert targets(d) == before
+    assert cli.main(["recover", *SERVICE, "--pending-minutes", "-1"]) == 2
 
 
 def test_cli_status_shows_the_scaling_and_the_record(sim, cli, capsys):
@@ -483,7 +622,7 @@ def test_cli_status_shows_the_scaling_and_the_record(sim, cli, capsys):
     assert cli.main(["status", *SERVICE, "--output", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
 
-    record = ScalingRecord.from_tag(tags(d)[RECORD_TAG])
+    (record,) = records(d)
     assert "suspended by bluegreen (in, out, scheduled)" in text
     assert document["scaling"]["record"]["deployment_id"] == record.deployment_id
     assert document["scaling"]["targets"][0]["suspended"] == ["in", "out", "scheduled"]
@@ -493,7 +632,7 @@ def test_cli_recover_refuses_while_running_then_restores(sim, cli, capsys):
     d = Deployer.create(sim)
     before = targets(d)
     assert cli.main(["deploy", *SERVICE, "--image", NEW_IMAGE, "--no-wait"]) == 0
-    deployment_id = ScalingRecord.from_tag(tags(d)[RECORD_TAG]).deployment_id
+    deployment_id = records(d)[0].deployment_id
     assert deployment_id is not None
     capsys.readouterr()
 
@@ -508,7 +647,9 @@ def test_cli_recover_refuses_while_running_then_restores(sim, cli, capsys):
     assert targets(d) == before
 
 
-def test_deploy_restores_a_record_whose_deployment_ended_unwatched_then_records_anew(sim):
+def test_the_next_release_removes_a_record_whose_deployment_ended_unwatched_keeping_its_original(
+    sim,
+):
     d = Deployer.create(sim)
     set_suspended(d, ScheduledScalingSuspended=True)
     before = targets(d)
@@ -523,11 +664,13 @@ def test_deploy_restores_a_record_whose_deployment_ended_unwatched_then_records_
         clock=sim.clock,
     )
 
-    record = ScalingRecord.from_tag(tags(d)[RECORD_TAG])
+    (record,) = records(d)
     assert record.deployment_id == second.id
-    assert record.targets[0].suspended == ("scheduled",)  # the state before, not the suspended one
+    assert record.targets[0].suspended == ("scheduled",)  # the original, not the suspended one
+    assert targets(d)[0]["SuspendedState"] == ALL
     second.wait(min_interval=30, max_interval=60)
     assert targets(d) == before
+    assert records(d) == ()
 
 
 def test_a_failed_deployment_s_wait_follows_the_rollback_and_restores_scaling(sim):
@@ -548,5 +691,19 @@ def test_a_failed_deployment_s_wait_follows_the_rollback_and_restores_scaling(si
 
     rollback = sim.deployment(failed.value.rollback_deployment_id)
     assert str(rollback.status) == "Succeeded"
-    assert RECORD_TAG not in tags(d)
+    assert records(d) == ()
     assert targets(d) == before
+
+
+def test_the_public_functions_refuse_bad_arguments_before_any_call():
+    with pytest.raises(ValidationError, match="suspend= takes some of in, out, scheduled, not 5"):
+        bluegreen.suspend_scaling("prod", "web", suspend=5)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError) as caught:
+        bluegreen.recover("", 123, clock=3)  # type: ignore[arg-type]
+    assert caught.value.problems == (
+        "cluster= is empty: give a cluster name or ARN",
+        "service= must be a service name or ARN (a string), got int 123",
+        "clock= must have time() and sleep(seconds) methods, got int 3",
+    )
+    with pytest.raises(ValidationError, match=r"pending_limit= must be a datetime\.timedelta"):
+        bluegreen.restore_scaling("prod", "web", pending_limit=-1)  # type: ignore[arg-type]

@@ -9,11 +9,16 @@ subprocess, watches the deployment through boto3 until it reaches the phase, SIG
 release there, waits for the deployment (and any rollback) to end, then recovers. Phases
 with a hook are held by the hook itself until the release is dead; the others last at least
 half a simulated minute. The operator had already suspended scheduled scaling before any of
-this, and that must survive. Waits are bounded; nothing asserts on how long anything took.
+this, and that must survive. ``recover`` is told the release is dead (a pending limit of 0):
+a release killed between CreateDeployment and writing the id into its record leaves a record
+without deployment id, which otherwise stays in force for ten minutes (or while the group
+has a deployment no record names). Waits are bounded; nothing asserts on how long anything
+took.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import itertools
 import json
@@ -44,6 +49,9 @@ FAILING_HOOK = "CodeDeployHook_fail"
 CANARY = "bluegreen-test.Canary10Percent1Minute"
 ACTIVE = ["Created", "Queued", "InProgress", "Baking", "Ready"]
 TERMINAL = ("Succeeded", "Failed", "Stopped")
+DEAD = dt.timedelta(0)
+"""The pending limit for a release the test killed: its record without a deployment id need
+not be waited out (the default, ten minutes, is for a release that may still be alive)."""
 _images = itertools.count(100)
 
 RELEASE = """
@@ -110,7 +118,7 @@ class Served:
             "services"
         ][0]["serviceArn"]
         tags = self.ecs.list_tags_for_resource(resourceArn=arn).get("tags", [])
-        return any(tag["key"] == RECORD_TAG for tag in tags)
+        return any(tag["key"].startswith(RECORD_TAG + ":") for tag in tags)
 
     def deployment_ids(self) -> set[str]:
         return set(
@@ -295,7 +303,7 @@ def release(served: Served) -> Iterator[Callable[..., Release]]:
     served.held = Held(served.url)
     served.server.simulator.register_hook(HOLDING_HOOK, served.held)
     _wait_for(served.idle, "the deployments to end")
-    recover(served.env.cluster, served.env.service, clients=served.clients)
+    recover(served.env.cluster, served.env.service, pending_limit=DEAD, clients=served.clients)
 
 
 # -- the phases ------------------------------------------------------------------------------
@@ -319,7 +327,9 @@ def test_killed_before_suspending_nothing_was_recorded_or_changed(served, releas
 
     assert not served.has_record()
     assert served.deployment_ids() == run.known
-    result = recover(served.env.cluster, served.env.service, clients=served.clients)
+    result = recover(
+        served.env.cluster, served.env.service, pending_limit=DEAD, clients=served.clients
+    )
     assert result.record is None
     assert served.scalable_targets() == before
 
@@ -335,7 +345,9 @@ def test_killed_right_after_suspending_is_restored_by_recover(served, release):
     assert_left_suspended(served, before)
 
     _wait_for(served.idle, "the deployment, if any, to end")
-    result = recover(served.env.cluster, served.env.service, clients=served.clients)
+    result = recover(
+        served.env.cluster, served.env.service, pending_limit=DEAD, clients=served.clients
+    )
 
     assert result.record is not None
     assert served.scalable_targets() == before
@@ -350,7 +362,7 @@ def test_killed_during_install_is_restored_by_recover(served, release):
     assert_left_suspended(served, before)
 
     _wait_for(served.idle, "the deployment to end")
-    recover(served.env.cluster, served.env.service, clients=served.clients)
+    recover(served.env.cluster, served.env.service, pending_limit=DEAD, clients=served.clients)
 
     assert served.scalable_targets() == before
     assert not served.has_record()
@@ -365,7 +377,7 @@ def test_killed_during_test_traffic_is_restored_by_recover(served, release):
     served.held.release.set()
 
     _wait_for(served.idle, "the deployment to end")
-    recover(served.env.cluster, served.env.service, clients=served.clients)
+    recover(served.env.cluster, served.env.service, pending_limit=DEAD, clients=served.clients)
 
     assert served.scalable_targets() == before
     assert not served.has_record()
@@ -379,7 +391,7 @@ def test_killed_mid_shift_is_restored_by_recover(served, release):
     assert_left_suspended(served, before)
 
     _wait_for(served.idle, "the deployment to end")
-    recover(served.env.cluster, served.env.service, clients=served.clients)
+    recover(served.env.cluster, served.env.service, pending_limit=DEAD, clients=served.clients)
 
     assert served.scalable_targets() == before
     assert not served.has_record()
@@ -400,7 +412,7 @@ def test_killed_during_the_termination_wait_is_restored_by_recover(served, relea
     assert_left_suspended(served, before)
 
     _wait_for(served.idle, "the deployment to end")
-    recover(served.env.cluster, served.env.service, clients=served.clients)
+    recover(served.env.cluster, served.env.service, pending_limit=DEAD, clients=served.clients)
 
     assert served.scalable_targets() == before
     assert not served.has_record()

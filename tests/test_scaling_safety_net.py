@@ -62,7 +62,7 @@ def has_record(d: Deployer) -> bool:
         "serviceArn"
     ]
     tags = d.ecs.list_tags_for_resource(resourceArn=arn).get("tags", [])
-    return any(tag["key"] == RECORD_TAG for tag in tags)
+    return any(tag["key"].startswith(RECORD_TAG + ":") for tag in tags)
 
 
 def state_change(d: Deployer, deployment_id: str, state: str) -> dict[str, Any]:

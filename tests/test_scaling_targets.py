@@ -23,9 +23,10 @@ def targets(d: Deployer) -> list[dict[str, Any]]:
     )
 
 
-def tags(d: Deployer) -> dict[str, str]:
+def record_keys(d: Deployer) -> list[str]:
     answer = d.ecs.list_tags_for_resource(resourceArn=d.env.service_arn)
-    return {t["key"]: t["value"] for t in answer["tags"]}
+    keys = [t["key"] for t in answer["tags"]]
+    return [k for k in keys if k == RECORD_TAG or k.startswith(RECORD_TAG + ":")]
 
 
 def suspend(sim: Any, **kwargs: Any) -> Any:
@@ -44,7 +45,7 @@ def test_restore_under_throttling_and_5xx_succeeds(sim, fault):
 
     assert result.restored == (RESOURCE,)
     assert targets(d) == before
-    assert RECORD_TAG not in tags(d)
+    assert record_keys(d) == []
 
 
 def test_every_call_goes_through_the_caller_counted_per_operation(sim):
@@ -52,8 +53,8 @@ def test_every_call_goes_through_the_caller_counted_per_operation(sim):
     svc = service_scaling("prod", "web", sim.clients(), None, sim.clock)
 
     assert svc.targets()[0].resource_id == RESOURCE
-    assert svc.record() is None
-    assert svc.record() is None
+    assert svc.records() == ()
+    assert svc.records() == ()
 
     assert dict(svc.caller.counts) == {
         "DescribeScalableTargets": 1,
@@ -66,8 +67,8 @@ def test_what_the_caller_read_already_is_not_read_again(sim):
     d = Deployer.create(sim)
     svc = service_scaling("prod", "web", sim.clients(), None, sim.clock, arn=d.env.service_arn)
 
-    assert svc.record_in({"other": "tag"}) is None
-    assert svc.record() is None
+    assert svc.records_in({"other": "tag"}) == ()
+    assert svc.records() == ()
 
     assert dict(svc.caller.counts) == {"ListTagsForResource": 1}
 
@@ -97,3 +98,28 @@ def test_a_call_that_keeps_failing_gives_up_after_the_attempts_and_names_the_ope
 
     assert caught.value.operation == "DescribeScalableTargets"
     assert svc.caller.counts["DescribeScalableTargets"] <= RETRY_ATTEMPTS
+
+
+def test_records_are_read_under_their_own_keys_and_the_legacy_one_oldest_first(sim):
+    d = Deployer.create(sim)
+    svc = service_scaling("prod", "web", sim.clients(), None, sim.clock)
+    legacy = "v=2 r=0123abcd d=d-OLD o=ci t=2025-01-01T00:00:00Z s=in g=1:10:000@"
+    newer = "v=2 r=5e5e5e5e5e5e d=- o=ci t=2026-01-01T00:00:00Z s=out g=1:10:000@"
+    d.ecs.tag_resource(
+        resourceArn=d.env.service_arn,
+        tags=[
+            {"key": f"{RECORD_TAG}:5e5e5e5e5e5e", "value": newer},
+            {"key": RECORD_TAG, "value": legacy},
+            {"key": "bluegreen:scalingx", "value": "not a record"},
+        ],
+    )
+
+    found = svc.records()
+
+    assert [(r.key, r.is_legacy) for r in found] == [
+        (RECORD_TAG, True),
+        (f"{RECORD_TAG}:5e5e5e5e5e5e", False),
+    ]
+    assert found[0].targets[0].resource_id == RESOURCE  # left out to fit: the service's own
+    svc.remove(found[:1])
+    assert record_keys(d) == [f"{RECORD_TAG}:5e5e5e5e5e5e"]

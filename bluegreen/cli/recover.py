@@ -26,16 +26,26 @@ def add_parser(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "recover",
         help="restore the autoscaling a killed deploy left suspended",
-        description="Find the scaling record (tag bluegreen:scaling) a release left on the "
-        "service and restore exactly the recorded autoscaling state, once its deployment "
-        "(and any rollback) has ended. Refuses while it is still running unless --force.",
+        description="Reconcile the scaling records releases left on the service (tags "
+        "bluegreen:scaling:<release id>, and the older single bluegreen:scaling): remove "
+        "those whose deployment (and any rollback) has ended, and once none is left in force "
+        "restore exactly the autoscaling state from before any release. Refuses (exit 2) "
+        "while a record is still in force unless --force.",
     )
     parser.add_argument("--cluster", required=True, help="ECS cluster name or ARN")
     parser.add_argument("--service", required=True, help="ECS service name or ARN")
     parser.add_argument(
         "--force",
         action="store_true",
-        help="restore even though the deployment is still running",
+        help="restore even though a deployment is still running",
+    )
+    parser.add_argument(
+        "--pending-minutes",
+        type=float,
+        default=None,
+        metavar="MINUTES",
+        help="how long a record without a deployment id stays in force (a release between "
+        "recording and CreateDeployment; default 10)",
     )
     add_aws_options(parser)
     add_output_option(parser)
@@ -43,10 +53,25 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bluegreen.scaling import recover
+    import datetime as dt
 
+    from bluegreen.errors import ValidationError
+    from bluegreen.scaling import PENDING_LIMIT, recover
+
+    pending = PENDING_LIMIT
+    if args.pending_minutes is not None:
+        if not args.pending_minutes >= 0:
+            raise ValidationError(
+                [f"--pending-minutes takes a number of minutes >= 0, not {args.pending_minutes}"]
+            )
+        pending = dt.timedelta(minutes=args.pending_minutes)
     result = recover(
-        args.cluster, args.service, force=args.force, clients=clients_from(args), clock=clock()
+        args.cluster,
+        args.service,
+        force=args.force,
+        pending_limit=pending,
+        clients=clients_from(args),
+        clock=clock(),
     )
     if args.output == "json":
         document = {
@@ -54,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
             "missing": list(result.missing),
             "already_restored": result.already_restored,
             "record": result.record.to_dict() if result.record is not None else None,
+            "removed": [r.to_dict() for r in result.removed],
         }
         print(json.dumps(document))
     else:

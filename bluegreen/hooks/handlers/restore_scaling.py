@@ -7,15 +7,18 @@ Two entry points in one file (see README.md and docs/autoscaling.md):
 - ``restore_scaling.handler``: the target of an EventBridge rule on CodeDeploy's
   ``CodeDeploy Deployment State-change Notification`` events with ``detail.state`` SUCCESS,
   FAILURE or STOP. It finds the deployment group's ECS service (GetDeploymentGroup
-  ``ecsServices``) and calls ``bluegreen.scaling.recover`` for it. An event for an original
+  ``ecsServices``) and calls ``bluegreen.scaling.recover`` for it, which reconciles the
+  service's scaling records (``bluegreen.scaling_reconcile``): records no longer in force are
+  removed and, once none is, the original state is back. An event for an original
   deployment whose rollback still runs is skipped: the rollback's own event comes later. No
-  record, a record already restored, or a record of a deployment that still runs is logged,
-  never raised; an AWS error that outlasts the retries is raised, so Lambda retries the event.
-- ``restore_scaling.hook_handler``: the ``AfterAllowTraffic`` lifecycle hook. It restores the
-  deployment's own record (``bluegreen.scaling.restore_scaling`` with its deployment id) and
-  reports ``Succeeded`` exactly once; a restore that cannot happen is logged as an error and
-  still reports ``Succeeded`` (failing the hook would roll back a healthy release), leaving
-  the record for the EventBridge handler or ``bluegreen recover``.
+  record, records already restored, or a record still in force (a deployment that still
+  runs, a release about to create one) is logged, never raised; an AWS error that outlasts
+  the retries is raised, so Lambda retries the event.
+- ``restore_scaling.hook_handler``: the ``AfterAllowTraffic`` lifecycle hook. It gives back
+  the deployment's own records (``bluegreen.scaling.restore_scaling`` with its deployment id)
+  and reports ``Succeeded`` exactly once; a restore that cannot happen is logged as an error
+  and still reports ``Succeeded`` (failing the hook would roll back a healthy release),
+  leaving the records for the EventBridge handler or ``bluegreen recover``.
 
 Each run logs JSON lines on the ``bluegreen.hooks`` logger. Settings (environment variables,
 all optional):
@@ -31,8 +34,11 @@ IAM permissions of the function's role:
 ``ecs:ListTagsForResource``, ``ecs:TagResource``, ``ecs:UntagResource``,
 ``codedeploy:GetDeployment``, ``codedeploy:GetDeploymentGroup``,
 ``codedeploy:ListDeployments``, and for ``hook_handler``
-``codedeploy:PutLifecycleEventHookExecutionStatus``. RegisterScalableTarget also needs the
-Application Auto Scaling service-linked role for ECS
+``codedeploy:PutLifecycleEventHookExecutionStatus``. A record left without a deployment id
+and older than the pending limit makes ``recover`` look for the service's deployment group:
+by the console's names (GetDeploymentGroup), else by a scan (``codedeploy:ListApplications``,
+``BatchGetApplications``, ``ListDeploymentGroups``, ``BatchGetDeploymentGroups``).
+RegisterScalableTarget also needs the Application Auto Scaling service-linked role for ECS
 (``AWSServiceRoleForApplicationAutoScaling_ECSService``) to exist, which it does once the
 service has a scalable target; creating it would need ``iam:CreateServiceLinkedRole``.
 """
