@@ -1,5 +1,9 @@
 """The ``Plan`` value: what ``deploy`` with the same arguments would do, read from AWS
-without changing it (``plan(...)`` returns one; ``bluegreen plan`` prints it)."""
+without changing it (``plan(...)`` returns one; ``bluegreen plan`` prints it).
+
+Its text, its ``to_dict()`` and its repr never show an environment value or a secret
+(``bluegreen.sensitive``): the diff says that such a value changed, not what it is, unless
+``show_values=True`` asks for them."""
 
 from __future__ import annotations
 
@@ -11,8 +15,9 @@ import attrs
 
 from bluegreen._advice import advice
 from bluegreen.appspec import AppSpec, Hook
-from bluegreen.revision import short_arn
+from bluegreen.revision import diff, registrable, short_arn
 from bluegreen.scaling import ScalableTargetState
+from bluegreen.sensitive import masked
 from bluegreen.state import ServiceState
 from bluegreen.traffic import Schedule, TrafficConfig
 
@@ -50,7 +55,8 @@ class Plan:
         new_task_definition_arn: the given ARN, or the ARN the new revision is expected to get
             (ECS numbers it at registration).
         registers_task_definition: True when ``deploy`` registers a new revision.
-        task_definition_diff: one line per changed field, ``path: old -> new``.
+        task_definition_diff: one line per changed field, ``path: old -> new``; a sensitive
+            value's line says only that it was added, removed or changed.
         appspec: the AppSpec that will be sent (None when it cannot be built).
         traffic_config: the deployment config that will shift traffic.
         creates_traffic_config: True when ``deploy`` will create that config first.
@@ -99,9 +105,15 @@ class Plan:
         return str(arn) if arn else self.service.task_definition
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, *, show_values: bool = False) -> str:
+        """The plan as the reader sees it; ``show_values`` shows environment values and
+        secrets in the task-definition changes, and says so on the first line."""
         group = self.service.deployment_group
         where = f"{self.service.cluster}/{self.service.service}"
-        lines = [f"Plan: deploy to {where}"]
+        lines = [_values_shown()] if show_values else []
+        lines.append(f"Plan: deploy to {where}")
         lines.append(
             "  deployment group  "
             + (f"{group.application} / {group.name}" if group else "(none found)")
@@ -119,7 +131,7 @@ class Plan:
 
         lines.append("")
         lines.append("Task-definition changes:")
-        lines += [f"  {line}" for line in self.task_definition_diff] or ["  (none)"]
+        lines += [f"  {line}" for line in self.changes(show_values=show_values)] or ["  (none)"]
 
         lines.append("")
         lines.append("AppSpec:")
@@ -185,19 +197,30 @@ class Plan:
             f"deployment (and any rollback) ends; {recover} restores it after a crash"
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form (for ``--output json``)."""
+    def changes(self, *, show_values: bool = False) -> tuple[str, ...]:
+        """``task_definition_diff``, or with ``show_values`` the same diff with the values."""
+        current, new = self.current_task_definition, self.new_task_definition
+        if not (show_values and current and new):
+            return self.task_definition_diff
+        return tuple(diff(registrable(current), registrable(new), show_values=True))
+
+    def to_dict(self, *, show_values: bool = False) -> dict[str, Any]:
+        """A JSON-ready form (for ``--output json``). Environment values and secrets in the
+        task definitions and their diff are masked unless ``show_values``; the first key,
+        ``values_shown``, says which."""
         config = self.traffic_config
         schedule = self.schedule
+        current, new = dict(self.current_task_definition), dict(self.new_task_definition)
         document: dict[str, Any] = _jsonable(
             {
+                "values_shown": show_values,
                 "ok": self.ok,
                 "service": self.service.to_dict(),
-                "current_task_definition": dict(self.current_task_definition),
-                "new_task_definition": dict(self.new_task_definition),
+                "current_task_definition": current if show_values else masked(current),
+                "new_task_definition": new if show_values else masked(new),
                 "new_task_definition_arn": self.new_task_definition_arn,
                 "registers_task_definition": self.registers_task_definition,
-                "task_definition_diff": list(self.task_definition_diff),
+                "task_definition_diff": list(self.changes(show_values=show_values)),
                 "appspec": self.appspec.to_dict() if self.appspec else None,
                 "traffic_config": None
                 if config is None
@@ -246,6 +269,14 @@ class Plan:
             }
         )
         return document
+
+
+def _values_shown() -> str:
+    how = advice("show_values=True", "--show-values")
+    return (
+        f"Values shown ({how}): environment values and secrets are printed in clear below; "
+        "keep this output out of logs."
+    )
 
 
 def _jsonable(value: Any) -> Any:

@@ -22,6 +22,7 @@ from bluegreen.errors import (
     ServiceUnavailableError,
     ThrottledError,
 )
+from bluegreen.sensitive import Entry, contains_sensitive, is_sensitive, masked
 
 if TYPE_CHECKING:
     from bluegreen._aws import Caller, Clients
@@ -260,25 +261,60 @@ def _show(value: Any) -> str:
 _ABSENT = object()
 
 
-def diff(old: Any, new: Any, path: str = "") -> Iterator[str]:
-    """``path: old -> new`` for every difference, keyed by name inside named lists."""
+def diff(old: Any, new: Any, *, show_values: bool = False) -> Iterator[str]:
+    """``path: old -> new`` for every difference, keyed by name inside named lists.
+
+    A sensitive value (``bluegreen.sensitive``) gets a line of its own that says only
+    whether it was added, removed or changed, ``path: (sensitive value changed)``, unless
+    ``show_values``.
+    """
+    yield from _diff(old, new, (), show_values)
+
+
+def _diff(old: Any, new: Any, path: tuple[str | Entry, ...], show_values: bool) -> Iterator[str]:
     if old == new:
         return
     if isinstance(old, Mapping) and isinstance(new, Mapping):
         for key in [*old, *(k for k in new if k not in old)]:
-            sub = f"{path}.{key}" if path else str(key)
-            yield from diff(old.get(key, _ABSENT), new.get(key, _ABSENT), sub)
+            sub = (*path, str(key))
+            yield from _diff(old.get(key, _ABSENT), new.get(key, _ABSENT), sub, show_values)
         return
     if isinstance(old, list) and isinstance(new, list):
         old_keyed, new_keyed = _keyed(old), _keyed(new)
+        if old_keyed is not None or new_keyed is not None:  # [] is an empty named list
+            old_keyed = {} if old_keyed is None and not old else old_keyed
+            new_keyed = {} if new_keyed is None and not new else new_keyed
         if old_keyed is not None and new_keyed is not None:
             for key in [*old_keyed, *(k for k in new_keyed if k not in old_keyed)]:
-                yield from diff(
-                    old_keyed.get(key, _ABSENT), new_keyed.get(key, _ABSENT), f"{path}[{key}]"
+                sub = (*path, Entry(key))
+                yield from _diff(
+                    old_keyed.get(key, _ABSENT), new_keyed.get(key, _ABSENT), sub, show_values
                 )
             return
         if len(old) == len(new):
             for i, (a, b) in enumerate(zip(old, new, strict=True)):
-                yield from diff(a, b, f"{path}[{i}]")
+                yield from _diff(a, b, (*path, Entry(i)), show_values)
             return
-    yield f"{path}: {_show(old)} -> {_show(new)}"
+    where = "".join(
+        f"[{s.name}]" if isinstance(s, Entry) else f".{s}" if i else s for i, s in enumerate(path)
+    )
+    if show_values or not (contains_sensitive(old, path) or contains_sensitive(new, path)):
+        yield f"{where}: {_show(old)} -> {_show(new)}"
+    elif is_sensitive(path):
+        change = "added" if old is _ABSENT else "removed" if new is _ABSENT else "changed"
+        yield f"{where}: (sensitive value {change})"
+    # An entry added or removed whole: a line per field, so each sensitive one says so.
+    elif old is _ABSENT and _is_container(new):
+        yield from _diff({} if isinstance(new, Mapping) else [], new, path, show_values)
+    elif new is _ABSENT and _is_container(old):
+        yield from _diff(old, {} if isinstance(old, Mapping) else [], path, show_values)
+    else:
+        yield f"{where}: {_show(_masked(old, path))} -> {_show(_masked(new, path))}"
+
+
+def _is_container(value: Any) -> bool:
+    return isinstance(value, Mapping) or (isinstance(value, list) and _keyed(value) is not None)
+
+
+def _masked(value: Any, path: tuple[str | Entry, ...]) -> Any:
+    return value if value is _ABSENT else masked(value, path)

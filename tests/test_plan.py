@@ -59,6 +59,7 @@ def test_plan_changes_nothing_and_shows_what_deploy_would_do(sim):
         assert expected in text, expected
     hooks = text[text.index("\nHooks:") :]
     assert hooks.index("BeforeInstall") < hooks.index("AfterAllowTestTraffic")  # run order
+    assert the_plan.text(show_values=True).startswith("Values shown (show_values=True)")
 
 
 def test_plan_to_dict_is_json_ready(sim):
@@ -67,6 +68,7 @@ def test_plan_to_dict_is_json_ready(sim):
 
     document = json.loads(json.dumps(run_plan(sim, image=NEW_IMAGE, auto_rollback=False).to_dict()))
 
+    assert document["values_shown"] is False
     assert document["ok"] is False
     assert document["task_definition_diff"] == [
         f"containerDefinitions[web].image: public.ecr.aws/nginx/nginx:1.27 -> {NEW_IMAGE}"

@@ -22,6 +22,8 @@ from deploying import (
 from bluegreen import (
     ServiceConfigError,
 )
+from bluegreen.registration import RELEASE_TAG
+from bluegreen.revision import diff
 
 CANARY = "CodeDeployDefault.ECSCanary10Percent5Minutes"
 HOOK = "CodeDeployHook_check"
@@ -39,7 +41,7 @@ def test_image_deploy_registers_a_revision_with_only_the_image_changed(sim):
     after, after_tags = described(d, new_arn)
     assert after["revision"] == before["revision"] + 1
     assert after["containerDefinitions"][0]["image"] == NEW_IMAGE
-    assert after_tags == before_tags
+    assert [t for t in after_tags if t["key"] != RELEASE_TAG] == before_tags  # + the release's
     for key in ("taskDefinitionArn", "revision", "registeredAt"):
         before.pop(key, None)
         after.pop(key, None)
@@ -138,13 +140,82 @@ def test_plan_diff_names_changed_environment_secrets_and_tags_by_name(sim):
 
     the_plan = run_plan(sim, task_definition=arn)
 
-    diff = the_plan.task_definition_diff
-    assert "cpu: 256 -> 512" in diff
-    assert "containerDefinitions[web].environment[MODE].value: production -> canary" in diff
+    changes = the_plan.task_definition_diff
+    assert "cpu: 256 -> 512" in changes
+    assert "containerDefinitions[web].environment[MODE].value: (sensitive value changed)" in changes
     assert (
-        f'containerDefinitions[web].secrets: [{{"name": "DB_PASSWORD", "valueFrom": "{SECRET}"}}]'
-        " -> []" in diff
+        "containerDefinitions[web].secrets[DB_PASSWORD].valueFrom: (sensitive value removed)"
+        in changes
     )
-    assert "tags[team].value: payments -> checkout" in diff
-    assert 'tags[cost-center]: {"value": "42"} -> (none)' in diff
-    assert "executionRoleArn: arn:aws:iam::123456789012:role/ecsTaskExecutionRole -> (none)" in diff
+    assert "tags[team].value: payments -> checkout" in changes
+    assert 'tags[cost-center]: {"value": "42"} -> (none)' in changes
+    assert (
+        "executionRoleArn: arn:aws:iam::123456789012:role/ecsTaskExecutionRole -> (none)" in changes
+    )
+    shown = the_plan.changes(show_values=True)
+    assert "containerDefinitions[web].environment[MODE].value: production -> canary" in shown
+    assert (
+        f'containerDefinitions[web].secrets[DB_PASSWORD]: {{"valueFrom": "{SECRET}"}} -> (none)'
+        in shown
+    )
+
+
+# -- the diff, on its own ---------------------------------------------------------------------
+
+OLD = {
+    "cpu": "256",
+    "containerDefinitions": [
+        {
+            "name": "web",
+            "image": "nginx:1.27",
+            "environment": [
+                {"name": "DB_PASSWORD", "value": "hunter2"},
+                {"name": "GONE", "value": "old-only"},
+            ],
+            "dockerLabels": {"api-token": "t-old", "team": "payments"},
+        }
+    ],
+    "tags": [{"key": "team", "value": "payments"}],
+}
+NEW = {
+    "cpu": "512",
+    "containerDefinitions": [
+        {
+            "name": "web",
+            "image": "nginx:1.28",
+            "environment": [
+                {"name": "DB_PASSWORD", "value": "rotated"},
+                {"name": "ADDED", "value": "new-only"},
+            ],
+            "secrets": [{"name": "API_KEY", "valueFrom": SECRET}],
+            "dockerLabels": {"api-token": "t-new", "team": "checkout"},
+        },
+        {"name": "envoy", "image": "envoy:v1.30", "environment": [{"name": "Q", "value": "q"}]},
+    ],
+    "tags": [],
+}
+
+
+def test_diff_says_a_sensitive_value_was_added_removed_or_changed_never_what_it_is():
+    assert list(diff(OLD, NEW)) == [
+        "cpu: 256 -> 512",
+        "containerDefinitions[web].image: nginx:1.27 -> nginx:1.28",
+        "containerDefinitions[web].environment[DB_PASSWORD].value: (sensitive value changed)",
+        "containerDefinitions[web].environment[GONE].value: (sensitive value removed)",
+        "containerDefinitions[web].environment[ADDED].value: (sensitive value added)",
+        "containerDefinitions[web].dockerLabels.api-token: (sensitive value changed)",
+        "containerDefinitions[web].dockerLabels.team: payments -> checkout",
+        "containerDefinitions[web].secrets[API_KEY].valueFrom: (sensitive value added)",
+        # a container added whole: a line per field, its environment masked
+        "containerDefinitions[envoy].image: (none) -> envoy:v1.30",
+        "containerDefinitions[envoy].environment[Q].value: (sensitive value added)",
+        'tags[team]: {"value": "payments"} -> (none)',  # [] is an empty named list
+    ]
+
+
+def test_diff_with_show_values_shows_the_values():
+    shown = list(diff(OLD, NEW, show_values=True))
+
+    assert "containerDefinitions[web].environment[DB_PASSWORD].value: hunter2 -> rotated" in shown
+    assert 'containerDefinitions[web].environment[ADDED]: (none) -> {"value": "new-only"}' in shown
+    assert "containerDefinitions[web].dockerLabels.api-token: t-old -> t-new" in shown

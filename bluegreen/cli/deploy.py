@@ -16,6 +16,7 @@ from bluegreen.cli._options import (
     add_wait_options,
     check_group_options,
     parse_pairs,
+    wait_option_problems,
 )
 from bluegreen.errors import ValidationError
 
@@ -152,6 +153,10 @@ def selection(args: argparse.Namespace) -> dict[str, Any]:
         )
     elif args.image:
         image = _images(args.image, problems)
+        if image:
+            from bluegreen.arguments import image_problems
+
+            problems += image_problems(image)
     hooks = parse_pairs(args.hook, "--hook", "EVENT=FUNCTION") if args.hook else None
     auto_rollback: bool | list[str] | None = None
     if args.no_rollback:
@@ -175,6 +180,7 @@ def selection(args: argparse.Namespace) -> dict[str, Any]:
                 "in, out, scheduled (or --no-suspend-scaling)"
             )
     traffic_config = _traffic_config(args, problems)
+    problems += wait_option_problems(args)
     if problems:
         raise ValidationError(problems, subject="command line")
     return {
@@ -247,10 +253,6 @@ def _run(args: argparse.Namespace) -> int:
     from bluegreen.release import deploy
 
     kwargs = selection(args)
-    if not args.wait and (args.until != "end" or args.timeout is not None):
-        raise ValidationError(
-            ["--no-wait returns at once: leave out --until and --timeout"], subject="command line"
-        )
     aws = clients_from(args)
     try:
         deployment = deploy(args.cluster, args.service, clients=aws, clock=clock(), **kwargs)

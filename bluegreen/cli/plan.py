@@ -21,9 +21,17 @@ def add_parser(commands: Any) -> None:
         description="Read the service and its deployment group and print what `bluegreen "
         "deploy` with the same options would do: the task-definition change, the AppSpec, "
         "the traffic schedule and expected duration, the hooks, the rollback triggers and "
-        "every problem found. Nothing in AWS is changed. Exit 2 when there are problems.",
+        "every problem found. Nothing in AWS is changed. Exit 2 when there are problems. "
+        "Environment values and secrets are never shown, only that they changed, unless "
+        "--show-values.",
     )
     add_selection_options(parser)
+    parser.add_argument(
+        "--show-values",
+        action="store_true",
+        help="show environment values and secrets in the task-definition changes (hidden by "
+        "default: the diff says only that such a value was added, removed or changed)",
+    )
     add_output_option(parser)
     parser.set_defaults(run=run)
 
@@ -34,9 +42,9 @@ def run(args: argparse.Namespace) -> int:
 
     result = plan(args.cluster, args.service, clients=clients_from(args), **selection(args))
     if args.output == "json":
-        print(json.dumps(result.to_dict(), default=str))
+        print(json.dumps(result.to_dict(show_values=args.show_values), default=str))
     else:
-        print(result)
+        print(result.text(show_values=args.show_values))
     if not result.ok:
         count = len(result.problems)
         print(
