@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         ValidationError,
         WaitTimeoutError,
     )
+    from bluegreen.iam import IamPolicy, iam_policy
     from bluegreen.placement import (
         AwsVpcConfiguration,
         CapacityProviderStrategyItem,
@@ -138,6 +139,8 @@ _LAZY: dict[str, str] = {
     "TrafficConfigError": "bluegreen.errors",
     "ValidationError": "bluegreen.errors",
     "WaitTimeoutError": "bluegreen.errors",
+    "IamPolicy": "bluegreen.iam",
+    "iam_policy": "bluegreen.iam",
     "AwsVpcConfiguration": "bluegreen.placement",
     "CapacityProviderStrategyItem": "bluegreen.placement",
     "Plan": "bluegreen.plan",
@@ -216,6 +219,7 @@ __all__ = [
     "DeploymentStateError",
     "DeploymentStatus",
     "Hook",
+    "IamPolicy",
     "LifecycleEvent",
     "LifecycleEventProgress",
     "LifecycleEventStatus",
@@ -260,6 +264,7 @@ __all__ = [
     "ensure_deployment_config",
     "find_deployment_group",
     "get_deployment_config",
+    "iam_policy",
     "mutable_image_tags",
     "plan",
     "recover",

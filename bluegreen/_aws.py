@@ -6,7 +6,9 @@
 - ``Caller`` makes every call: it draws from the shared ``RateBudget``, counts the call per
   operation, translates botocore's errors, hands each answer to an observer (the server
   clock), and retries only what is safe to retry (throttling, 5xx, a reset connection) on
-  the injected clock. Its counts say which AWS actions a feature used.
+  the injected clock. Its counts say which AWS actions a feature used, and while
+  ``recording_calls`` runs it hands every call to a recorder (``bluegreen.iam_recording``
+  names the IAM action of each, to generate least-privilege policies).
 - ``translate`` / ``translate_errors`` are the only places that read botocore exceptions.
 
 Importing this module imports neither boto3 nor tenacity: a Lambda hook pays for tenacity
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -325,6 +327,25 @@ RETRYABLE: tuple[type[AWSError], ...] = (ThrottledError, ServiceUnavailableError
 effect may have happened despite the error (CreateDeployment) passes its own ``retry_if``."""
 
 
+Recorder = Callable[[str, Callable[..., Any], Mapping[str, Any]], None]
+"""``recorder(operation, function, kwargs)``: what ``recording_calls`` hands each call."""
+
+_RECORDERS: list[Recorder] = []
+
+
+@contextlib.contextmanager
+def recording_calls(recorder: Recorder) -> Iterator[None]:
+    """Hand ``recorder(operation, function, kwargs)`` every call any ``Caller`` of this process
+    starts while the block runs (once per call, before its first attempt, so calls that fail
+    count too). ``bluegreen.iam_recording`` learns the IAM actions a feature needs this way. A
+    recorder must not raise. Outside such a block a call pays one test of an empty list."""
+    _RECORDERS.append(recorder)
+    try:
+        yield
+    finally:
+        _RECORDERS.remove(recorder)
+
+
 @attrs.define(eq=False)
 class Caller:
     """Makes bluegreen's AWS calls, every one the same way.
@@ -379,6 +400,8 @@ class Caller:
         """
         retryable = retry_if if retry_if is not None else _retryable
         started = self.clock.time()
+        for record in _RECORDERS:
+            record(operation, function, kwargs)
 
         def attempt() -> _T:
             if self.budget is not None:

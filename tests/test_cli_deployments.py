@@ -130,6 +130,19 @@ def test_deploy_with_a_failing_hook_exits_1_naming_the_error_code_and_the_rollba
     assert f"rolled back by {rollback_id}" in err
 
 
+def test_a_deploy_refused_by_aws_exits_4_saying_what_it_put_back(sim, env, capsys):
+    sim.faults.server_error("CreateDeployment", rate=1.0)
+
+    code, _, err = run(capsys, "deploy", *SERVICE, "--image", NEW_IMAGE)
+
+    assert code == 4
+    lines = err.splitlines()
+    assert all(line.startswith("bluegreen: ") for line in lines)
+    # The notes on the error reach the user: the revision made for it is gone again.
+    assert any("task-definition revision" in line and "deregistered" in line for line in lines)
+    assert "Traceback" not in err
+
+
 def test_deploy_no_wait_prints_only_the_id_of_the_created_deployment(sim, env, capsys):
     code, out, err = run(capsys, "deploy", *SERVICE, "--image", NEW_IMAGE, "--no-wait")
 

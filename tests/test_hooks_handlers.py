@@ -548,6 +548,7 @@ def test_package_builds_a_zip_with_the_handlers_at_its_root_and_no_boto3(
         for n in names
         if n.startswith(("bluegreen/cli/", "bluegreen/testing/", "bluegreen/demo/"))
         or n == "bluegreen/pytest_plugin.py"
+        or n.startswith("bluegreen/iam")
     ]
     assert not [n for n in names if "__pycache__" in n]
     out = capsys.readouterr().out

@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         deploy,
         finish,
         hooks,
+        iam,
         inspect,
         plan,
         promote,
@@ -120,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         schedule,
         sim,
         hooks,
+        iam,
     ):
         module.add_parser(commands)
     return parser
@@ -159,20 +161,28 @@ def _main(argv: Sequence[str] | None) -> int:
         return EXIT_INTERNAL_ERROR
 
 
+def _say(exc: BaseException) -> None:
+    """The error on stderr, one ``bluegreen:`` line for it and one per note on it (what was
+    put back, what was kept and the command that finishes the job)."""
+    print(f"bluegreen: {exc}", file=sys.stderr)
+    for note in getattr(exc, "__notes__", ()):
+        print(f"bluegreen: {note}", file=sys.stderr)
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
         code: int = args.run(args)
     except ValidationError as exc:
-        print(f"bluegreen: {exc}", file=sys.stderr)
+        _say(exc)
         return EXIT_INVALID
     except DeploymentError as exc:
-        print(f"bluegreen: {exc}", file=sys.stderr)
+        _say(exc)
         return EXIT_DEPLOYMENT_FAILED
     except DeploymentStateError as exc:
-        print(f"bluegreen: {exc}", file=sys.stderr)
+        _say(exc)
         return EXIT_INVALID
     except WaitTimeoutError as exc:
-        print(f"bluegreen: {exc}", file=sys.stderr)
+        _say(exc)
         print(
             f"bluegreen: the deployment goes on in AWS; follow it again with: "
             f"{reattach_hint(args, exc.deployment_id)}",
@@ -180,13 +190,13 @@ def _run(args: argparse.Namespace) -> int:
         )
         return EXIT_TIMEOUT
     except AWSError as exc:
-        print(f"bluegreen: {exc}", file=sys.stderr)
+        _say(exc)
         return EXIT_AWS_ERROR
     except ConfigurationError as exc:
-        print(f"bluegreen: {exc}", file=sys.stderr)
+        _say(exc)
         return EXIT_INVALID
     except BlueGreenError as exc:
-        print(f"bluegreen: {exc}", file=sys.stderr)
+        _say(exc)
         return EXIT_INVALID
     except KeyboardInterrupt:
         print("bluegreen: interrupted", file=sys.stderr)

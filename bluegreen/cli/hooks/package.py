@@ -28,8 +28,18 @@ PROVIDED_BY_LAMBDA = frozenset(
 )
 """Distributions the Lambda Python runtime already has; never copied into the zip."""
 
-LEFT_OUT_OF_PACKAGE = ("cli", "testing", "demo", "pytest_plugin.py")
-"""Parts of ``bluegreen`` a hook never imports (they need PyYAML, rich, moto or pytest)."""
+LEFT_OUT_OF_PACKAGE = (
+    "cli",
+    "testing",
+    "demo",
+    "pytest_plugin.py",
+    "iam.py",
+    "iam_actions.py",
+    "iam_recording.py",
+    "iam_resources.py",
+)
+"""Parts of ``bluegreen`` a hook never imports (they need PyYAML, rich, moto or pytest, or
+only write IAM policies)."""
 
 # A fixed timestamp makes two builds of the same files byte-identical.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)

@@ -1,0 +1,261 @@
+"""Where each IAM action bluegreen needs may be granted: the resource-scoping rules.
+
+Which actions a feature needs is recorded from its calls (``bluegreen/iam_actions.py``,
+generated); where each may be granted is AWS's decision, written down here from the Service
+Authorization Reference (https://docs.aws.amazon.com/service-authorization/latest/reference/,
+the pages for ECS, CodeDeploy, Elastic Load Balancing V2, Application Auto Scaling,
+CloudWatch, Lambda and IAM). An action whose "Resource types" column is empty takes only
+``"*"``; the others take the ARN of the resource kind named below. docs/iam.md lists the
+rules with their sources.
+
+``ResourceArns`` holds the ARNs of one service's resources (read by ``bluegreen.iam``) or
+placeholders in capitals (``REGION``, ``ACCOUNT``, ``CLUSTER``...) that match nothing until
+replaced, so a policy pasted unedited grants nothing it should not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+__all__ = [
+    "ACTION_KINDS",
+    "ANY",
+    "DEPENDENT_ACTIONS",
+    "KINDS",
+    "PASSED_TO_SERVICE",
+    "Kind",
+    "ResourceArns",
+    "placeholders",
+]
+
+ANY = "*"
+"""The kind of an action that supports no resource-level permission."""
+
+
+@attrs.frozen
+class Kind:
+    """A kind of resource an action is granted on: its statement id and, for a wildcard, why."""
+
+    sid: str
+    why: str | None = None
+
+
+KINDS: Mapping[str, Kind] = {
+    "service": Kind("EcsService"),
+    "task-definition": Kind("TaskDefinitionFamily"),
+    "deployment-group": Kind("DeploymentGroup"),
+    "application": Kind("CodeDeployApplication"),
+    "any-application": Kind(
+        "FindDeploymentGroup",
+        "finding a service's deployment group by a scan reads every application's groups; "
+        "tag the service bluegreen:deployment-group (deploy does it after a scan) or give "
+        "--application/--deployment-group and this statement can go",
+    ),
+    "deployment-config": Kind(
+        "DeploymentConfigs",
+        "a deployment may use any config of the account (--config, --canary, --linear, "
+        "CodeDeployDefault.*), and a custom one is created under its own name",
+    ),
+    "alarm": Kind("GroupAlarms"),
+    "scalable-target": Kind("ScalableTarget"),
+    "hook-function": Kind("HookFunctions"),
+    "task-role": Kind("PassTaskRoles"),
+    ANY: Kind(
+        "NoResourceLevelPermissions",
+        "these actions support no resource-level permission (their 'Resource types' column "
+        'in the Service Authorization Reference is empty), so they take only "*"',
+    ),
+}
+"""Every resource kind, in the order statements are written."""
+
+ACTION_KINDS: Mapping[str, tuple[str, ...]] = {
+    # Amazon ECS
+    "ecs:DeregisterTaskDefinition": (ANY,),
+    "ecs:DescribeServices": ("service",),
+    "ecs:DescribeTaskDefinition": (ANY,),
+    "ecs:DescribeTaskSets": ("service",),
+    "ecs:ListTagsForResource": ("service", "task-definition"),
+    "ecs:ListTaskDefinitionFamilies": (ANY,),
+    "ecs:ListTaskDefinitions": (ANY,),
+    "ecs:RegisterTaskDefinition": ("task-definition",),  # task-definition* since 2025
+    "ecs:TagResource": ("service", "task-definition"),
+    "ecs:UntagResource": ("service",),
+    "ecs:UpdateService": ("service",),
+    # AWS CodeDeploy
+    "codedeploy:BatchGetApplications": ("any-application",),
+    "codedeploy:BatchGetDeploymentGroups": ("any-application",),
+    "codedeploy:BatchGetDeploymentTargets": (ANY,),
+    "codedeploy:BatchGetDeployments": ("deployment-group",),
+    "codedeploy:ContinueDeployment": (ANY,),
+    "codedeploy:CreateDeployment": ("deployment-group",),
+    "codedeploy:CreateDeploymentConfig": ("deployment-config",),
+    "codedeploy:GetApplication": ("application",),
+    "codedeploy:GetApplicationRevision": ("application",),
+    "codedeploy:GetDeployment": ("deployment-group",),
+    "codedeploy:GetDeploymentConfig": ("deployment-config",),
+    "codedeploy:GetDeploymentGroup": ("deployment-group",),
+    "codedeploy:GetDeploymentTarget": (ANY,),
+    "codedeploy:ListApplicationRevisions": ("application",),
+    "codedeploy:ListApplications": (ANY,),
+    "codedeploy:ListDeploymentConfigs": (ANY,),
+    "codedeploy:ListDeploymentGroups": ("any-application",),
+    "codedeploy:ListDeploymentTargets": (ANY,),
+    "codedeploy:ListDeployments": ("deployment-group",),
+    "codedeploy:ListTagsForResource": ("deployment-group", "application"),
+    "codedeploy:PutLifecycleEventHookExecutionStatus": (ANY,),
+    "codedeploy:RegisterApplicationRevision": ("application",),
+    "codedeploy:SkipWaitTimeForInstanceTermination": (ANY,),
+    "codedeploy:StopDeployment": (ANY,),
+    "codedeploy:TagResource": ("deployment-group", "application"),
+    "codedeploy:UntagResource": ("deployment-group", "application"),
+    # Elastic Load Balancing V2: every Describe* takes only "*"
+    "elasticloadbalancing:DescribeListeners": (ANY,),
+    "elasticloadbalancing:DescribeLoadBalancers": (ANY,),
+    "elasticloadbalancing:DescribeRules": (ANY,),
+    "elasticloadbalancing:DescribeTags": (ANY,),
+    "elasticloadbalancing:DescribeTargetGroups": (ANY,),
+    "elasticloadbalancing:DescribeTargetHealth": (ANY,),
+    # Application Auto Scaling
+    "application-autoscaling:DescribeScalableTargets": (ANY,),
+    "application-autoscaling:DescribeScalingActivities": (ANY,),
+    "application-autoscaling:DescribeScalingPolicies": (ANY,),
+    "application-autoscaling:DescribeScheduledActions": (ANY,),
+    "application-autoscaling:ListTagsForResource": ("scalable-target",),
+    "application-autoscaling:RegisterScalableTarget": ("scalable-target",),
+    "application-autoscaling:TagResource": ("scalable-target",),
+    "application-autoscaling:UntagResource": ("scalable-target",),
+    # CloudWatch, Lambda, IAM
+    "cloudwatch:DescribeAlarms": ("alarm",),
+    "lambda:GetFunction": ("hook-function",),
+    "lambda:GetFunctionConfiguration": ("hook-function",),
+    "iam:PassRole": ("task-role",),
+}
+"""The resource kinds each action is granted on (``ANY``: only ``"*"``). The kinds a tagging
+call really names are recorded too, and the generator refuses a kind missing here."""
+
+DEPENDENT_ACTIONS: Mapping[str, Mapping[str, str]] = {
+    "codedeploy:CreateDeployment": {
+        "codedeploy:RegisterApplicationRevision": "CreateDeployment registers the deployment's "
+        "revision (its AppSpec) with the application, and CodeDeploy refuses a caller without "
+        "this action on the application",
+    },
+    "ecs:RegisterTaskDefinition": {
+        "iam:PassRole": "registering a task definition that names a task role or an "
+        "execution role passes them to ECS tasks (granted only for ecs-tasks.amazonaws.com)",
+        "ecs:TagResource": "registering a task definition with tags (bluegreen keeps the "
+        "current revision's) needs it on the new revision (ECS authorizes tags on create)",
+    },
+    "application-autoscaling:RegisterScalableTarget": {
+        "ecs:UpdateService": "Application Auto Scaling checks that the caller may update the "
+        "ECS service before it registers (or suspends) its scalable target (permissions "
+        "validation; the ECS guide's 'IAM permissions required for service auto scaling')",
+    },
+}
+"""Actions no call makes but that a call needs the caller to hold: ``{called: {needed: why}}``."""
+
+PASSED_TO_SERVICE = "ecs-tasks.amazonaws.com"
+"""The only service ``iam:PassRole`` is granted for (``iam:PassedToService``)."""
+
+SCALABLE_DIMENSION = "ecs:service:DesiredCount"
+
+
+@attrs.frozen(kw_only=True)
+class ResourceArns:
+    """The ARNs a policy scopes its statements to, per resource kind's inputs.
+
+    Build it with ``placeholders()`` or from a discovered service (``bluegreen.iam``).
+    """
+
+    partition: str
+    region: str
+    account: str
+    service_arns: tuple[str, ...]
+    families: tuple[str, ...]
+    deployment_groups: tuple[tuple[str, str], ...]
+    """(application, group) pairs."""
+    alarms: tuple[str, ...]
+    scalable_targets: tuple[str, ...] | None
+    """Scalable target ARNs; None: not known, any ECS service's target (with conditions)."""
+    hook_functions: tuple[str, ...]
+    task_roles: tuple[str, ...]
+
+    def _arn(self, service: str, resource: str, *, region: bool = True) -> str:
+        where = self.region if region else ""
+        return f"arn:{self.partition}:{service}:{where}:{self.account}:{resource}"
+
+    def arns(self, kind: str) -> tuple[str, ...]:
+        """The Resource list of a statement of ``kind``; empty: there is none to grant."""
+        codedeploy = "codedeploy"
+        if kind == ANY:
+            return ("*",)
+        if kind == "service":
+            return self.service_arns
+        if kind == "task-definition":
+            return tuple(self._arn("ecs", f"task-definition/{f}:*") for f in self.families)
+        if kind == "deployment-group":
+            return tuple(
+                self._arn(codedeploy, f"deploymentgroup:{a}/{g}") for a, g in self.deployment_groups
+            )
+        if kind == "application":
+            names = dict.fromkeys(a for a, _ in self.deployment_groups)
+            return tuple(self._arn(codedeploy, f"application:{a}") for a in names)
+        if kind == "any-application":
+            return (
+                self._arn(codedeploy, "application:*"),
+                self._arn(codedeploy, "deploymentgroup:*"),
+            )
+        if kind == "deployment-config":
+            return (self._arn(codedeploy, "deploymentconfig:*"),)
+        if kind == "alarm":
+            return tuple(self._arn("cloudwatch", f"alarm:{name}") for name in self.alarms)
+        if kind == "scalable-target":
+            if self.scalable_targets is None:
+                return (self._arn("application-autoscaling", "scalable-target/*"),)
+            return self.scalable_targets
+        if kind == "hook-function":
+            return tuple(
+                name if name.startswith("arn:") else self._arn("lambda", f"function:{name}")
+                for name in self.hook_functions
+            )
+        if kind == "task-role":
+            return self.task_roles
+        raise KeyError(kind)
+
+    def condition(self, kind: str) -> dict[str, dict[str, str]] | None:
+        """The statement's Condition for ``kind``, when its ARNs alone are too wide."""
+        if kind == "task-role":
+            return {"StringEquals": {"iam:PassedToService": PASSED_TO_SERVICE}}
+        if kind == "scalable-target" and self.scalable_targets is None:
+            return {
+                "StringEquals": {
+                    "application-autoscaling:service-namespace": "ecs",
+                    "application-autoscaling:scalable-dimension": SCALABLE_DIMENSION,
+                }
+            }
+        return None
+
+
+HOOK_FUNCTION_PATTERN = "CodeDeployHook_*"
+"""The hook functions ``lambda:GetFunction`` is granted on unless named: the names CodeDeploy's
+managed role AWSCodeDeployRoleForECSLimited lets CodeDeploy invoke."""
+
+
+def placeholders(*, hook_functions: tuple[str, ...] = ()) -> ResourceArns:
+    """ARNs with a capitalised placeholder for everything a service would tell."""
+    return ResourceArns(
+        partition="aws",
+        region="REGION",
+        account="ACCOUNT",
+        service_arns=("arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE",),
+        families=("FAMILY",),
+        deployment_groups=(("APPLICATION", "DEPLOYMENT_GROUP"),),
+        alarms=("ALARM",),
+        scalable_targets=None,
+        hook_functions=hook_functions or (HOOK_FUNCTION_PATTERN,),
+        task_roles=(
+            "arn:aws:iam::ACCOUNT:role/TASK_ROLE",
+            "arn:aws:iam::ACCOUNT:role/EXECUTION_ROLE",
+        ),
+    )

@@ -1,0 +1,103 @@
+"""The parts of bluegreen whose AWS calls tests/iam_record.py records, and the files it writes.
+
+A part is one thing a user runs: a ``bluegreen`` command or a ready-made hook handler; a part
+with ``when`` is a route of it that calls more (a failure, a flag). Each part serves one or more
+features, the unit a policy is made for (``bluegreen iam policy --for FEATURE``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORDED = ROOT / "tests" / "iam_recorded.json"
+TABLE = ROOT / "bluegreen" / "iam_actions.py"
+README = ROOT / "README.md"
+HOOKS_README = ROOT / "hooks" / "README.md"
+COMMAND = "python tests/iam_record.py --write"
+
+
+@attrs.frozen
+class Part:
+    """One thing a user runs: a CLI verb, a hook handler; ``when`` names a route of it that
+    calls more (a failure, a flag)."""
+
+    name: str
+    features: tuple[str, ...]
+    when: str | None = None
+    handler: bool = False
+    """A hook handler (hooks/README.md's table), not a command (README.md's)."""
+
+    @property
+    def key(self) -> str:
+        return self.name if self.when is None else f"{self.name} | {self.when}"
+
+
+RELEASE, READONLY, HOOK, SAFETY_NET = "release", "readonly", "hook", "safety-net"
+FEATURES = (RELEASE, READONLY, HOOK, SAFETY_NET)
+
+PLAN = Part("plan", (RELEASE, READONLY))
+DEPLOY = Part("deploy", (RELEASE,))
+DEPLOY_CONFIG = Part("deploy", (RELEASE,), "a new custom traffic config (--canary, --linear)")
+DEPLOY_SCAN = Part("deploy", (RELEASE,), "the deployment group is found by a scan")
+DEPLOY_FAILS = Part("deploy", (RELEASE,), "CreateDeployment fails for good")
+DEPLOY_REGISTER_5XX = Part(
+    "deploy", (RELEASE,), "RegisterTaskDefinition answers 5xx (its revision is looked for)"
+)
+DEPLOY_OVER_RECORD = Part(
+    "deploy", (RELEASE,), "a scaling record of an ended deployment nobody waited for is there"
+)
+WAIT = Part("wait", (RELEASE,))
+WAIT_ROLLBACK = Part("wait", (RELEASE,), "the deployment fails and rolls back")
+PROMOTE = Part("promote", (RELEASE,))
+FINISH = Part("finish", (RELEASE,))
+ABORT = Part("abort", (RELEASE,))
+ROLLBACK = Part("rollback", (RELEASE,))
+RECOVER = Part("recover", (RELEASE,))
+INSPECT = Part("inspect", (READONLY,))
+INSPECT_RULES = Part("inspect", (READONLY,), "--rules")
+INSPECT_SCAN = Part("inspect", (READONLY,), "the deployment group is found by a scan")
+STATUS = Part("status", (READONLY,))
+STATUS_SCALING = Part("status", (READONLY,), "--scaling")
+APPSPEC = Part("appspec --cluster --service", (READONLY,))
+SCHEDULE = Part("schedule", (READONLY,))
+VERIFY_TEST = Part("verify_test_listener", (HOOK,), handler=True)
+VERIFY_PRODUCTION = Part("verify_production", (HOOK,), handler=True)
+RESTORE_HOOK = Part("restore_scaling.hook_handler", (HOOK,), handler=True)
+INVOKE = Part("hooks invoke", (HOOK,))
+RESTORE_EVENT = Part("restore_scaling.handler", (SAFETY_NET,), handler=True)
+RESTORE_EVENT_ROLLBACK = Part(
+    "restore_scaling.handler", (SAFETY_NET,), "the deployment's rollback still runs", True
+)
+
+PARTS = (
+    PLAN,
+    DEPLOY,
+    DEPLOY_CONFIG,
+    DEPLOY_SCAN,
+    DEPLOY_FAILS,
+    DEPLOY_REGISTER_5XX,
+    DEPLOY_OVER_RECORD,
+    WAIT,
+    WAIT_ROLLBACK,
+    PROMOTE,
+    FINISH,
+    ABORT,
+    ROLLBACK,
+    RECOVER,
+    INSPECT,
+    INSPECT_RULES,
+    INSPECT_SCAN,
+    STATUS,
+    STATUS_SCALING,
+    APPSPEC,
+    SCHEDULE,
+    VERIFY_TEST,
+    VERIFY_PRODUCTION,
+    RESTORE_HOOK,
+    INVOKE,
+    RESTORE_EVENT,
+    RESTORE_EVENT_ROLLBACK,
+)
