@@ -107,7 +107,7 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     "ecs:DeregisterTaskDefinition": ("*",),
     "ecs:DescribeServices": ("service",),
     "ecs:DescribeTaskDefinition": ("*",),
-    "ecs:ListTagsForResource": ("service", "task-definition"),
+    "ecs:ListTagsForResource": ("service",),
     "ecs:ListTaskDefinitions": ("*",),
     "ecs:RegisterTaskDefinition": ("task-definition",),
     "ecs:TagResource": ("service", "task-definition"),

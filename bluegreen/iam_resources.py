@@ -76,7 +76,7 @@ ACTION_KINDS: Mapping[str, tuple[str, ...]] = {
     "ecs:DescribeServices": ("service",),
     "ecs:DescribeTaskDefinition": (ANY,),
     "ecs:DescribeTaskSets": ("service",),
-    "ecs:ListTagsForResource": ("service", "task-definition"),
+    "ecs:ListTagsForResource": ("service",),
     "ecs:ListTaskDefinitionFamilies": (ANY,),
     "ecs:ListTaskDefinitions": (ANY,),
     "ecs:RegisterTaskDefinition": ("task-definition",),  # task-definition* since 2025

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -399,3 +400,20 @@ def test_python_m_bluegreen_version():
 
     assert result.returncode == 0
     assert result.stdout.strip() == f"bluegreen {bluegreen.__version__}"
+
+
+def test_output_to_a_reader_that_went_away_exits_141_saying_nothing():
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # `| head` that has already exited
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "bluegreen", "schedule", "--linear", "10/1"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+
+    assert (result.returncode, result.stderr) == (141, "")

@@ -15,6 +15,7 @@ Exit codes, for scripts:
 5   an unexpected error inside bluegreen: a bug (``BLUEGREEN_DEBUG=1`` shows the
     traceback); please report it
 130 interrupted (Ctrl-C); the deployment goes on in AWS
+141 the reader of the output went away (``| head``); the deployment goes on in AWS
 ==  ==========================================================================
 
 Every failure is one line on stderr, never a traceback.
@@ -40,6 +41,7 @@ from collections.abc import Sequence
 from bluegreen._advice import set_audience
 from bluegreen.cli._exit_codes import (
     EXIT_AWS_ERROR,
+    EXIT_BROKEN_PIPE,
     EXIT_DEPLOYMENT_FAILED,
     EXIT_INTERNAL_ERROR,
     EXIT_INTERRUPTED,
@@ -141,7 +143,15 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return _run(args)
+        code = _run(args)
+        sys.stdout.flush()  # a reader gone away shows here, not at the interpreter's exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`| head`): say nothing more, not even at exit's flush.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
     except Exception as exc:  # the last line of defence: one line, never a traceback
         from botocore.exceptions import BotoCoreError
 
