@@ -8,7 +8,8 @@
     │   ├── AppSpecError                  an AppSpec CodeDeploy would reject
     │   ├── TrafficConfigError            an invalid canary/linear/all-at-once configuration
     │   └── ServiceConfigError            a service or deployment group wired up wrongly
-    ├── ConflictError                     something already exists with other settings
+    ├── ConflictError                     something already exists with other settings, or
+    │                                     another release's deployment is in flight
     ├── ConfigurationError                this machine's AWS set-up cannot work: no region,
     │                                     no credentials, an unknown profile, an invalid
     │                                     region name or endpoint URL
