@@ -29,6 +29,7 @@ from bluegreen.testing._clock import Clock, RealTimeClock, SimTimeoutError, Virt
 from bluegreen.testing._environment import Environment, build_environment  # noqa: E402
 from bluegreen.testing._settings import SimSettings  # noqa: E402
 from bluegreen.testing._simulator import Faults, HookFunction, LambdaContext, Simulator  # noqa: E402
+from bluegreen.testing._traffic import Behaviour, Traffic  # noqa: E402
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "Behaviour",
     "Clock",
     "Environment",
     "Faults",
@@ -55,6 +57,7 @@ __all__ = [
     "SimSettings",
     "SimTimeoutError",
     "Simulator",
+    "Traffic",
     "VirtualClock",
     "build_environment",
 ]

@@ -39,11 +39,27 @@ class _Timer:
         return (self.when, self.seq) < (other.when, other.seq)
 
 
+@attrs.define(eq=False)
+class _Ticker:
+    """A callback run every ``period`` simulated seconds, at whole multiples of it."""
+
+    period: float
+    next: float
+    callback: Callable[[], None]
+
+
 class Clock:
-    """A clock with a queue of timed callbacks; subclasses decide how time moves."""
+    """A clock with a queue of timed callbacks; subclasses decide how time moves.
+
+    Besides one-off callbacks (``call_at``) it runs tickers (``every``): periodic
+    background work, such as the simulated CloudWatch minute, that runs as time passes but
+    never counts as something left to run (``next_due`` ignores it), so ``run_until`` and
+    ``run_all`` still end when no deployment step is scheduled.
+    """
 
     def __init__(self) -> None:
         self._queue: list[_Timer] = []
+        self._tickers: list[_Ticker] = []
         self._seq = itertools.count()
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -70,12 +86,34 @@ class Clock:
     def call_later(self, delay: float, callback: Callable[[], None]) -> _Timer:
         return self.call_at(self.time() + max(0.0, delay), callback)
 
+    def every(self, period: float, callback: Callable[[], None]) -> None:
+        """Run ``callback`` at every whole multiple of ``period`` from now on."""
+        with self._lock:
+            first = (int(self.time() // period) + 1) * period
+            self._tickers.append(_Ticker(period, first, callback))
+            self._changed.notify_all()
+
+    def _due_tick(self, now: float) -> _Ticker | None:
+        """The earliest ticker due at ``now``, or None."""
+        with self._lock:
+            return min(
+                (t for t in self._tickers if t.next <= now), key=lambda t: t.next, default=None
+            )
+
     def next_due(self) -> float | None:
         """When the earliest pending callback is due, or None when nothing is scheduled."""
         with self._lock:
             while self._queue and self._queue[0].cancelled:
                 heapq.heappop(self._queue)
             return self._queue[0].when if self._queue else None
+
+    def _run_tick(self, now: float) -> bool:
+        ticker = self._due_tick(now)
+        if ticker is None:
+            return False
+        ticker.next += ticker.period
+        ticker.callback()
+        return True
 
     def _pop_due(self, now: float) -> _Timer | None:
         with self._lock:
@@ -109,6 +147,13 @@ class VirtualClock(Clock):
         target = self._now + max(0.0, seconds)
         while True:
             due = self.next_due()
+            tick = min((t.next for t in self._tickers), default=None)
+            # A tick runs before a step due at the same moment: it covers the minute that
+            # has just ended.
+            if tick is not None and tick <= target and (due is None or tick <= due):
+                self._now = max(self._now, tick)
+                self._run_tick(self._now)
+                continue
             if due is None or due > target:
                 break
             self._now = max(self._now, due)
@@ -126,7 +171,8 @@ class VirtualClock(Clock):
     ) -> float:
         """Advance until ``condition()`` holds; returns the simulated seconds it took.
 
-        Jumps from one scheduled callback to the next, checking the condition after each.
+        Jumps from one scheduled callback (or tick) to the next, checking the condition
+        after each.
 
         Args:
             timeout: give up after this many simulated seconds.
@@ -145,6 +191,9 @@ class VirtualClock(Clock):
                 candidates.append(self._now + poll)
             if not candidates:
                 raise SimTimeoutError("nothing left to run and the condition does not hold")
+            # Check after every tick too: what a tick does (an alarm stopping a
+            # deployment) is seen at the moment it happens.
+            candidates.extend(t.next for t in self._tickers)
             step_to = min(candidates)
             if deadline is not None and self._now >= deadline:
                 raise SimTimeoutError(f"condition still false after {timeout:g} simulated s")
@@ -190,16 +239,23 @@ class RealTimeClock(Clock):
 
     def _run(self) -> None:
         while not self._stopped.is_set():
-            timer = self._pop_due(self.time())
-            if timer is not None:
-                try:
+            now = self.time()
+            try:
+                timer = self._pop_due(now)
+                if timer is not None:
                     timer.callback()
-                except Exception:  # a failing callback must not stop simulated time
-                    import logging
+                    continue
+                if self._run_tick(now):
+                    continue
+            except Exception:  # a failing callback must not stop simulated time
+                import logging
 
-                    logging.getLogger("bluegreen.testing").exception("simulator callback failed")
+                logging.getLogger("bluegreen.testing").exception("simulator callback failed")
                 continue
             with self._lock:
-                due = self.next_due()
+                due = min(
+                    [t for t in [self.next_due(), *(k.next for k in self._tickers)] if t],
+                    default=None,
+                )
                 wait = 0.5 if due is None else max(0.0, (due - self.time()) / self.speed)
                 self._changed.wait(timeout=min(wait, 0.5))

@@ -174,6 +174,22 @@ class Lifecycle(InstallSteps, HookSteps, TrafficSteps, RollbackSteps):
         record.generation += 1
         self._terminate_blue(record)
 
+    # -- alarms -----------------------------------------------------------------------
+
+    def watch_alarms(self) -> None:
+        """CodeDeploy's alarm check between steps: run after the simulated CloudWatch has
+        evaluated its alarms (every minute), it stops each deployment whose alarms fired
+        while it runs (in an event from Install on, the ready wait or the termination wait)."""
+        for record in list(self.sim.store.deployments.values()):
+            if record.status.is_terminal or record.rollback_of is not None:
+                continue
+            event = self._current_event(record)
+            if event is None and record.phase not in ("ready", "termination_wait"):
+                continue
+            if event is not None and event < E.INSTALL:
+                continue
+            self._alarm_fired(record, event)
+
     # -- scaling ----------------------------------------------------------------------
 
     def scaling_event(self, cluster: str, service: str) -> None:

@@ -1,6 +1,7 @@
 """Routing: every request to the simulator, in-process or served, ends in ``Router.route``.
 
-CodeDeploy and Lambda's GetFunction for registered hooks are answered here; an injected
+CodeDeploy and Lambda's GetFunction for registered hooks are answered here (and moto's
+CloudWatch GetMetricData learns percentiles and metric math, ``_metric_queries``); an injected
 fault is answered here for any service; everything else goes to moto, and ``after_moto``
 fixes moto's gaps afterwards. Every request is recorded in the record of calls, and every
 answer carries a ``Date`` header in simulated time. An injected reset raises
@@ -29,6 +30,7 @@ from bluegreen.testing._codedeploy import CodeDeploy
 from bluegreen.testing._context import SimContext
 from bluegreen.testing._faults import ConnectionReset, fault_response
 from bluegreen.testing._hooks import lambda_operation
+from bluegreen.testing._metric_queries import install as install_metric_queries
 from bluegreen.testing._running import Running
 from bluegreen.testing._wire import ApiError, Response, error, http_date, ok
 
@@ -118,6 +120,8 @@ class Router:
             if service != "codedeploy":
                 if operation == "RegisterScalableTarget":
                     self._remember_suspended_state(body)
+                if service == "monitoring":  # percentiles and metric math in GetMetricData
+                    install_metric_queries(self.sim.moto.cloudwatch)
                 return None
             if region and region != self.region:
                 return error(

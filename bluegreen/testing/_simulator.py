@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from bluegreen.testing._alarms import Alarms
 from bluegreen.testing._clock import Clock, RealTimeClock, VirtualClock
 from bluegreen.testing._codedeploy import CodeDeploy
 from bluegreen.testing._faults import Faults
@@ -34,6 +35,7 @@ from bluegreen.testing._routing import Call, Router
 from bluegreen.testing._running import Running
 from bluegreen.testing._settings import ACCOUNT_ID, SimSettings
 from bluegreen.testing._tasks import drain, resize, start_tasks
+from bluegreen.testing._traffic import Traffic
 from bluegreen.testing._wire import Response
 
 if TYPE_CHECKING:
@@ -60,13 +62,21 @@ class Simulator:
         speed: ``None`` for a virtual clock moved by the test (``advance``, ``run_until``);
             a number for real time multiplied by it (the server and the demo).
         region: the region it serves.
+        start_time: the simulated time it starts at, seconds since the epoch (default:
+            now); with the same ``start_time`` and ``Traffic(seed=...)`` a run repeats.
+        traffic: the production traffic sent every simulated minute and how each version
+            answers it (``sim.traffic.behave(...)``); its ALB metrics reach CloudWatch,
+            whose metric alarms ``alarms`` evaluates every minute.
     """
 
     settings: SimSettings = attrs.Factory(SimSettings)
     speed: float | None = None
     region: str = "us-east-1"
+    start_time: float | None = None
     clock: Clock = attrs.field(init=False)
     faults: Faults = attrs.Factory(Faults)
+    traffic: Traffic = attrs.Factory(Traffic)
+    alarms: Alarms = attrs.field(init=False, factory=Alarms)
     lock: threading.RLock = attrs.field(init=False, factory=threading.RLock)
     moto: MotoState = attrs.field(init=False)
     store: Store = attrs.field(init=False, factory=Store)
@@ -78,12 +88,17 @@ class Simulator:
     _set_env: bool = attrs.field(init=False, default=False)
 
     def __attrs_post_init__(self) -> None:
-        self.clock = VirtualClock() if self.speed is None else RealTimeClock(self.speed)
+        self.clock = (
+            VirtualClock(self.start_time)
+            if self.speed is None
+            else RealTimeClock(self.speed, start=self.start_time)
+        )
         self.moto = MotoState(ACCOUNT_ID, self.region, self.clock.time)
         self.hooks = Hooks(self.clock, self.lock, self.region)
         self.lifecycle = Lifecycle(self)
         self.codedeploy = CodeDeploy(self, self.lifecycle)
         self.router = Router(self, self.codedeploy, self.region)
+        self.clock.every(60.0, self._minute)
 
     @property
     def calls(self) -> collections.deque[Call]:
@@ -169,6 +184,19 @@ class Simulator:
 
         self.run_until(done, timeout=timeout)
         return str(self.codedeploy.deployments[deployment_id].status)
+
+    def _minute(self) -> None:
+        """Every simulated minute: the minute's traffic reaches CloudWatch as ALB metrics,
+        CloudWatch evaluates its alarms, and CodeDeploy stops deployments whose alarm fired."""
+        with self.lock:
+            if not self.traffic.while_idle and all(
+                record.status.is_terminal for record in self.codedeploy.deployments.values()
+            ):
+                return  # nothing in flight: no minute to judge (Traffic.while_idle)
+            now = self.clock.time() // 60 * 60  # the real-time clock's tick can run late
+            self.traffic.publish_minute(self, now - 60.0)
+            if self.alarms.evaluate(self.moto.cloudwatch, now):
+                self.lifecycle.watch_alarms()
 
     # -- clients and the sample environment ---------------------------------------------
 
