@@ -23,6 +23,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "readonly": (
         "application-autoscaling:DescribeScalableTargets",
         "cloudwatch:DescribeAlarms",
+        "cloudwatch:GetMetricData",
         "codedeploy:BatchGetApplications",
         "codedeploy:BatchGetDeploymentGroups",
         "codedeploy:GetDeployment",
@@ -43,6 +44,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
         "application-autoscaling:DescribeScalableTargets",
         "application-autoscaling:RegisterScalableTarget",
         "cloudwatch:DescribeAlarms",
+        "cloudwatch:GetMetricData",
         "codedeploy:BatchGetApplications",
         "codedeploy:BatchGetDeploymentGroups",
         "codedeploy:BatchGetDeployments",
@@ -86,6 +88,7 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     "application-autoscaling:DescribeScalableTargets": ("*",),
     "application-autoscaling:RegisterScalableTarget": ("scalable-target",),
     "cloudwatch:DescribeAlarms": ("alarm",),
+    "cloudwatch:GetMetricData": ("*",),
     "codedeploy:BatchGetApplications": ("any-application",),
     "codedeploy:BatchGetDeploymentGroups": ("any-application",),
     "codedeploy:BatchGetDeployments": ("deployment-group",),

@@ -128,6 +128,7 @@ ACTION_KINDS: Mapping[str, tuple[str, ...]] = {
     "application-autoscaling:UntagResource": ("scalable-target",),
     # CloudWatch, Lambda, IAM
     "cloudwatch:DescribeAlarms": ("alarm",),
+    "cloudwatch:GetMetricData": (ANY,),
     "lambda:GetFunction": ("hook-function",),
     "lambda:GetFunctionConfiguration": ("hook-function",),
     "iam:PassRole": ("task-role",),

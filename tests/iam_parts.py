@@ -56,6 +56,8 @@ FINISH = Part("finish", (RELEASE,))
 ABORT = Part("abort", (RELEASE,))
 ROLLBACK = Part("rollback", (RELEASE,))
 RECOVER = Part("recover", (RELEASE,))
+ANALYSIS = Part("bluegreen.analysis_query.read_metric_data (Python)", (RELEASE, READONLY))
+"""The analysis's one read of CloudWatch (issue 14), until deploy and wait run it."""
 INSPECT = Part("inspect", (READONLY,))
 INSPECT_RULES = Part("inspect", (READONLY,), "--rules")
 INSPECT_SCAN = Part("inspect", (READONLY,), "the deployment group is found by a scan")
@@ -87,6 +89,7 @@ PARTS = (
     ABORT,
     ROLLBACK,
     RECOVER,
+    ANALYSIS,
     INSPECT,
     INSPECT_RULES,
     INSPECT_SCAN,

@@ -35,6 +35,7 @@ from unittest import mock
 
 from iam_parts import (
     ABORT,
+    ANALYSIS,
     APPSPEC,
     COMMAND,
     DEPLOY,
@@ -288,6 +289,30 @@ def failures_session(r: Recorder) -> None:
     r.cli(DEPLOY_SCAN, "deploy", *SERVICE, "--image", "nginx:1.32", "--no-wait")
 
 
+def _analysis(r: Recorder, env: Any) -> None:
+    """The default analysis read once for the sample's two target groups."""
+    from bluegreen._aws import Caller
+    from bluegreen.analysis import DEFAULT_ANALYSIS
+    from bluegreen.analysis_query import AnalysisTargets, read_metric_data
+
+    green, blue = env.target_group_arns[1], env.target_group_arns[0]
+    targets = AnalysisTargets(
+        green_target_group_arn=green,
+        blue_target_group_arn=blue,
+        load_balancer_arn=env.load_balancer_arn,
+    )
+    with r.part(ANALYSIS):
+        data = read_metric_data(
+            DEFAULT_ANALYSIS,
+            targets,
+            r.sim.clock.time(),
+            clients=r.sim.clients(),
+            caller=Caller(clock=r.sim.clock),
+        )
+    if data.error is not None:
+        raise AssertionError(f"the analysis could not read CloudWatch: {data.error}")
+
+
 def readonly_session(r: Recorder) -> None:
     """inspect, status, appspec, schedule, and hooks invoke, on a deployment in flight."""
     sim = r.sim
@@ -313,6 +338,7 @@ def readonly_session(r: Recorder) -> None:
     sim.run_until(lambda: bool(executions))  # waiting in AfterAllowTestTraffic
     r.cli(STATUS, "status", *SERVICE)
     r.cli(STATUS, "status", "--deployment-id", deployment_id)
+    _analysis(r, env)
     r.cli(STATUS_SCALING, "status", *SERVICE, "--scaling")
     r.cli(
         APPSPEC,
@@ -423,7 +449,7 @@ SESSIONS: dict[str, tuple[Callable[[Recorder], None], tuple[Part, ...]]] = {
     ),
     "readonly": (
         readonly_session,
-        (INSPECT, INSPECT_RULES, SCHEDULE, STATUS, STATUS_SCALING, APPSPEC, INVOKE),
+        (INSPECT, INSPECT_RULES, SCHEDULE, STATUS, STATUS_SCALING, ANALYSIS, APPSPEC, INVOKE),
     ),
     "hooks": (
         hooks_session,
