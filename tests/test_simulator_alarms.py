@@ -45,6 +45,22 @@ def alarm(d: Deployer, name: str) -> dict[str, Any]:
     return dict(found[0])
 
 
+def green_slow_alarm(d: Deployer, *, periods: int) -> None:
+    """``green-slow``: green's p99 response time over 0.5 s in ``periods`` of as many minutes."""
+    d.cloudwatch.put_metric_alarm(
+        AlarmName="green-slow",
+        Namespace="AWS/ApplicationELB",
+        MetricName="TargetResponseTime",
+        Dimensions=green_dims(d),
+        ExtendedStatistic="p99",
+        Period=60,
+        EvaluationPeriods=periods,
+        DatapointsToAlarm=periods,
+        Threshold=0.5,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+
+
 def watch(d: Deployer, name: str) -> None:
     """Make the sample group stop (and roll back) on ``name`` alone."""
     d.codedeploy.update_deployment_group(
@@ -144,18 +160,7 @@ def test_a_metric_math_alarm_on_green_error_rate_stops_a_bad_canary() -> None:
 def test_a_healthy_canary_leaves_the_alarm_ok_and_succeeds() -> None:
     with Simulator(traffic=Traffic(requests_per_minute=1000), start_time=START) as sim:
         d = Deployer.create(sim, deployment_config=CANARY, alarms=False)
-        d.cloudwatch.put_metric_alarm(
-            AlarmName="green-slow",
-            Namespace="AWS/ApplicationELB",
-            MetricName="TargetResponseTime",
-            Dimensions=green_dims(d),
-            ExtendedStatistic="p99",
-            Period=60,
-            EvaluationPeriods=2,
-            DatapointsToAlarm=2,
-            Threshold=0.5,
-            ComparisonOperator="GreaterThanThreshold",
-        )
+        green_slow_alarm(d, periods=2)
         watch(d, "green-slow")
         deployment_id = d.deploy()
         assert d.done(deployment_id) == "Succeeded"
@@ -168,17 +173,7 @@ def test_a_healthy_canary_leaves_the_alarm_ok_and_succeeds() -> None:
 def test_a_p99_alarm_goes_to_alarm_when_green_is_slow() -> None:
     with Simulator(traffic=Traffic(requests_per_minute=5000), start_time=START) as sim:
         d = Deployer.create(sim, deployment_config=CANARY, alarms=False)
-        d.cloudwatch.put_metric_alarm(
-            AlarmName="green-slow",
-            Namespace="AWS/ApplicationELB",
-            MetricName="TargetResponseTime",
-            Dimensions=green_dims(d),
-            ExtendedStatistic="p99",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=0.5,
-            ComparisonOperator="GreaterThanThreshold",
-        )
+        green_slow_alarm(d, periods=1)
         sim.traffic.behave("web:2", p50_ms=100, p99_ms=800)
         deployment_id = d.deploy()
         d.until_event(deployment_id, "AllowTraffic", "InProgress")
