@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 deployment failed/stopped/rolled back, 2 invalid input "
         "or configuration (arguments, region, credentials, endpoint) or a control that does "
         "not apply, 3 timed out, 4 AWS error or AWS unreachable, 5 a bug in bluegreen, "
-        "130 interrupted.",
+        "130 interrupted, 141 the reader of the output went away (| head).",
     )
     from bluegreen import __version__
 
