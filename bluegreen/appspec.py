@@ -29,8 +29,7 @@ from bluegreen.appspec_checks import (
 )
 from bluegreen.appspec_hook import Hook, to_hooks
 from bluegreen.appspec_parser import load_document, read_document
-from bluegreen.errors import AppSpecError
-from bluegreen.image_reference import show_value
+from bluegreen.errors import AppSpecError, show_value
 from bluegreen.placement import AwsVpcConfiguration, CapacityProviderStrategyItem
 from bluegreen.status import LifecycleEvent
 

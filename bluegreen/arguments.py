@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bluegreen._advice import advice
-from bluegreen.errors import ValidationError
-from bluegreen.image_reference import image_reference_problems, show_value
+from bluegreen.errors import ValidationError, show_value
+from bluegreen.image_reference import image_reference_problems
 from bluegreen.scaling_record import FLAGS
 from bluegreen.status import LifecycleEvent
 from bluegreen.traffic import TrafficConfig

@@ -9,8 +9,7 @@ import re
 
 from bluegreen._advice import advice
 from bluegreen.arguments import check_connection, group_problems, service_problems
-from bluegreen.errors import ValidationError
-from bluegreen.image_reference import show_value
+from bluegreen.errors import ValidationError, show_value
 from bluegreen.polling import Milestone, interval_problems
 
 __all__ = [

@@ -275,3 +275,43 @@ class MissingExtraError(BlueGreenError, ImportError):
             f"pip install 'bluegreen[{extra}]'",
             name=missing,
         )
+
+
+# -- quoting a value in a message ------------------------------------------------------
+
+
+def escape_text(text: str, *, quotes: bool = True) -> str:
+    """``text`` with control and non-ASCII characters escaped (and quotes and backslashes,
+    unless ``quotes`` is false), so a message quoting input stays on one readable line."""
+    out = []
+    for char in text:
+        if quotes and char in "\\'":
+            out.append("\\" + char)
+        elif " " <= char <= "~":
+            out.append(char)
+        elif char in "\n\t\r":
+            out.append({"\n": "\\n", "\t": "\\t", "\r": "\\r"}[char])
+        elif ord(char) <= 0xFF:
+            out.append(f"\\x{ord(char):02x}")
+        elif ord(char) <= 0xFFFF:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    return "".join(out)
+
+
+def show_value(value: object) -> str:
+    """``int 123``: a value's type and a short rendering, safe whatever the value (a
+    ``__repr__`` that raises, a huge or multi-line one)."""
+    try:
+        text = repr(value)
+    except Exception:
+        text = "(no repr)"
+    text = escape_text(text, quotes=False)
+    if len(text) > 40:
+        text = text[:30] + "..."
+    try:
+        kind = type(value).__name__
+    except Exception:
+        kind = "object"
+    return f"{kind} {text}"

@@ -35,7 +35,7 @@ import unicodedata
 
 import attrs
 
-from bluegreen.errors import ValidationError
+from bluegreen.errors import ValidationError, escape_text, show_value
 
 __all__ = [
     "NAME_LIMIT",
@@ -138,8 +138,8 @@ def show_text(text: str, limit: int = _SHOWN) -> str:
     """``text`` quoted for a message: control and non-ASCII characters escaped, and cut
     (with its length) when longer than ``limit``."""
     if len(text) <= limit:
-        return f"'{_escape(text)}'"
-    return f"'{_escape(text[: limit - 20])}...' ({len(text)} characters)"
+        return f"'{escape_text(text)}'"
+    return f"'{escape_text(text[: limit - 20])}...' ({len(text)} characters)"
 
 
 # -- the parser ------------------------------------------------------------------------------
@@ -316,38 +316,3 @@ def _describe(char: str) -> str:
     if char.isspace() or unicodedata.category(char).startswith("C"):
         return f"the control character {code}"
     return f"'{char}' ({code})" if ord(char) > 127 else f"'{char}'"
-
-
-def _escape(text: str, *, quotes: bool = True) -> str:
-    out = []
-    for char in text:
-        if quotes and char in "\\'":
-            out.append("\\" + char)
-        elif " " <= char <= "~":
-            out.append(char)
-        elif char in "\n\t\r":
-            out.append({"\n": "\\n", "\t": "\\t", "\r": "\\r"}[char])
-        elif ord(char) <= 0xFF:
-            out.append(f"\\x{ord(char):02x}")
-        elif ord(char) <= 0xFFFF:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(f"\\U{ord(char):08x}")
-    return "".join(out)
-
-
-def show_value(value: object) -> str:
-    """``int 123``: a value's type and a short rendering, safe whatever the value (a
-    ``__repr__`` that raises, a huge or multi-line one)."""
-    try:
-        text = repr(value)
-    except Exception:
-        text = "(no repr)"
-    text = _escape(text, quotes=False)
-    if len(text) > 40:
-        text = text[:30] + "..."
-    try:
-        kind = type(value).__name__
-    except Exception:
-        kind = "object"
-    return f"{kind} {text}"

@@ -38,8 +38,7 @@ import attrs
 
 from bluegreen._advice import advice
 from bluegreen.clock import wall_now
-from bluegreen.errors import AWSError, DeploymentStateError, ValidationError
-from bluegreen.image_reference import show_value
+from bluegreen.errors import AWSError, DeploymentStateError, ValidationError, show_value
 from bluegreen.scaling_reconcile import InForce, Reconciled, learn_original, reconcile
 from bluegreen.scaling_record import (
     FLAGS,
