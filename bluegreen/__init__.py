@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bluegreen._aws import Clients
+    from bluegreen.analysis import DEFAULT_ANALYSIS, Analysis, Metric
+    from bluegreen.analysis_run import AnalysisRun
+    from bluegreen.analysis_verdict import Evaluation, Verdict
     from bluegreen.appspec import AppSpec
     from bluegreen.appspec_checks import mutable_image_tags
     from bluegreen.appspec_hook import Hook
@@ -113,6 +116,12 @@ __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
     "Clients": "bluegreen._aws",
+    "Analysis": "bluegreen.analysis",
+    "DEFAULT_ANALYSIS": "bluegreen.analysis",
+    "Metric": "bluegreen.analysis",
+    "AnalysisRun": "bluegreen.analysis_run",
+    "Evaluation": "bluegreen.analysis_verdict",
+    "Verdict": "bluegreen.analysis_verdict",
     "AppSpec": "bluegreen.appspec",
     "mutable_image_tags": "bluegreen.appspec_checks",
     "Hook": "bluegreen.appspec_hook",
@@ -203,6 +212,8 @@ def __dir__() -> list[str]:
 __all__ = [
     "AWSError",
     "AccessDeniedError",
+    "Analysis",
+    "AnalysisRun",
     "AppSpec",
     "AppSpecError",
     "AwsVpcConfiguration",
@@ -212,12 +223,14 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "ControlResult",
+    "DEFAULT_ANALYSIS",
     "Deployment",
     "DeploymentError",
     "DeploymentGroup",
     "DeploymentSnapshot",
     "DeploymentStateError",
     "DeploymentStatus",
+    "Evaluation",
     "Hook",
     "IamPolicy",
     "LifecycleEvent",
@@ -225,6 +238,7 @@ __all__ = [
     "LifecycleEventStatus",
     "ListenerRoute",
     "LoadBalancerBinding",
+    "Metric",
     "Milestone",
     "MissingExtraError",
     "PREDEFINED_CONFIGS",
@@ -257,6 +271,7 @@ __all__ = [
     "Transition",
     "TransitionState",
     "ValidationError",
+    "Verdict",
     "WaitTimeoutError",
     "WeightedTargetGroup",
     "deploy",

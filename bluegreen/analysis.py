@@ -169,6 +169,12 @@ class Analysis:
         inconclusive_limit: evaluations in a row that could not be read (throttling, an
             error, no data) after which the analysis ends inconclusive (None: never).
         dry_run: evaluate and report, but never fail.
+        metrics_delay: seconds after a whole minute before its metrics are read: the ALB
+            publishes each minute's numbers shortly after it ends (how long is not
+            documented, so it is a setting). Evaluations come this long after a minute.
+        server_alarm: also attach a CloudWatch alarm on green's first rate metric to the
+            deployment, so CodeDeploy stops it even when the release process dies
+            (``bluegreen.analysis_alarm``).
     """
 
     metrics: tuple[Metric, ...] = attrs.field(factory=_default_metrics, converter=_to_metrics)
@@ -179,6 +185,8 @@ class Analysis:
     consecutive_failure_limit: int | None = None
     inconclusive_limit: int | None = 3
     dry_run: bool = False
+    metrics_delay: float = 10.0
+    server_alarm: bool = True
 
     def __attrs_post_init__(self) -> None:
         problems = _analysis_problems(self._fields(), "")
@@ -207,6 +215,7 @@ class Analysis:
         """The mapping ``Analysis.from_dict`` reads back (and a file may hold)."""
         out = self._fields()
         out["interval"] = float(self.interval)
+        out["metrics_delay"] = float(self.metrics_delay)
         return out
 
     @classmethod
@@ -405,8 +414,15 @@ def _analysis_problems(data: Mapping[str, Any], path: str) -> list[str]:
             f"{path}failure_limit: with no failure_limit, no consecutive_failure_limit and no "
             "critical metric the analysis can never fail; set failure_limit (e.g. 2)"
         )
+    delay = data.get("metrics_delay", _DEFAULTS["metrics_delay"])
+    if not _number(delay) or not 0 <= delay < 3600:
+        problems.append(
+            f"{path}metrics_delay: {_shown(delay)} must be seconds, from 0 to less than an hour"
+        )
     if not isinstance(data.get("dry_run", False), bool):
         problems.append(f"{path}dry_run: must be true or false")
+    if not isinstance(data.get("server_alarm", True), bool):
+        problems.append(f"{path}server_alarm: must be true or false")
     return problems
 
 

@@ -23,6 +23,7 @@ from bluegreen.errors import AWSError, ValidationError
 
 if TYPE_CHECKING:
     from bluegreen._aws import Caller, Clients
+    from bluegreen.state import ServiceState
 
 __all__ = [
     "NAMESPACE",
@@ -30,7 +31,9 @@ __all__ = [
     "MetricData",
     "MetricReading",
     "metric_data_request",
+    "next_targets",
     "read_metric_data",
+    "targets_for",
     "window_end",
 ]
 
@@ -265,3 +268,86 @@ def _reading(metric: Metric, value: Any) -> MetricReading:
     if metric.kind is MetricKind.COUNT:
         return MetricReading(raw or 0.0)
     return MetricReading(raw)
+
+
+def targets_for(
+    green_target_group: str, blue_target_group: str, *, clients: Clients, caller: Caller
+) -> AnalysisTargets:
+    """Green's and blue's target groups, by name (as a deployment's task sets name them), and
+    their Application Load Balancer: one DescribeTargetGroups.
+
+    Raises:
+        ValidationError: a target group is missing, neither is attached to a load balancer,
+            or it is not an Application Load Balancer.
+        AWSError: the call failed.
+    """
+    found = caller(
+        "DescribeTargetGroups",
+        clients.elbv2.describe_target_groups,
+        Names=[green_target_group, blue_target_group],
+    )["TargetGroups"]
+    by_name = {tg["TargetGroupName"]: tg for tg in found}
+    green, blue = by_name.get(green_target_group), by_name.get(blue_target_group)
+    if green is None or blue is None:
+        missing = [n for n in (green_target_group, blue_target_group) if n not in by_name]
+        raise ValidationError(
+            [f"target group {', '.join(missing)} not found"], subject="analysis targets"
+        )
+    # A target group serves one load balancer at most; one with no listener forwarding to it
+    # yet (green's, at weight 0) may list none.
+    found_lbs = [*blue.get("LoadBalancerArns", []), *green.get("LoadBalancerArns", [])]
+    if not found_lbs:
+        raise ValidationError(
+            [
+                f"neither {green_target_group} nor {blue_target_group} is attached to a load "
+                "balancer, so their metrics cannot be read"
+            ],
+            subject="analysis targets",
+        )
+    return AnalysisTargets(
+        green_target_group_arn=green["TargetGroupArn"],
+        blue_target_group_arn=blue["TargetGroupArn"],
+        load_balancer_arn=found_lbs[0],
+    )
+
+
+def next_targets(state: ServiceState) -> AnalysisTargets:
+    """Green's and blue's target groups for the next deployment of ``state``'s service, from
+    what ``discover`` read (no call): blue's is the one its primary task set serves, green's
+    the other of the deployment group's pair; the load balancer is the production
+    listener's.
+
+    Raises:
+        ValidationError: the service's target groups or production listener are unknown,
+            or its load balancer is not an Application Load Balancer.
+    """
+    blue = state.primary.target_group_arn if state.primary is not None else None
+    if blue is None and state.load_balancers:
+        blue = state.load_balancers[0].target_group_arn
+    green = state.target_groups.other(blue) if state.target_groups is not None else None
+    listener = state.production
+    if green is None or blue is None or listener is None or not listener.load_balancer_arn:
+        raise ValidationError(
+            [
+                f"service {state.cluster}/{state.service}: its deployment group's target "
+                "groups and production listener could not be read, so green cannot be "
+                "compared with blue; deploy without analysis, or fix the group's load "
+                "balancer info"
+            ],
+            subject="analysis",
+        )
+    if listener.protocol not in (None, "HTTP", "HTTPS"):
+        raise ValidationError(
+            [
+                f"service {state.cluster}/{state.service}: its production listener speaks "
+                f"{listener.protocol}, so its load balancer is not an Application Load "
+                f"Balancer; analysis reads {NAMESPACE} target-group metrics, which only an ALB "
+                "publishes: deploy without analysis"
+            ],
+            subject="analysis",
+        )
+    return AnalysisTargets(
+        green_target_group_arn=green.arn,
+        blue_target_group_arn=blue,
+        load_balancer_arn=listener.load_balancer_arn,
+    )

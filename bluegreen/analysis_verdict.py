@@ -118,8 +118,18 @@ class Evaluation:
         }
 
 
-def evaluate(analysis: Analysis, data: MetricData) -> Evaluation:
-    """Judge each metric of ``analysis`` on ``data``."""
+Baseline = dict[str, tuple[MetricReading, dt.datetime]]
+"""Per metric name, blue's last reading that could be judged and the end of its window."""
+
+
+def evaluate(analysis: Analysis, data: MetricData, baseline: Baseline | None = None) -> Evaluation:
+    """Judge each metric of ``analysis`` on ``data``.
+
+    ``baseline``: blue's last judged readings. A relative limit needs blue's value; when blue
+    served too few requests in this window (all production traffic is on green, in the
+    termination wait) green is compared with blue's last reading instead, and the sentence
+    says so.
+    """
     if data.error is not None:
         results = tuple(
             MetricResult(
@@ -137,11 +147,18 @@ def evaluate(analysis: Analysis, data: MetricData) -> Evaluation:
         return Evaluation(
             start=data.start, end=data.end, requests={}, metrics=results, error=data.error
         )
-    results = tuple(_judge(analysis, m, data) for m in analysis.metrics)
+    results = tuple(
+        _judge(analysis, m, data, (baseline or {}).get(m.name)) for m in analysis.metrics
+    )
     return Evaluation(start=data.start, end=data.end, requests=dict(data.requests), metrics=results)
 
 
-def _judge(analysis: Analysis, metric: Metric, data: MetricData) -> MetricResult:
+def _judge(
+    analysis: Analysis,
+    metric: Metric,
+    data: MetricData,
+    baseline: tuple[MetricReading, dt.datetime] | None,
+) -> MetricResult:
     green, blue = data.readings[metric.name]
     needed = analysis.minimum_sample
     green_requests = data.requests.get("green", 0.0)
@@ -169,7 +186,10 @@ def _judge(analysis: Analysis, metric: Metric, data: MetricData) -> MetricResult
         return result(Outcome.INCONCLUSIVE, "no data for green: inconclusive", unreadable=True)
     shown = f"green {_value(metric, green)}"
     blue_known = blue_requests >= needed and blue.value is not None
-    if blue_known:
+    if not blue_known and metric.is_relative and baseline is not None:
+        blue, blue_known = baseline[0], True
+        shown += f" vs blue {_value(metric, blue)} (its last reading, to {baseline[1]:%H:%M} UTC)"
+    elif blue_known:
         shown += f" vs blue {_value(metric, blue)}"
     elif metric.is_relative:
         why = (
@@ -234,10 +254,19 @@ class Judge:
     _failed: int = attrs.field(default=0, init=False)
     _failed_in_a_row: int = attrs.field(default=0, init=False)
     _unreadable_in_a_row: int = attrs.field(default=0, init=False)
+    baseline: Baseline = attrs.field(factory=dict, init=False)
+    """Blue's last readings that could be judged, which green is compared with once blue
+    serves too little (``evaluate``)."""
 
     def evaluate(self, data: MetricData) -> Evaluation:
-        """``evaluate`` the data and ``add`` the evaluation."""
-        evaluation = evaluate(self.analysis, data)
+        """``evaluate`` the data against blue (or blue's last readings) and ``add`` the
+        evaluation."""
+        evaluation = evaluate(self.analysis, data, self.baseline)
+        needed = self.analysis.minimum_sample
+        if data.error is None and data.requests.get("blue", 0.0) >= needed:
+            for name, (_, blue) in data.readings.items():
+                if blue.value is not None:
+                    self.baseline[name] = (blue, data.end)
         self.add(evaluation)
         return evaluation
 
@@ -288,6 +317,11 @@ class Judge:
                 f"row could not be read (limit {limit}): {why}"
             )
         return None
+
+    def give_up(self, reason: str) -> None:
+        """End the analysis INCONCLUSIVE: nothing can be judged (``reason`` says why)."""
+        if not self.verdict.is_over:
+            self.verdict, self.reason = Verdict.INCONCLUSIVE, f"ended inconclusive: {reason}"
 
     def finish(self) -> Verdict:
         """The final verdict once the deployment is over: the verdict reached, else PASSED if

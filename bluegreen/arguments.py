@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bluegreen._advice import advice
+from bluegreen.analysis import Analysis
 from bluegreen.errors import ValidationError, show_value
 from bluegreen.image_reference import image_reference_problems
 from bluegreen.scaling_record import FLAGS
@@ -36,6 +37,17 @@ ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT
 """What ``auto_rollback=True`` turns on: roll back on failure, on alarm and on request."""
 
 
+def analysis_problems(analysis: object, *, flags: bool = False) -> list[str]:
+    """Problems with an ``analysis=`` argument: an ``Analysis`` or None (with ``flags``, as
+    ``wait`` takes it, also True or False)."""
+    if analysis is None or isinstance(analysis, Analysis) or (flags and isinstance(analysis, bool)):
+        return []
+    return [
+        f"analysis= must be a bluegreen.Analysis, got {show_value(analysis)}: build one with "
+        "Analysis(...) or Analysis.from_file(path), or use bluegreen.DEFAULT_ANALYSIS"
+    ]
+
+
 def check_arguments(
     cluster: object,
     service: object,
@@ -54,6 +66,7 @@ def check_arguments(
     clients: object,
     session: object,
     clock: object,
+    analysis: object = None,
 ) -> None:
     """Refuse the arguments of ``deploy`` and ``plan`` that cannot work, all at once.
 
@@ -96,6 +109,7 @@ def check_arguments(
         if not isinstance(value, bool):
             problems.append(f"{name}= must be True or False, got {show_value(value)}")
     problems += connection_problems(clients, session, clock)
+    problems += analysis_problems(analysis)
     if problems:
         raise ValidationError(problems, subject=advice("deploy arguments", "command line"))
 

@@ -155,12 +155,21 @@ def _diagnostics(event: LifecycleEventProgress | None) -> str | None:
     return "\n".join(parts) or None
 
 
-def deployment_error(snapshot: DeploymentSnapshot) -> DeploymentError:
+def deployment_error(
+    snapshot: DeploymentSnapshot, *, stopped_because: str | None = None
+) -> DeploymentError:
+    """The error for a deployment that failed, stopped or was rolled back.
+
+    ``stopped_because``: why bluegreen stopped it (an analysis that failed), said instead of
+    CodeDeploy's message.
+    """
     failed = snapshot.failed_event
     parts = [f"{snapshot.status}"]
     if snapshot.is_rollback and snapshot.rollback_of:
         parts.append(f" (the rollback of {snapshot.rollback_of})")
-    if snapshot.error_message:
+    if stopped_because:
+        parts.append(f": {stopped_because}")
+    elif snapshot.error_message:
         parts.append(f": {snapshot.error_message}")
     elif snapshot.status is DeploymentStatus.SUCCEEDED:
         parts.append(": it succeeded but was then rolled back")

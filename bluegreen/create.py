@@ -51,6 +51,8 @@ class CreateRequest:
         deployment_config: overrides the group's config when given.
         auto_rollback: CreateDeployment's ``autoRollbackConfiguration`` when given.
         description: the deployment's description.
+        override_alarms: CreateDeployment's ``overrideAlarmConfiguration`` when given (the
+            analysis's alarm net: ``bluegreen.analysis_alarm.AlarmNet.override``).
         now: the time now (the server's, when known): the search for a lost deployment
             starts ``CLOCK_SKEW`` before it.
 
@@ -66,6 +68,7 @@ class CreateRequest:
     deployment_config: str | None = None
     auto_rollback: dict[str, Any] | None = None
     description: str | None = None
+    override_alarms: Mapping[str, Any] | None = None
     now: Callable[[], dt.datetime] = _wall_now
     request_id: str = attrs.Factory(lambda: uuid.uuid4().hex)
     may_exist: bool = False
@@ -95,6 +98,8 @@ class CreateRequest:
             arguments["autoRollbackConfiguration"] = self.auto_rollback
         if self.description is not None:
             arguments["description"] = self.description
+        if self.override_alarms is not None:
+            arguments["overrideAlarmConfiguration"] = dict(self.override_alarms)
         return arguments
 
     def create(self) -> str:

@@ -34,7 +34,6 @@ from bluegreen.controls import (
     check_can_promote,
     send_control,
 )
-from bluegreen.discovery import locate
 from bluegreen.driver_arguments import (
     check_abort,
     check_attach,
@@ -43,10 +42,7 @@ from bluegreen.driver_arguments import (
     check_rollback,
     check_wait,
 )
-from bluegreen.errors import (
-    ResourceNotFoundError,
-)
-from bluegreen.listing import NO_ACTIVE_DEPLOYMENT, in_flight
+from bluegreen.listing import NO_ACTIVE_DEPLOYMENT
 from bluegreen.polling import Milestone, poll, poll_interval
 from bluegreen.rollback import rollback_request
 from bluegreen.snapshot import (
@@ -64,6 +60,8 @@ if TYPE_CHECKING:
     import boto3
 
     from bluegreen._aws import Clients
+    from bluegreen.analysis import Analysis
+    from bluegreen.analysis_run import AnalysisRun
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -190,60 +188,6 @@ class Deployment(DeploymentWaiter):
             budget=budget,
         )
 
-    @classmethod
-    def _for_service(
-        cls,
-        cluster: str,
-        service: str,
-        *,
-        application: str | None = None,
-        deployment_group: str | None = None,
-        clients: Clients | None = None,
-        session: boto3.Session | None = None,
-        clock: Clock | None = None,
-        budget: RateBudget | None = None,
-        or_last: bool = False,
-    ) -> Deployment:
-        """``current``; with ``or_last``, the group's last attempted deployment when none is
-        in flight (from the GetDeploymentGroup already read). What was read of the service
-        (its names, ARN and tags) is kept for the autoscaling block of ``bluegreen status``."""
-        aws = resolve_clients(clients, session)
-        finder = cls(
-            "",
-            clients=aws,
-            clock=clock if clock is not None else MonotonicClock(),
-            budget=budget if budget is not None else DEFAULT_BUDGET,
-        )
-        found = locate(
-            finder._call(aside=True),
-            aws,
-            cluster,
-            service,
-            application=application,
-            deployment_group=deployment_group,
-        )
-        group = found.group
-        where = f"service {found.cluster}/{found.service}"
-        if group is None:
-            raise ResourceNotFoundError(
-                f"{where} has no CodeDeploy deployment group (deployment controller "
-                f"{found.controller}), so no CodeDeploy deployment can be in flight",
-                operation="GetDeploymentGroup",
-                code="DeploymentGroupNotFound",
-            )
-        try:
-            finder.id = in_flight(finder._call(), aws, group, where)
-        except ResourceNotFoundError as exc:
-            last = group.last_attempted_deployment_id
-            if not (or_last and exc.code == NO_ACTIVE_DEPLOYMENT and last):
-                raise
-            finder.id = last
-        # A group deploys one ECS service, and CodeDeploy names its target <cluster>:<service>.
-        finder._target_id = f"{found.cluster}:{found.service}"
-        finder._service = (found.cluster, found.service)
-        finder._service_read = (found.service_arn, found.tags)
-        return finder
-
     def wait(
         self,
         until: Milestone | str = Milestone.END,
@@ -252,6 +196,8 @@ class Deployment(DeploymentWaiter):
         min_interval: float = 5.0,
         max_interval: float = 60.0,
         on_progress: Callable[[DeploymentSnapshot], None] | None = None,
+        analysis: Analysis | bool | None = None,
+        on_evaluation: Callable[[AnalysisRun], None] | None = None,
     ) -> DeploymentSnapshot:
         """Poll until the deployment reaches ``until``; returns the snapshot that showed it.
 
@@ -267,11 +213,18 @@ class Deployment(DeploymentWaiter):
             max_interval: the longest pause between two reads, in seconds.
             on_progress: called with every snapshot read, the last one included (before
                 an error is raised for it).
+            analysis: judge green against blue from CloudWatch while green serves
+                production traffic (AllowTraffic through the termination wait): an
+                ``Analysis``; None runs ``deploy(analysis=...)``'s, if any; False none. A
+                FAILED verdict stops the deployment with rollback (StopDeployment) and the
+                wait raises ``DeploymentError`` naming the metric, with green's and blue's
+                numbers; INCONCLUSIVE stops nothing. ``self.analysis`` keeps the run.
+            on_evaluation: called with ``self.analysis`` after every evaluation.
 
         Raises:
-            ValidationError: ``until`` names no milestone, ``timeout`` is negative, or the
-                intervals are not ``0 < min_interval <= max_interval``: every problem at
-                once, before any read.
+            ValidationError: ``until`` names no milestone, ``timeout`` is negative, the
+                intervals are not ``0 < min_interval <= max_interval``, or ``analysis`` is
+                not an ``Analysis``: every problem at once, before any read.
             DeploymentError: the deployment failed, was stopped or was rolled back.
             WaitTimeoutError: ``timeout`` passed first.
         """
@@ -281,6 +234,8 @@ class Deployment(DeploymentWaiter):
             min_interval=min_interval,
             max_interval=max_interval,
             on_progress=on_progress,
+            analysis=analysis,
+            on_evaluation=on_evaluation,
         )
         return super().wait(
             milestone,
@@ -288,6 +243,8 @@ class Deployment(DeploymentWaiter):
             min_interval=min_interval,
             max_interval=max_interval,
             on_progress=on_progress,
+            analysis=analysis,
+            on_evaluation=on_evaluation,
         )
 
     # -- controls -----------------------------------------------------------------------

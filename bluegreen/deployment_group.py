@@ -30,10 +30,20 @@ class DeploymentGroup:
     termination_wait_minutes: int = 0
     auto_rollback_events: tuple[str, ...] = ()
     alarm_names: tuple[str, ...] = ()
+    ignore_poll_alarm_failure: bool = False
     ecs_services: tuple[tuple[str, str], ...] = ()
     last_attempted_deployment_id: str | None = None
     last_attempted_status: DeploymentStatus | None = None
     last_successful_deployment_id: str | None = None
+
+    @property
+    def alarm_configuration(self) -> dict[str, Any]:
+        """The group's ``alarmConfiguration`` as CodeDeploy uses it (enabled alarms only)."""
+        return {
+            "enabled": bool(self.alarm_names),
+            "alarms": [{"name": name} for name in self.alarm_names],
+            "ignorePollAlarmFailure": self.ignore_poll_alarm_failure,
+        }
 
     @classmethod
     def from_api(
@@ -74,6 +84,7 @@ class DeploymentGroup:
             alarm_names=tuple(a["name"] for a in alarms.get("alarms", ()))
             if alarms.get("enabled")
             else (),
+            ignore_poll_alarm_failure=bool(alarms.get("ignorePollAlarmFailure", False)),
             ecs_services=tuple(
                 (s.get("clusterName", ""), s.get("serviceName", ""))
                 for s in info.get("ecsServices", ())

@@ -8,7 +8,12 @@ import math
 import re
 
 from bluegreen._advice import advice
-from bluegreen.arguments import check_connection, group_problems, service_problems
+from bluegreen.arguments import (
+    analysis_problems,
+    check_connection,
+    group_problems,
+    service_problems,
+)
 from bluegreen.errors import ValidationError, show_value
 from bluegreen.polling import Milestone, interval_problems
 
@@ -113,6 +118,8 @@ def check_wait(
     min_interval: object,
     max_interval: object,
     on_progress: object,
+    analysis: object = None,
+    on_evaluation: object = None,
 ) -> Milestone:
     """The milestone ``Deployment.wait`` waits for; refuses every wrong argument at once.
 
@@ -124,6 +131,12 @@ def check_wait(
     problems += _timeout_problems(timeout)
     problems += interval_problems(min_interval, max_interval)
     problems += _callback_problems(on_progress)
+    problems += analysis_problems(analysis, flags=True)
+    if on_evaluation is not None and not callable(on_evaluation):
+        problems.append(
+            "on_evaluation= must be a function taking an AnalysisRun (or None), "
+            f"got {show_value(on_evaluation)}"
+        )
     if problems or milestone is None:
         raise ValidationError(problems, subject=advice("wait arguments", "command line"))
     return milestone

@@ -34,6 +34,7 @@ botocore exceptions are translated into this tree in exactly one place,
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = [
     "AWSError",
@@ -185,7 +186,12 @@ class DeploymentError(BlueGreenError):
         rollback_deployment_id: the rollback deployment CodeDeploy started, if any.
         status: the deployment's final status (``Failed``, ``Stopped``, ``Succeeded`` for
             one rolled back after success), if known.
+        analysis: the ``AnalysisRun`` of the wait that saw it end, if it ran one (its
+            ``report()`` says what green and blue measured; ``stopped`` is set when the
+            analysis stopped the deployment).
     """
+
+    analysis: Any = None
 
     def __init__(
         self,

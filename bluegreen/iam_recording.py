@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from bluegreen._aws import Clients, recording_calls
+from bluegreen.iam_resources import ARGUMENT_ACTIONS
 
 __all__ = [
     "IAM_PREFIXES",
@@ -43,7 +44,8 @@ class UnnamedCallError(Exception):
 
 @attrs.define
 class Recording:
-    """What the calls made inside ``recording_actions()`` need: ``actions``; ``targets``, the
+    """What the calls made inside ``recording_actions()`` need: ``actions`` (with those an
+    argument of a call needs, ``ARGUMENT_ACTIONS``); ``targets``, the
     kinds of the resources the tagging calls named (``{"ecs:TagResource": {"service"}}``);
     and ``problems`` (calls that could not be named, or whose label is not what they send)."""
 
@@ -60,6 +62,9 @@ class Recording:
             self.problems.append(str(exc))
             return
         self.actions.add(action)
+        for argument, needed in ARGUMENT_ACTIONS.get(action, {}).items():
+            if kwargs.get(argument) is not None:
+                self.actions.add(needed)
         for name in _ARN_ARGUMENTS:
             kind = resource_kind(kwargs.get(name))
             if kind is not None:
@@ -76,6 +81,7 @@ _ARN_KINDS = (
     (":deploymentgroup:", "deployment-group"),
     (":application:", "application"),
     (":scalable-target/", "scalable-target"),
+    (":alarm:bluegreen-net-", "net-alarm"),
 )
 
 

@@ -22,6 +22,7 @@ import attrs
 __all__ = [
     "ACTION_KINDS",
     "ANY",
+    "ARGUMENT_ACTIONS",
     "DEPENDENT_ACTIONS",
     "KINDS",
     "PASSED_TO_SERVICE",
@@ -59,6 +60,7 @@ KINDS: Mapping[str, Kind] = {
         "CodeDeployDefault.*), and a custom one is created under its own name",
     ),
     "alarm": Kind("GroupAlarms"),
+    "net-alarm": Kind("AnalysisAlarmNets"),
     "scalable-target": Kind("ScalableTarget"),
     "hook-function": Kind("HookFunctions"),
     "task-role": Kind("PassTaskRoles"),
@@ -110,6 +112,7 @@ ACTION_KINDS: Mapping[str, tuple[str, ...]] = {
     "codedeploy:StopDeployment": (ANY,),
     "codedeploy:TagResource": ("deployment-group", "application"),
     "codedeploy:UntagResource": ("deployment-group", "application"),
+    "codedeploy:UpdateDeploymentGroup": ("deployment-group",),
     # Elastic Load Balancing V2: every Describe* takes only "*"
     "elasticloadbalancing:DescribeListeners": (ANY,),
     "elasticloadbalancing:DescribeLoadBalancers": (ANY,),
@@ -127,8 +130,12 @@ ACTION_KINDS: Mapping[str, tuple[str, ...]] = {
     "application-autoscaling:TagResource": ("scalable-target",),
     "application-autoscaling:UntagResource": ("scalable-target",),
     # CloudWatch, Lambda, IAM
-    "cloudwatch:DescribeAlarms": ("alarm",),
+    "cloudwatch:DeleteAlarms": ("net-alarm",),
+    "cloudwatch:DescribeAlarms": ("alarm", "net-alarm"),
     "cloudwatch:GetMetricData": (ANY,),
+    "cloudwatch:ListTagsForResource": ("net-alarm",),
+    "cloudwatch:PutMetricAlarm": ("net-alarm",),
+    "cloudwatch:TagResource": ("net-alarm",),
     "lambda:GetFunction": ("hook-function",),
     "lambda:GetFunctionConfiguration": ("hook-function",),
     "iam:PassRole": ("task-role",),
@@ -153,8 +160,21 @@ DEPENDENT_ACTIONS: Mapping[str, Mapping[str, str]] = {
         "ECS service before it registers (or suspends) its scalable target (permissions "
         "validation; the ECS guide's 'IAM permissions required for service auto scaling')",
     },
+    "cloudwatch:PutMetricAlarm": {
+        "cloudwatch:TagResource": "PutMetricAlarm with Tags (the alarm net's cluster, service "
+        "and release) needs it on the alarm",
+    },
 }
 """Actions no call makes but that a call needs the caller to hold: ``{called: {needed: why}}``."""
+
+ARGUMENT_ACTIONS: Mapping[str, Mapping[str, str]] = {
+    "codedeploy:CreateDeployment": {
+        "overrideAlarmConfiguration": "codedeploy:UpdateDeploymentGroup",
+    },
+}
+"""Actions a call needs only when it passes an argument: ``{called: {argument: needed}}``,
+recorded with the call (AWS: "If you specify an overrideAlarmConfiguration, you need the
+UpdateDeploymentGroup IAM permission when calling CreateDeployment")."""
 
 PASSED_TO_SERVICE = "ecs-tasks.amazonaws.com"
 """The only service ``iam:PassRole`` is granted for (``iam:PassedToService``)."""
@@ -211,6 +231,10 @@ class ResourceArns:
             return (self._arn(codedeploy, "deploymentconfig:*"),)
         if kind == "alarm":
             return tuple(self._arn("cloudwatch", f"alarm:{name}") for name in self.alarms)
+        if kind == "net-alarm":
+            return tuple(
+                self._arn("cloudwatch", f"alarm:{_net_pattern(arn)}") for arn in self.service_arns
+            )
         if kind == "scalable-target":
             if self.scalable_targets is None:
                 return (self._arn("application-autoscaling", "scalable-target/*"),)
@@ -236,6 +260,17 @@ class ResourceArns:
                 }
             }
         return None
+
+
+def _net_pattern(service_arn: str) -> str:
+    """The names of a service's alarm nets (``bluegreen.analysis_alarm``): ``bluegreen-net-
+    <cluster>-<service>-*``; any service's when the ARN does not name one."""
+    from bluegreen.analysis_alarm import NET_PREFIX, net_prefix
+
+    resource = service_arn.split(":", 5)[-1].split("/")
+    if len(resource) != 3:
+        return f"{NET_PREFIX}*"
+    return net_prefix(resource[1], resource[2]) + "*"
 
 
 HOOK_FUNCTION_PATTERN = "CodeDeployHook_*"

@@ -286,6 +286,7 @@ def poll(
     min_interval: float,
     max_interval: float,
     on_progress: Callable[[DeploymentSnapshot], None] | None,
+    wake: Callable[[], float | None] | None = None,
 ) -> DeploymentSnapshot:
     """Read until ``done``; the first snapshot that is, is returned.
 
@@ -293,7 +294,8 @@ def poll(
     the end and nobody watches the way there, so the read may skip what only they would see.
 
     The pauses follow ``poll_interval``, in the server's seconds (``rate()`` of them per
-    second of ``clock``), and sleep on ``clock``.
+    second of ``clock``), and sleep on ``clock``. ``wake()`` gives the server seconds until
+    something else is due (an analysis's next evaluation), or None: no pause is longer.
 
     Raises:
         WaitTimeoutError: ``timeout`` seconds of ``clock`` passed first.
@@ -330,6 +332,9 @@ def poll(
             )
             / speed
         )
+        due = wake() if wake is not None else None
+        if due is not None:
+            pause = min(pause, due / speed)
         if timeout is not None:
             pause = min(pause, timeout - elapsed)
         clock.sleep(max(0.0, pause))

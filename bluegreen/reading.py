@@ -11,10 +11,17 @@ from typing import TYPE_CHECKING, Any, Self
 
 import attrs
 
-from bluegreen._aws import Caller
-from bluegreen.clock import DEFAULT_BUDGET, Clock, RateBudget
+from bluegreen._aws import Caller, resolve_clients
+from bluegreen.clock import DEFAULT_BUDGET, Clock, MonotonicClock, RateBudget
 from bluegreen.controls import RollbackOrigin
-from bluegreen.errors import AWSError, DeploymentStateError, TrafficConfigError
+from bluegreen.discovery import locate
+from bluegreen.errors import (
+    AWSError,
+    DeploymentStateError,
+    ResourceNotFoundError,
+    TrafficConfigError,
+)
+from bluegreen.listing import NO_ACTIVE_DEPLOYMENT, in_flight
 from bluegreen.polling import shift_ends
 from bluegreen.server_time import ServerClock, http_date, server_clock_for
 from bluegreen.snapshot import DeploymentSnapshot
@@ -23,7 +30,10 @@ from bluegreen.status import DeploymentStatus
 from bluegreen.traffic import PREDEFINED_CONFIGS, Schedule, TrafficConfig, get_deployment_config
 
 if TYPE_CHECKING:
+    import boto3
+
     from bluegreen._aws import Clients
+    from bluegreen.analysis_run import AnalysisRun
 
 __all__ = ["DeploymentReader"]
 
@@ -55,6 +65,9 @@ class DeploymentReader:
     rollback_origin: RollbackOrigin | None = attrs.field(default=None, init=False, repr=False)
     """For a deployment ``rollback()`` made: the task definition it goes back to and the
     deployment it rolls back."""
+    analysis: AnalysisRun | None = attrs.field(default=None, init=False, repr=False)
+    """The analysis of green against blue that ``wait`` runs (``deploy(analysis=...)`` or
+    ``wait(analysis=...)``): its evaluations and verdict."""
     _caller: Caller = attrs.field(init=False, repr=False)
     _aside: Caller = attrs.field(init=False, repr=False)
     _borrowed: int = attrs.field(default=0, init=False, repr=False)
@@ -109,6 +122,60 @@ class DeploymentReader:
         """The time now as the AWS endpoint sees it (see ``ServerClock``), as an aware
         UTC datetime: what elapsed times and ETAs are measured against."""
         return self.server_clock.now()
+
+    @classmethod
+    def _for_service(
+        cls,
+        cluster: str,
+        service: str,
+        *,
+        application: str | None = None,
+        deployment_group: str | None = None,
+        clients: Clients | None = None,
+        session: boto3.Session | None = None,
+        clock: Clock | None = None,
+        budget: RateBudget | None = None,
+        or_last: bool = False,
+    ) -> Self:
+        """``current``; with ``or_last``, the group's last attempted deployment when none is
+        in flight (from the GetDeploymentGroup already read). What was read of the service
+        (its names, ARN and tags) is kept for the autoscaling block of ``bluegreen status``."""
+        aws = resolve_clients(clients, session)
+        finder = cls(
+            "",
+            clients=aws,
+            clock=clock if clock is not None else MonotonicClock(),
+            budget=budget if budget is not None else DEFAULT_BUDGET,
+        )
+        found = locate(
+            finder._call(aside=True),
+            aws,
+            cluster,
+            service,
+            application=application,
+            deployment_group=deployment_group,
+        )
+        group = found.group
+        where = f"service {found.cluster}/{found.service}"
+        if group is None:
+            raise ResourceNotFoundError(
+                f"{where} has no CodeDeploy deployment group (deployment controller "
+                f"{found.controller}), so no CodeDeploy deployment can be in flight",
+                operation="GetDeploymentGroup",
+                code="DeploymentGroupNotFound",
+            )
+        try:
+            finder.id = in_flight(finder._call(), aws, group, where)
+        except ResourceNotFoundError as exc:
+            last = group.last_attempted_deployment_id
+            if not (or_last and exc.code == NO_ACTIVE_DEPLOYMENT and last):
+                raise
+            finder.id = last
+        # A group deploys one ECS service, and CodeDeploy names its target <cluster>:<service>.
+        finder._target_id = f"{found.cluster}:{found.service}"
+        finder._service = (found.cluster, found.service)
+        finder._service_read = (found.service_arn, found.tags)
+        return finder
 
     # -- what is read once ----------------------------------------------------------------
 

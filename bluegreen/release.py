@@ -27,11 +27,13 @@ service (``bluegreen.discovery``), so the next release finds it as a named one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bluegreen import scaling
 from bluegreen._advice import advice
 from bluegreen._aws import Caller, Clients, resolve_clients
+from bluegreen.analysis_release import AnalysisRelease
+from bluegreen.analysis_run import AnalysisRun
 from bluegreen.arguments import check_arguments, rollback_override
 from bluegreen.clock import MonotonicClock
 from bluegreen.create import CreateRequest
@@ -49,6 +51,7 @@ from bluegreen.traffic import TrafficConfig, ensure_deployment_config
 if TYPE_CHECKING:
     import boto3
 
+    from bluegreen.analysis import Analysis
     from bluegreen.clock import Clock
     from bluegreen.state import DeploymentGroup, ServiceState
 
@@ -148,6 +151,7 @@ def deploy(
     clients: Clients | None = None,
     session: boto3.Session | None = None,
     clock: Clock | None = None,
+    analysis: Analysis | None = None,
 ) -> Deployment:
     """Deploy a new image (or task definition) to a CodeDeploy blue/green ECS service.
 
@@ -189,6 +193,11 @@ def deploy(
         clock: ``time()`` and ``sleep()`` for the retries of every call (CreateDeployment's
             included) and for the returned ``Deployment`` (default: the real monotonic
             clock).
+        analysis: judge green against blue from CloudWatch while green serves production
+            traffic (``bluegreen.Analysis``; ``DEFAULT_ANALYSIS`` suits any ALB service):
+            the returned deployment's ``wait()`` runs it and stops the deployment, with
+            rollback, when it fails. The service must sit behind an Application Load
+            Balancer (checked before anything changes).
 
     CreateDeployment is retried by bluegreen only, after checking the deployment was not
     created (``bluegreen.create``).
@@ -228,6 +237,7 @@ def deploy(
         clients=clients,
         session=session,
         clock=clock,
+        analysis=analysis,
     )
     aws = resolve_clients(clients, session)
     the_clock: Clock = clock if clock is not None else MonotonicClock()
@@ -262,6 +272,9 @@ def deploy(
     assert config is not None
 
     state = the_plan.service
+    judged: AnalysisRelease | None = None
+    if analysis is not None:
+        judged = AnalysisRelease.prepare(analysis, state, group, auto_rollback)
     if planner.group_tag is not None and state.service_arn:
         # A scan found the group: record it, so the next release reads it as a named one.
         record_deployment_group(call, aws, state.service_arn, planner.group_tag)
@@ -292,6 +305,10 @@ def deploy(
             registration = Registration(aws, call, the_plan.new_task_definition)
             appspec = appspec.with_task_definition(registration.register())
 
+        overrides: dict[str, Any] = {}
+        if judged is not None:
+            judged.create_net(call, aws, state.cluster, state.service)
+            overrides = judged.overrides()
         request = CreateRequest(
             aws=aws,
             call=call,
@@ -299,7 +316,8 @@ def deploy(
             deployment_group=group.name,
             appspec=appspec,
             deployment_config=config.name if traffic_config is not None else None,
-            auto_rollback=rollback_override(auto_rollback),
+            auto_rollback=overrides.get("auto_rollback", rollback_override(auto_rollback)),
+            override_alarms=overrides.get("override_alarms"),
             description=description
             if description is not None
             else f"bluegreen deploy of {short_arn(appspec.task_definition)}",
@@ -311,6 +329,8 @@ def deploy(
                 registration.undo(exc, keep=request.may_exist)
             raise
     except BaseException as exc:
+        if judged is not None:
+            judged.give_back(exc, may_exist=request is not None and request.may_exist)
         if lease is not None:
             _give_back(
                 lease,
@@ -333,7 +353,19 @@ def deploy(
                 "get the deployment id waits until the group has no deployment in flight)"
             )
             raise
-    return Deployment.attach(deployment_id, clients=aws, clock=the_clock)
+    deployment = Deployment.attach(deployment_id, clients=aws, clock=the_clock)
+    if judged is not None:
+        deployment.analysis = AnalysisRun(judged.analysis, targets=judged.targets)
+        try:
+            judged.attach(deployment_id)
+        except AWSError as exc:
+            exc.add_note(
+                f"deployment {deployment_id} was created and runs with the analysis's alarm "
+                f"net; {recover_hint(state.cluster, state.service)} deletes the net once the "
+                "group has no deployment in flight"
+            )
+            raise
+    return deployment
 
 
 def _lost_race(

@@ -15,8 +15,8 @@ from bluegreen.status import (
     LifecycleEvent,
     LifecycleEventStatus,
     TargetLabel,
-    TaskSetStatus,
 )
+from bluegreen.task_set import TaskSetProgress
 from bluegreen.traffic import Schedule
 
 __all__ = [
@@ -77,47 +77,11 @@ class LifecycleEventProgress:
         return self.status not in (LifecycleEventStatus.PENDING, LifecycleEventStatus.UNKNOWN)
 
 
-@attrs.frozen(kw_only=True)
-class TaskSetProgress:
-    """A task set as the deployment target reports it (``ECSTaskSet``)."""
-
-    id: str
-    label: TargetLabel | None
-    status: TaskSetStatus | None
-    desired_count: int
-    pending_count: int
-    running_count: int
-    traffic_weight: float
-    target_group: str | None = None
-
-    @classmethod
-    def from_api(cls, task_set: Mapping[str, Any]) -> TaskSetProgress:
-        label = task_set.get("taskSetLabel")
-        status = task_set.get("status")
-        return cls(
-            # "identifer" is how the wire format spells it.
-            id=task_set.get("identifer") or task_set.get("identifier") or "",
-            label=TargetLabel(label) if label else None,
-            status=TaskSetStatus(status) if status else None,
-            desired_count=int(task_set.get("desiredCount", 0)),
-            pending_count=int(task_set.get("pendingCount", 0)),
-            running_count=int(task_set.get("runningCount", 0)),
-            traffic_weight=float(task_set.get("trafficWeight", 0.0)),
-            target_group=(task_set.get("targetGroup") or {}).get("name"),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "id": self.id,
-            "label": str(self.label) if self.label else None,
-            "status": str(self.status) if self.status else None,
-            "desired": self.desired_count,
-            "pending": self.pending_count,
-            "running": self.running_count,
-            "traffic_weight": self.traffic_weight,
-            "target_group": self.target_group,
-        }
+def _override_alarms(info: Mapping[str, Any]) -> tuple[str, ...]:
+    override = info.get("overrideAlarmConfiguration") or {}
+    if not override.get("enabled"):
+        return ()
+    return tuple(a.get("name", "") for a in override.get("alarms") or ())
 
 
 def _iso(when: dt.datetime | None) -> str | None:
@@ -175,6 +139,9 @@ class DeploymentSnapshot:
     error_message: str | None = None
     rollback_deployment_id: str | None = None
     rollback_of: str | None = None
+    override_alarms: tuple[str, ...] = ()
+    """The alarms CreateDeployment's ``overrideAlarmConfiguration`` named (an analysis's
+    alarm net among them), when it was given and enabled."""
     target_status: str | None = None
     events: tuple[LifecycleEventProgress, ...] = ()
     task_sets: tuple[TaskSetProgress, ...] = ()
@@ -216,6 +183,7 @@ class DeploymentSnapshot:
             error_message=error.get("message") or None,
             rollback_deployment_id=rollback.get("rollbackDeploymentId") or None,
             rollback_of=rollback.get("rollbackTriggeringDeploymentId") or None,
+            override_alarms=_override_alarms(info),
             target_status=target.get("status"),
             events=tuple(
                 LifecycleEventProgress.from_api(e) for e in target.get("lifecycleEvents", ())

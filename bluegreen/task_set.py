@@ -1,5 +1,6 @@
-"""An ECS task set (one version of the service, running beside the others) and the
-container and port a target group sends traffic to."""
+"""An ECS task set (one version of the service, running beside the others) as ECS describes
+it (``TaskSet``) and as a CodeDeploy deployment target reports it (``TaskSetProgress``), and
+the container and port a target group sends traffic to."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Any
 
 import attrs
 
-from bluegreen.status import StabilityStatus, TaskSetStatus
+from bluegreen.status import StabilityStatus, TargetLabel, TaskSetStatus
 
-__all__ = ["LoadBalancerBinding", "TaskSet"]
+__all__ = ["LoadBalancerBinding", "TaskSet", "TaskSetProgress"]
 
 
 @attrs.frozen(kw_only=True)
@@ -77,3 +78,46 @@ class TaskSet:
     @property
     def is_steady(self) -> bool:
         return self.stability is StabilityStatus.STEADY_STATE
+
+
+@attrs.frozen(kw_only=True)
+class TaskSetProgress:
+    """A task set as the deployment target reports it (``ECSTaskSet``)."""
+
+    id: str
+    label: TargetLabel | None
+    status: TaskSetStatus | None
+    desired_count: int
+    pending_count: int
+    running_count: int
+    traffic_weight: float
+    target_group: str | None = None
+
+    @classmethod
+    def from_api(cls, task_set: Mapping[str, Any]) -> TaskSetProgress:
+        label = task_set.get("taskSetLabel")
+        status = task_set.get("status")
+        return cls(
+            # "identifer" is how the wire format spells it.
+            id=task_set.get("identifer") or task_set.get("identifier") or "",
+            label=TargetLabel(label) if label else None,
+            status=TaskSetStatus(status) if status else None,
+            desired_count=int(task_set.get("desiredCount", 0)),
+            pending_count=int(task_set.get("pendingCount", 0)),
+            running_count=int(task_set.get("runningCount", 0)),
+            traffic_weight=float(task_set.get("trafficWeight", 0.0)),
+            target_group=(task_set.get("targetGroup") or {}).get("name"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "id": self.id,
+            "label": str(self.label) if self.label else None,
+            "status": str(self.status) if self.status else None,
+            "desired": self.desired_count,
+            "pending": self.pending_count,
+            "running": self.running_count,
+            "traffic_weight": self.traffic_weight,
+            "target_group": self.target_group,
+        }

@@ -8,14 +8,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bluegreen.controls import deployment_error, recover_hint
-from bluegreen.errors import AWSError, DeploymentError, WaitTimeoutError
+from bluegreen.analysis import Analysis
+from bluegreen.analysis_query import read_metric_data, targets_for
+from bluegreen.analysis_run import AnalysisRun
+from bluegreen.analysis_verdict import Verdict
+from bluegreen.controls import DONE_ALREADY, deployment_error, recover_hint, send_control
+from bluegreen.errors import AWSError, BlueGreenError, DeploymentError, WaitTimeoutError
 from bluegreen.polling import Milestone, done_when, poll
 from bluegreen.reading import DeploymentReader
 from bluegreen.snapshot import DeploymentSnapshot
-from bluegreen.status import DeploymentStatus
+from bluegreen.status import DeploymentStatus, TargetLabel
 
 if TYPE_CHECKING:
+    from bluegreen.analysis_query import AnalysisTargets
     from bluegreen.scaling import RestoreResult
 
 __all__ = ["DeploymentWaiter"]
@@ -32,6 +37,8 @@ class DeploymentWaiter(DeploymentReader):
         min_interval: float = 5.0,
         max_interval: float = 60.0,
         on_progress: Callable[[DeploymentSnapshot], None] | None = None,
+        analysis: Analysis | bool | None = None,
+        on_evaluation: Callable[[AnalysisRun], None] | None = None,
     ) -> DeploymentSnapshot:
         """Poll until the deployment reaches ``until``; returns the snapshot that showed it.
 
@@ -54,6 +61,10 @@ class DeploymentWaiter(DeploymentReader):
             max_interval: the longest pause between two reads, in seconds.
             on_progress: called with every snapshot read, the last one included (before
                 an error is raised for it).
+            analysis: judge green against blue while it serves production traffic (see
+                ``AnalysisRun``); None runs the one ``deploy`` was given, if any; False none.
+                A FAILED verdict stops the deployment with rollback (StopDeployment).
+            on_evaluation: called with ``self.analysis`` after every evaluation.
 
         Raises:
             DeploymentError: the deployment failed, was stopped or was rolled back; carries
@@ -64,8 +75,12 @@ class DeploymentWaiter(DeploymentReader):
         """
         milestone = Milestone(until)
         started = self._clock.time()
+        run = self._analysis_run(analysis)
+        read: Callable[[DeploymentSnapshot | None, bool], DeploymentSnapshot] = self._read
+        if run is not None:
+            read = self._reading_with(run, on_evaluation)
         snapshot = poll(
-            self._read,
+            read,
             done_when(milestone),
             clock=self._clock,
             rate=lambda: self.server_clock.rate,
@@ -75,10 +90,18 @@ class DeploymentWaiter(DeploymentReader):
             min_interval=min_interval,
             max_interval=max_interval,
             on_progress=on_progress,
+            wake=None if run is None else lambda: run.seconds_to_next(self.server_now()),
         )
+        if run is not None and snapshot.status.is_terminal:
+            run.finish()
         failure: DeploymentError | None = None
         if snapshot.status.is_terminal and not (snapshot.succeeded or snapshot.is_rollback):
-            failure = deployment_error(snapshot)
+            stopped = run is not None and run.stopped == self.id
+            failure = deployment_error(
+                snapshot,
+                stopped_because=f"the analysis {run.reason}" if run and stopped else None,
+            )
+            failure.analysis = run
         if snapshot.is_rollback and snapshot.status.is_failure:
             failure = deployment_error(snapshot)
         if failure is not None and snapshot.rollback_deployment_id and not snapshot.is_rollback:
@@ -92,17 +115,91 @@ class DeploymentWaiter(DeploymentReader):
                 on_progress=on_progress,
             )
         if snapshot.status.is_terminal:
-            try:
-                self._restore_scaling(snapshot)
-            except AWSError as exc:
-                if failure is None:
-                    raise
-                failure.add_note(str(exc))
-                for note in getattr(exc, "__notes__", ()):
-                    failure.add_note(note)
+            for end in (self._restore_scaling, self._remove_alarm_net):
+                try:
+                    end(snapshot)
+                except AWSError as exc:
+                    if failure is None:
+                        raise
+                    failure.add_note(str(exc))
+                    for note in getattr(exc, "__notes__", ()):
+                        failure.add_note(note)
         if failure is not None:
             raise failure
         return snapshot
+
+    # -- analysis ---------------------------------------------------------------------------
+
+    def _analysis_run(self, analysis: Analysis | bool | None) -> AnalysisRun | None:
+        """The run a wait continues (the one ``deploy`` started, or the last wait's with the
+        same ``Analysis``), a new one, or None (``analysis=False``, or none was ever given)."""
+        if analysis is False:
+            return None
+        if (
+            analysis is None
+            or analysis is True
+            or (self.analysis is not None and self.analysis.analysis is analysis)
+        ):
+            return self.analysis
+        assert isinstance(analysis, Analysis)  # checked by the public wait
+        self.analysis = AnalysisRun(analysis)
+        return self.analysis
+
+    def _reading_with(
+        self, run: AnalysisRun, on_evaluation: Callable[[AnalysisRun], None] | None
+    ) -> Callable[[DeploymentSnapshot | None, bool], DeploymentSnapshot]:
+        """``_read``, then an evaluation whenever one is due while green serves production
+        traffic; a FAILED verdict stops the deployment, with rollback, once."""
+
+        def read(previous: DeploymentSnapshot | None, light: bool) -> DeploymentSnapshot:
+            snapshot = self._read(previous, light)
+            now = self.server_now()
+            if not (run.watching(snapshot) and run.due(now)):
+                return snapshot
+            if run.targets is None:
+                try:
+                    run.targets = self._analysis_targets(snapshot)
+                except BlueGreenError as exc:
+                    run.judge.give_up(f"cannot read green's and blue's metrics: {exc}")
+                    if on_evaluation is not None:
+                        on_evaluation(run)
+                    return snapshot
+            data = read_metric_data(
+                run.analysis,
+                run.targets,
+                run.window_now(now),
+                clients=self._clients,
+                caller=self._call(),
+            )
+            run.add(data, now)
+            if run.verdict is Verdict.FAILED:
+                send_control(
+                    self._call(),
+                    "StopDeployment",
+                    self._clients.codedeploy.stop_deployment,
+                    done_if=DONE_ALREADY["StopDeployment"],
+                    deploymentId=self.id,
+                    autoRollbackEnabled=True,
+                )
+                run.stopped = self.id
+            if on_evaluation is not None:
+                on_evaluation(run)
+            if run.stopped:
+                return self.status()  # read again: the snapshot that shows it stopping
+            return snapshot
+
+        return read
+
+    def _analysis_targets(self, snapshot: DeploymentSnapshot) -> AnalysisTargets:
+        """Green's and blue's target groups, from the task sets the deployment reports."""
+        green, blue = snapshot.task_set(TargetLabel.GREEN), snapshot.task_set(TargetLabel.BLUE)
+        if green is None or blue is None or not green.target_group or not blue.target_group:
+            raise BlueGreenError(
+                f"deployment {self.id} reports no green and blue target groups to compare"
+            )
+        return targets_for(
+            green.target_group, blue.target_group, clients=self._clients, caller=self._call()
+        )
 
     def _follow_rollback(
         self,
@@ -180,4 +277,24 @@ class DeploymentWaiter(DeploymentReader):
             deployment_id=snapshot.rollback_of or self.id,
             clients=self._clients,
             clock=self._clock,
+        )
+
+    def _remove_alarm_net(self, snapshot: DeploymentSnapshot) -> None:
+        """Delete the analysis's alarm net ``deploy`` attached to this deployment, once it
+        (and the rollback it started) has ended; kept while either runs, since CodeDeploy
+        stops a deployment whose alarm is gone (``bluegreen recover`` deletes it later)."""
+        from bluegreen.analysis_alarm import NET_PREFIX
+
+        if not any(name.startswith(NET_PREFIX) for name in snapshot.override_alarms):
+            return  # the deployment names no net: nothing to look for, no DescribeAlarms
+        where = self._scaling_service(snapshot)
+        if where is None:
+            return
+        from bluegreen.analysis_alarm_cleanup import remove_ended_nets
+
+        remove_ended_nets(
+            self._call(aside=True),
+            self._clients,
+            *where,
+            deployment_id=snapshot.rollback_of or self.id,
         )

@@ -35,6 +35,9 @@ Recording = Mapping[str, Sequence[str]]
 WHY = {
     "application-autoscaling:DescribeScalableTargets": "the service's scalable targets now",
     "application-autoscaling:RegisterScalableTarget": "put the recorded `SuspendedState` back",
+    "cloudwatch:DeleteAlarms": "delete the analysis's alarm nets whose deployment ended",
+    "cloudwatch:DescribeAlarms": "find the service's alarm nets (`bluegreen-net-*`)",
+    "cloudwatch:ListTagsForResource": "read which deployment an alarm net watches",
     "codedeploy:GetDeployment": "the deployment's group (the safety net: its status and rollback)",
     "codedeploy:GetDeploymentGroup": "the group's listeners, or its ECS service",
     "codedeploy:ListDeployments": "whether the record's deployment is still in flight",

@@ -56,8 +56,10 @@ FINISH = Part("finish", (RELEASE,))
 ABORT = Part("abort", (RELEASE,))
 ROLLBACK = Part("rollback", (RELEASE,))
 RECOVER = Part("recover", (RELEASE,))
-ANALYSIS = Part("bluegreen.analysis_query.read_metric_data (Python)", (RELEASE, READONLY))
-"""The analysis's one read of CloudWatch (issue 14), until deploy and wait run it."""
+DEPLOY_ANALYSIS = Part(
+    "deploy", (RELEASE,), "--analysis: its alarm net, and an analysis that stops the deployment"
+)
+WAIT_ANALYSIS = Part("wait", (RELEASE,), "--analysis, for a deployment started without one")
 INSPECT = Part("inspect", (READONLY,))
 INSPECT_RULES = Part("inspect", (READONLY,), "--rules")
 INSPECT_SCAN = Part("inspect", (READONLY,), "the deployment group is found by a scan")
@@ -89,7 +91,8 @@ PARTS = (
     ABORT,
     ROLLBACK,
     RECOVER,
-    ANALYSIS,
+    DEPLOY_ANALYSIS,
+    WAIT_ANALYSIS,
     INSPECT,
     INSPECT_RULES,
     INSPECT_SCAN,

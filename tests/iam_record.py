@@ -35,10 +35,10 @@ from unittest import mock
 
 from iam_parts import (
     ABORT,
-    ANALYSIS,
     APPSPEC,
     COMMAND,
     DEPLOY,
+    DEPLOY_ANALYSIS,
     DEPLOY_CONFIG,
     DEPLOY_FAILS,
     DEPLOY_OVER_RECORD,
@@ -64,6 +64,7 @@ from iam_parts import (
     VERIFY_PRODUCTION,
     VERIFY_TEST,
     WAIT,
+    WAIT_ANALYSIS,
     WAIT_ROLLBACK,
     Part,
 )
@@ -125,7 +126,7 @@ class Recorder:
 
 
 @contextlib.contextmanager
-def simulator() -> Iterator[Any]:
+def simulator(**options: Any) -> Iterator[Any]:
     """A simulator with fake credentials, the CLI's waits on its clock, fresh hook clients, no
     pacing, and no DNS look-up of a simulated load balancer's name (its checks fail at once)."""
     import bluegreen.cli._clock
@@ -151,7 +152,7 @@ def simulator() -> Iterator[Any]:
         stack.enter_context(mock.patch.object(bluegreen.hooks._clients, "_DEFAULT", None))
         for name in ("rate", "burst", "_tokens"):  # no pacing on the real clock
             stack.enter_context(mock.patch.object(DEFAULT_BUDGET, name, 1e9))
-        sim = stack.enter_context(Simulator())
+        sim = stack.enter_context(Simulator(**options))
         shared = sim.clients().session
 
         def sim_clock() -> Any:
@@ -278,6 +279,7 @@ def failures_session(r: Recorder) -> None:
     sim.run_until_done(_deployment_id(out))  # nobody waits: the scaling record stays
     out = r.cli(DEPLOY_OVER_RECORD, "deploy", *SERVICE, "--image", "nginx:1.34", "--no-wait")
     sim.run_until_done(_deployment_id(out))  # nobody waits for this one either
+    _dead_release_with_net(sim)  # its alarm net is left for recover
     r.cli(RECOVER, "recover", *SERVICE)
 
     sim.faults.server_error("RegisterTaskDefinition", service="ecs", count=1)
@@ -289,28 +291,63 @@ def failures_session(r: Recorder) -> None:
     r.cli(DEPLOY_SCAN, "deploy", *SERVICE, "--image", "nginx:1.32", "--no-wait")
 
 
-def _analysis(r: Recorder, env: Any) -> None:
-    """The default analysis read once for the sample's two target groups."""
-    from bluegreen._aws import Caller
+def _dead_release_with_net(sim: Any) -> None:
+    """``deploy(analysis=...)`` whose process then dies: the deployment runs to its end with
+    nobody waiting, and its alarm net stays (not recorded)."""
     from bluegreen.analysis import DEFAULT_ANALYSIS
-    from bluegreen.analysis_query import AnalysisTargets, read_metric_data
+    from bluegreen.release import deploy
 
-    green, blue = env.target_group_arns[1], env.target_group_arns[0]
-    targets = AnalysisTargets(
-        green_target_group_arn=green,
+    deployment = deploy(
+        "prod",
+        "web",
+        image="nginx:1.35",
+        analysis=DEFAULT_ANALYSIS,
+        clients=sim.clients(),
+        clock=sim.clock,
+    )
+    sim.run_until_done(deployment.id)
+
+
+def analysis_session(r: Recorder) -> None:
+    """deploy --analysis on a canary whose green fails production requests (the analysis
+    stops it), then wait --analysis for a deployment started without one."""
+    sim = r.sim
+    sim.create_environment(
+        deployment_config="CodeDeployDefault.ECSCanary10Percent5Minutes", alarms=False
+    )
+    sim.traffic.behave("nginx:bad", error_rate=0.3)
+    r.cli(
+        DEPLOY_ANALYSIS,
+        "deploy",
+        *SERVICE,
+        "--image",
+        "nginx:bad",
+        "--analysis",
+        "default",
+        expect=1,
+    )
+    out = r.cli(None, "deploy", *SERVICE, "--image", "nginx:bad", "--no-wait")
+    r.cli(
+        WAIT_ANALYSIS,
+        "wait",
+        "--deployment-id",
+        _deployment_id(out),
+        "--analysis",
+        "default",
+        expect=1,
+    )
+
+
+def _net_targets(env: Any, state: Any) -> Any:
+    """Green's and blue's target groups for the next deployment of the sample service."""
+    from bluegreen.analysis_query import AnalysisTargets
+
+    blue = state.blue.target_group_arn
+    return AnalysisTargets(
+        green_target_group_arn=next(a for a in env.target_group_arns if a != blue),
         blue_target_group_arn=blue,
         load_balancer_arn=env.load_balancer_arn,
     )
-    with r.part(ANALYSIS):
-        data = read_metric_data(
-            DEFAULT_ANALYSIS,
-            targets,
-            r.sim.clock.time(),
-            clients=r.sim.clients(),
-            caller=Caller(clock=r.sim.clock),
-        )
-    if data.error is not None:
-        raise AssertionError(f"the analysis could not read CloudWatch: {data.error}")
 
 
 def readonly_session(r: Recorder) -> None:
@@ -338,7 +375,6 @@ def readonly_session(r: Recorder) -> None:
     sim.run_until(lambda: bool(executions))  # waiting in AfterAllowTestTraffic
     r.cli(STATUS, "status", *SERVICE)
     r.cli(STATUS, "status", "--deployment-id", deployment_id)
-    _analysis(r, env)
     r.cli(STATUS_SCALING, "status", *SERVICE, "--scaling")
     r.cli(
         APPSPEC,
@@ -400,6 +436,7 @@ def hooks_session(r: Recorder) -> None:
 
     # A release that dies: its record stays until the state-change event arrives.
     fourth = release("nginx:1.31", "AfterAllowTestTraffic", FAILING_HOOK)
+    net = _dead_releases_net(sim, env, fourth)  # ... and its alarm net too
     codedeploy = clients.codedeploy
     sim.run_until(
         lambda: bool(
@@ -415,6 +452,30 @@ def hooks_session(r: Recorder) -> None:
     with r.part(RESTORE_EVENT):
         answer = restore_scaling.handler(_state_change(env, fourth, "FAILURE"))
     assert answer["action"] == "restored", answer
+    assert answer["alarm_nets_removed"] == [net], answer
+
+
+def _dead_releases_net(sim: Any, env: Any, deployment_id: str) -> str:
+    """An alarm net attached to ``deployment_id`` by a release that then died (not recorded)."""
+    from bluegreen import discover
+    from bluegreen._aws import Caller
+    from bluegreen.analysis import DEFAULT_ANALYSIS
+    from bluegreen.analysis_alarm import AlarmNet
+
+    clients = sim.clients()
+    state = discover(env.cluster, env.service, clients=clients)
+    net = AlarmNet.create(
+        Caller(clock=sim.clock),
+        clients,
+        DEFAULT_ANALYSIS,
+        _net_targets(env, state),
+        cluster=env.cluster,
+        service=env.service,
+        release_id="fedcba987654",
+    )
+    assert net is not None
+    net.attach(deployment_id)
+    return net.name
 
 
 def _state_change(env: Any, deployment_id: str, state: str) -> dict[str, Any]:
@@ -449,8 +510,9 @@ SESSIONS: dict[str, tuple[Callable[[Recorder], None], tuple[Part, ...]]] = {
     ),
     "readonly": (
         readonly_session,
-        (INSPECT, INSPECT_RULES, SCHEDULE, STATUS, STATUS_SCALING, ANALYSIS, APPSPEC, INVOKE),
+        (INSPECT, INSPECT_RULES, SCHEDULE, STATUS, STATUS_SCALING, APPSPEC, INVOKE),
     ),
+    "analysis": (analysis_session, (DEPLOY_ANALYSIS, WAIT_ANALYSIS)),
     "hooks": (
         hooks_session,
         (VERIFY_TEST, VERIFY_PRODUCTION, RESTORE_HOOK, RESTORE_EVENT_ROLLBACK, RESTORE_EVENT),
@@ -458,6 +520,16 @@ SESSIONS: dict[str, tuple[Callable[[Recorder], None], tuple[Part, ...]]] = {
 }
 """Each session runs in a simulator of its own and records its parts (each part in exactly one
 session); tests/test_iam.py runs them in parallel."""
+
+
+def _simulator_options(session: str) -> dict[str, Any]:
+    """What a session's simulator needs beyond the defaults: production traffic for the
+    analysis."""
+    if session != "analysis":
+        return {}
+    from bluegreen.testing import Traffic
+
+    return {"traffic": Traffic(requests_per_minute=1000, seed=1), "start_time": 1_796_000_017.0}
 
 
 def record(session: str) -> dict[str, list[str]]:
@@ -468,7 +540,7 @@ def record(session: str) -> dict[str, list[str]]:
             session recorded a part it does not own (or missed one it owns).
     """
     run, parts = SESSIONS[session]
-    with simulator() as sim:
+    with simulator(**_simulator_options(session)) as sim:
         recorder = Recorder(sim)
         run(recorder)
     from iam_generated import uncovered

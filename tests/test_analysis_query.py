@@ -8,10 +8,9 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 from botocore.validate import ParamValidator
 
-from bluegreen._aws import Caller, Clients
+from bluegreen._aws import Caller
 from bluegreen.analysis import DEFAULT_ANALYSIS, Analysis, Metric
 from bluegreen.analysis_query import (
     AnalysisTargets,
@@ -188,61 +187,39 @@ def test_throttling_that_outlasts_the_retries_is_an_error_in_the_data_not_a_rais
     assert data.readings == {}
 
 
-def _stubbed_clients(session: boto3.Session) -> tuple[Clients, Stubber]:
-    client = session.client("cloudwatch")
-    return Clients(cloudwatch=client), Stubber(client)
-
-
-def test_pages_are_followed_with_next_token_and_their_values_combined(
-    session: boto3.Session,
-) -> None:
-    # moto never paginates GetMetricData; botocore's Stubber checks both requests against the
-    # model and plays back two pages.
+def test_pages_are_followed_with_next_token_and_their_values_combined(sim: Any) -> None:
+    # CloudWatch may page an answer before MaxDatapoints (100,800): the fault pages after
+    # every datapoint, so the three of this answer come in three pages.
+    sim.faults.metric_data(page_size=1)
+    now = sim.clock.time()
+    at = dt.datetime.fromtimestamp(now // 60 * 60 - 55, dt.UTC)
+    _put(sim.clients().cloudwatch, "green", at, RequestCount=500, HTTPCode_Target_5XX_Count=7)
+    _put(sim.clients().cloudwatch, "blue", at, RequestCount=480)
     analysis = Analysis(metrics=[DEFAULT_ANALYSIS.metric("5xx rate")])
-    request = metric_data_request(analysis, TARGETS, NOW)
-    clients, stubber = _stubbed_clients(session)
-    first = [
-        {"Id": "green_0", "Values": [300.0], "StatusCode": "PartialData"},
-        {"Id": "blue_0", "Values": [200.0], "StatusCode": "PartialData"},
-    ]
-    second = [
-        {"Id": "green_0", "Values": [200.0], "StatusCode": "Complete"},
-        {"Id": "green_1", "Values": [7.0], "StatusCode": "Complete"},
-        {"Id": "blue_0", "Values": [280.0], "StatusCode": "Complete"},
-    ]
-    stubber.add_response(
-        "get_metric_data", {"MetricDataResults": first, "NextToken": "t1"}, request
-    )
-    stubber.add_response(
-        "get_metric_data", {"MetricDataResults": second}, dict(request, NextToken="t1")
-    )
+    caller = Caller(clock=sim.clock, budget=None)
 
-    with stubber:
-        data = read_metric_data(analysis, TARGETS, NOW, clients=clients, caller=Caller(budget=None))
+    data = read_metric_data(analysis, TARGETS, now, clients=sim.clients(), caller=caller)
 
-    stubber.assert_no_pending_responses()
+    assert caller.counts == {"GetMetricData": 3}
+    assert data.error is None
     assert data.requests == {"green": 500.0, "blue": 480.0}
     green, blue = data.readings["5xx rate"]
     assert (green.count, green.total, blue.count) == (7.0, 500.0, 0.0)
 
 
+@pytest.mark.parametrize("status", ["InternalError", "Forbidden"])
 def test_a_result_cloudwatch_could_not_complete_is_an_error_in_the_data(
-    session: boto3.Session,
+    sim: Any, status: str
 ) -> None:
+    sim.faults.metric_data(status=status)
     analysis = Analysis(metrics=[DEFAULT_ANALYSIS.metric("5xx rate")])
-    request = metric_data_request(analysis, TARGETS, NOW)
-    clients, stubber = _stubbed_clients(session)
-    results = [
-        {
-            "Id": "green_0",
-            "Label": "green RequestCount Sum",
-            "StatusCode": "Forbidden",
-            "Messages": [{"Code": "Forbidden", "Value": "not authorized"}],
-        }
-    ]
-    stubber.add_response("get_metric_data", {"MetricDataResults": results}, request)
+    caller = Caller(clock=sim.clock, budget=None)
 
-    with stubber:
-        data = read_metric_data(analysis, TARGETS, NOW, clients=clients, caller=Caller(budget=None))
+    data = read_metric_data(
+        analysis, TARGETS, sim.clock.time(), clients=sim.clients(), caller=caller
+    )
 
-    assert data.error == "CloudWatch answered Forbidden for green RequestCount Sum: not authorized"
+    assert data.error == (
+        f"CloudWatch answered {status} for green RequestCount Sum: {status} (simulated)"
+    )
+    assert data.readings == {}

@@ -117,3 +117,36 @@ def test_a_finished_deployment_waits_for_nothing(sim: Any) -> None:
     assert "waiting for" not in repr(end)
     assert "ended: succeeded" in repr(end)
     assert end.to_dict()["waiting_for"] is None
+
+
+def test_the_live_view_shows_the_latest_evaluation_with_green_and_blue_numbers(sim: Any) -> None:
+    from bluegreen.analysis import DEFAULT_ANALYSIS
+    from bluegreen.analysis_query import MetricData, MetricReading
+    from bluegreen.analysis_run import AnalysisRun
+    from bluegreen.cli._progress.live_view import LiveView
+
+    snapshot = canary_at_ten_percent(sim)
+    run = AnalysisRun(DEFAULT_ANALYSIS)
+    end = dt.datetime(2026, 12, 2, 10, 3, tzinfo=dt.UTC)
+    run.add(
+        MetricData(
+            start=end - dt.timedelta(minutes=3),
+            end=end,
+            requests={"green": 400.0, "blue": 3600.0},
+            readings={
+                "5xx rate": (MetricReading(0.3, 120.0, 400.0), MetricReading(0.001, 4.0, 3600.0)),
+                "p99 response time": (MetricReading(0.21), MetricReading(0.2)),
+            },
+        ),
+        end + dt.timedelta(seconds=10),
+    )
+    view = LiveView(io.StringIO(), lambda: end)
+    view.last = snapshot
+    view.evaluated(run)
+
+    text = as_text(view.__rich__(), no_color=True)
+
+    assert "analysis: 1 evaluations, running" in text
+    assert "10:03 UTC, fail" in text
+    assert "5xx rate: green 30.0% (120/400) vs blue 0.1% (4/3600)" in text
+    assert "Deployment " in text  # the deployment's view is still drawn above

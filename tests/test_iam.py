@@ -264,6 +264,7 @@ def test_the_policy_for_the_sample_service_names_exactly_its_resources(sim):
         f"{codedeploy}:application:{env.application}",
         "arn:aws:ecs:us-east-1:123456789012:task-definition/web:*",
         f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{env.alarm_names[0]}",
+        "arn:aws:cloudwatch:us-east-1:123456789012:alarm:bluegreen-net-prod-web-*",  # issue 14
         target,
         "arn:aws:lambda:us-east-1:123456789012:function:CodeDeployHook_verify",
         TASK_ROLE,

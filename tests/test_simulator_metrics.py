@@ -223,3 +223,93 @@ def test_the_same_seed_publishes_the_same_numbers() -> None:
 def test_a_behaviour_names_what_is_wrong() -> None:
     with pytest.raises(ValueError, match=r"error_rate must be between 0 and 1.*p99_ms \(10"):
         Traffic().behave("web:2", error_rate=1.5, p50_ms=50, p99_ms=10)
+
+
+def custom_metrics(sim: Simulator) -> tuple[Any, list[dict[str, Any]], dt.datetime]:
+    """Five minutes of ``Orders`` and two of ``Refunds`` in ``Shop``; the client, a query of
+    each (one datapoint a minute) and the end of the window."""
+    cw = sim.clients().cloudwatch
+    end = dt.datetime.fromtimestamp(sim.clock.time() // 60 * 60, dt.UTC)
+    for minute in range(1, 6):
+        at = end - dt.timedelta(minutes=minute)
+        data = [{"MetricName": "Orders", "Value": float(minute), "Timestamp": at}]
+        if minute <= 2:
+            data.append({"MetricName": "Refunds", "Value": 10.0 * minute, "Timestamp": at})
+        cw.put_metric_data(Namespace="Shop", MetricData=data)
+    queries = [
+        {
+            "Id": name.lower(),
+            "MetricStat": {
+                "Metric": {"Namespace": "Shop", "MetricName": name},
+                "Period": 60,
+                "Stat": "Sum",
+            },
+        }
+        for name in ("Orders", "Refunds")
+    ]
+    return cw, queries, end
+
+
+def test_get_metric_data_pages_at_max_datapoints_and_next_token_gives_the_rest(
+    sim: Simulator,
+) -> None:
+    cw, queries, end = custom_metrics(sim)
+    request = {
+        "MetricDataQueries": queries,
+        "StartTime": end - dt.timedelta(minutes=10),
+        "EndTime": end,
+        "ScanBy": "TimestampAscending",
+    }
+    whole = cw.get_metric_data(**request)
+    assert "NextToken" not in whole  # 7 datapoints, far below the default 100,800
+    assert [r["StatusCode"] for r in whole["MetricDataResults"]] == ["Complete", "Complete"]
+
+    pages = []
+    more: dict[str, str] = {}
+    while True:
+        page = cw.get_metric_data(**request, MaxDatapoints=3, **more)
+        pages.append({r["Id"]: (r["Values"], r["StatusCode"]) for r in page["MetricDataResults"]})
+        if "NextToken" not in page:
+            break
+        more = {"NextToken": page["NextToken"]}
+
+    assert pages == [
+        {"orders": ([5.0, 4.0, 3.0], "PartialData"), "refunds": ([], "PartialData")},
+        {"orders": ([2.0, 1.0], "Complete"), "refunds": ([20.0], "PartialData")},
+        {"orders": ([], "Complete"), "refunds": ([10.0], "Complete")},
+    ]
+    by_id = {r["Id"]: r["Values"] for r in whole["MetricDataResults"]}
+    assert by_id == {"orders": [5.0, 4.0, 3.0, 2.0, 1.0], "refunds": [20.0, 10.0]}
+
+
+def test_a_next_token_from_another_request_or_made_up_is_invalid_next_token(
+    sim: Simulator,
+) -> None:
+    cw, queries, end = custom_metrics(sim)
+    request = {"MetricDataQueries": queries, "StartTime": end - dt.timedelta(minutes=10)}
+    token = cw.get_metric_data(**request, EndTime=end, MaxDatapoints=2)["NextToken"]
+    other_window = end - dt.timedelta(minutes=1)
+
+    for bad in (token[::-1], "not-a-token"):
+        with pytest.raises(cw.exceptions.InvalidNextToken):
+            cw.get_metric_data(**request, EndTime=end, NextToken=bad)
+    with pytest.raises(cw.exceptions.InvalidNextToken):
+        cw.get_metric_data(**request, EndTime=other_window, NextToken=token)
+
+
+def test_a_metric_data_fault_pages_sooner_or_marks_every_result(sim: Simulator) -> None:
+    cw, queries, end = custom_metrics(sim)
+    request = {"MetricDataQueries": queries, "StartTime": end - dt.timedelta(minutes=10)}
+    sim.faults.metric_data(page_size=4)
+
+    paged = cw.get_metric_data(**request, EndTime=end)
+    assert sum(len(r["Values"]) for r in paged["MetricDataResults"]) == 4
+    assert "NextToken" in paged
+
+    sim.faults.metric_data(status="InternalError")
+    failed = cw.get_metric_data(**request, EndTime=end)["MetricDataResults"]
+    assert [(r["StatusCode"], r["Messages"][0]["Code"]) for r in failed] == [
+        ("InternalError", "InternalError")
+    ] * 2
+    sim.faults.clear()
+    assert "NextToken" not in cw.get_metric_data(**request, EndTime=end)

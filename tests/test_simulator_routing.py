@@ -32,6 +32,21 @@ def test_every_service_answers_with_the_simulated_date(sim):
         d.elbv2.describe_load_balancers(),  # moto, query/XML
         d.cloudwatch.describe_alarms(),
         d.autoscaling.describe_scalable_targets(ServiceNamespace="ecs"),
+        # answered by the simulator itself, from a moto answer that has its own date
+        d.cloudwatch.get_metric_data(
+            MetricDataQueries=[
+                {
+                    "Id": "requests",
+                    "MetricStat": {
+                        "Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": "RequestCount"},
+                        "Period": 60,
+                        "Stat": "p99",
+                    },
+                }
+            ],
+            StartTime=now - 600,
+            EndTime=now,
+        ),
     ]
 
     assert [_date(a) for a in answers] == [int(now)] * len(answers)

@@ -55,6 +55,6 @@ def run(args: argparse.Namespace) -> int:
     return follow(
         args,
         deployment.id,
-        lambda on_progress: deployment.abort(timeout=args.timeout, on_progress=on_progress),
+        lambda reporter: deployment.abort(timeout=args.timeout, on_progress=reporter.update),
         now=deployment.server_now,
     )

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from bluegreen.cli._analysis import add_analysis_option, analysis_from
 from bluegreen.cli._aws_setup import clients_from
 from bluegreen.cli._clock import clock
 from bluegreen.cli._hints import reattach_hint
@@ -133,6 +134,7 @@ def add_parser(commands: Any) -> None:
         action="store_false",
         help="print the deployment id and return once the deployment exists",
     )
+    add_analysis_option(parser)
     add_wait_options(parser)
     add_output_option(parser)
     parser.set_defaults(run=run)
@@ -181,9 +183,17 @@ def selection(args: argparse.Namespace) -> dict[str, Any]:
             )
     traffic_config = _traffic_config(args, problems)
     problems += wait_option_problems(args)
+    analysis = analysis_from(args, problems)
+    if analysis is not None and not args.wait:
+        problems.append(
+            "--analysis runs while bluegreen follows the deployment: leave out --no-wait, or "
+            "follow it later with `bluegreen wait --analysis ...`"
+        )
     if problems:
         raise ValidationError(problems, subject="command line")
+    extra = {"analysis": analysis} if analysis is not None else {}
     return {
+        **extra,
         "suspend_scaling": suspend_scaling,
         "image": image,
         "task_definition": args.task_definition,
@@ -261,7 +271,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"bluegreen: {note}", file=sys.stderr)
         raise
     if not args.wait:
-        code = follow(args, deployment.id, lambda on_progress: None, now=deployment.server_now)
+        code = follow(args, deployment.id, lambda reporter: None, now=deployment.server_now)
         print(
             f"bluegreen: started {deployment.id}; follow it with: "
             f"{reattach_hint(args, deployment.id)}",

@@ -1,4 +1,5 @@
-"""``bluegreen recover``: restore the scaling a dead release process left suspended."""
+"""``bluegreen recover``: restore the scaling a dead release process left suspended, and delete
+the analysis's alarm nets whose deployment has ended."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ from bluegreen.cli._options import add_aws_options, add_output_option
 if TYPE_CHECKING:
     from types import FrameType
 
+    from bluegreen._aws import Clients
+    from bluegreen.analysis_alarm_cleanup import NetCleanup
     from bluegreen.deployment import Deployment
+    from bluegreen.errors import AWSError
 
 
 def add_parser(commands: Any) -> None:
@@ -30,7 +34,9 @@ def add_parser(commands: Any) -> None:
         "bluegreen:scaling:<release id>, and the older single bluegreen:scaling): remove "
         "those whose deployment (and any rollback) has ended, and once none is left in force "
         "restore exactly the autoscaling state from before any release. Refuses (exit 2) "
-        "while a record is still in force unless --force.",
+        "while a record is still in force unless --force. Also deletes the analysis's alarm "
+        "nets (CloudWatch alarms bluegreen-net-<cluster>-<service>-*) whose deployment has "
+        "ended.",
     )
     parser.add_argument("--cluster", required=True, help="ECS cluster name or ARN")
     parser.add_argument("--service", required=True, help="ECS service name or ARN")
@@ -55,7 +61,7 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from bluegreen.errors import ValidationError
+    from bluegreen.errors import BlueGreenError, ValidationError
     from bluegreen.scaling import PENDING_LIMIT, recover
 
     pending = PENDING_LIMIT
@@ -65,14 +71,21 @@ def run(args: argparse.Namespace) -> int:
                 [f"--pending-minutes takes a number of minutes >= 0, not {args.pending_minutes}"]
             )
         pending = dt.timedelta(minutes=args.pending_minutes)
-    result = recover(
-        args.cluster,
-        args.service,
-        force=args.force,
-        pending_limit=pending,
-        clients=clients_from(args),
-        clock=clock(),
-    )
+    aws = clients_from(args)
+    nets, nets_error = _remove_nets(args, aws)
+    try:
+        result = recover(
+            args.cluster,
+            args.service,
+            force=args.force,
+            pending_limit=pending,
+            clients=aws,
+            clock=clock(),
+        )
+    except BlueGreenError:
+        if nets is not None and nets.removed:
+            print(nets, file=sys.stderr)
+        raise
     if args.output == "json":
         document = {
             "restored": list(result.restored),
@@ -80,11 +93,33 @@ def run(args: argparse.Namespace) -> int:
             "already_restored": result.already_restored,
             "record": result.record.to_dict() if result.record is not None else None,
             "removed": [r.to_dict() for r in result.removed],
+            "alarm_nets": nets.to_dict() if nets is not None else None,
         }
         print(json.dumps(document))
     else:
         print(result)
+        if nets is not None and (nets.removed or nets.kept):
+            print(nets)
+    if nets_error is not None:
+        raise nets_error
     return EXIT_OK
+
+
+def _remove_nets(
+    args: argparse.Namespace, aws: Clients
+) -> tuple[NetCleanup | None, AWSError | None]:
+    """Delete the service's ended alarm nets: ``(NetCleanup, None)``, or ``(None, error)``
+    when AWS refused (raised once the scaling has been restored)."""
+    from bluegreen._aws import Caller
+    from bluegreen.analysis_alarm_cleanup import remove_ended_nets
+    from bluegreen.errors import AWSError
+
+    injected = clock()
+    caller = Caller(clock=injected) if injected is not None else Caller()
+    try:
+        return remove_ended_nets(caller, aws, args.cluster, args.service), None
+    except AWSError as exc:
+        return None, exc
 
 
 def restore_after_interrupt(deployment: Deployment) -> None:

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     rollback = deployment_from(args).rollback(description=args.description)
     _announce(args, rollback)
     if not args.wait:
-        code = follow(args, rollback.id, lambda on_progress: None, now=rollback.server_now)
+        code = follow(args, rollback.id, lambda reporter: None, now=rollback.server_now)
         print(
             f"bluegreen: started {rollback.id}; follow it with: {reattach_hint(args, rollback.id)}",
             file=sys.stderr,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from bluegreen.cli._analysis import add_analysis_option, check_analysis
 from bluegreen.cli._aws_setup import deployment_from
 from bluegreen.cli._options import (
     add_deployment_options,
@@ -14,6 +15,8 @@ from bluegreen.cli._options import (
 )
 
 if TYPE_CHECKING:
+    from bluegreen.analysis import Analysis
+    from bluegreen.cli._progress.reporter import Reporter
     from bluegreen.deployment import Deployment
 
 
@@ -27,6 +30,7 @@ def add_parser(commands: Any) -> None:
         "deployment fails or is rolled back, 3 on --timeout (the deployment goes on).",
     )
     add_deployment_options(parser)
+    add_analysis_option(parser)
     add_wait_options(parser)
     add_output_option(parser)
     parser.set_defaults(run=run)
@@ -34,11 +38,17 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_wait_options(args)
-    return follow_to_milestone(args, deployment_from(args))
+    analysis = check_analysis(args)
+    return follow_to_milestone(args, deployment_from(args), analysis=analysis)
 
 
-def follow_to_milestone(args: argparse.Namespace, deployment: Deployment) -> int:
+def follow_to_milestone(
+    args: argparse.Namespace, deployment: Deployment, *, analysis: Analysis | None = None
+) -> int:
     """Wait for ``--until`` with the live view or JSON lines, for wait, deploy and rollback.
+
+    ``analysis`` (``wait --analysis``) is run by the wait; ``deploy --analysis`` gave its
+    own to the deployment. Every evaluation is reported, and the final report with the end.
 
     Ctrl-C or SIGTERM restores the autoscaling the deployment suspended before the process
     goes: nobody may be left to restore it at the end. The deployment goes on in AWS.
@@ -46,18 +56,22 @@ def follow_to_milestone(args: argparse.Namespace, deployment: Deployment) -> int
     from bluegreen.cli._progress import follow
     from bluegreen.cli.recover import restore_after_interrupt, sigterm_as_interrupt
 
-    def wait(on_progress: Any) -> Any:
+    def wait(reporter: Reporter) -> Any:
         try:
             return deployment.wait(
                 args.until,
                 timeout=args.timeout,
                 min_interval=args.min_interval,
                 max_interval=args.max_interval,
-                on_progress=on_progress,
+                on_progress=reporter.update,
+                analysis=analysis,
+                on_evaluation=reporter.evaluated,
             )
         except KeyboardInterrupt:
             restore_after_interrupt(deployment)
             raise
+        finally:
+            reporter.analysis = deployment.analysis  # for the final report
 
     with sigterm_as_interrupt():
         return follow(args, deployment.id, wait, now=deployment.server_now)

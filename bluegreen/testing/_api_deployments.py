@@ -98,6 +98,7 @@ class Deployments:
             if alarm_config.get("enabled")
             else (),
             ignore_poll_alarm_failure=bool(alarm_config.get("ignorePollAlarmFailure")),
+            override_alarm_configuration=body.get("overrideAlarmConfiguration"),
         )
         record.extras["content"] = content
         self._register_revision(record, content, sha)
@@ -154,6 +155,8 @@ class Deployments:
             info["errorInformation"] = record.error
         if record.rollback_info is not None:
             info["rollbackInfo"] = record.rollback_info
+        if record.override_alarm_configuration is not None:
+            info["overrideAlarmConfiguration"] = record.override_alarm_configuration
         return info
 
     def op_get_deployment(self, body: dict[str, Any]) -> dict[str, Any]:

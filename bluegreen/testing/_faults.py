@@ -92,10 +92,16 @@ class Faults:
         unhealthy_green: green task sets never become healthy, so Install waits until its
             timeout (contract section 8, "stuck in Install").
         injected: the faults injected so far, by kind (``KINDS``).
+        metric_data_page_size: GetMetricData answers at most this many datapoints a page,
+            whatever ``MaxDatapoints`` asks (CloudWatch may page sooner); see ``metric_data``.
+        metric_data_status: every GetMetricData result has this ``StatusCode`` (and a
+            message); see ``metric_data``.
     """
 
     unhealthy_green: bool = False
     seed: int = 0
+    metric_data_page_size: int | None = None
+    metric_data_status: str | None = None
     injected: collections.Counter[str] = attrs.field(factory=collections.Counter, init=False)
     _rules: list[_FaultRule] = attrs.Factory(list)
     _rng: random.Random = attrs.field(init=False)
@@ -164,10 +170,23 @@ class Faults:
         with one of ``kinds`` picked at random: throttling, a 5xx, a reset before or after."""
         self._rules.append(_FaultRule(service, operation, tuple(kinds), rate, count))
 
+    def metric_data(
+        self,
+        *,
+        page_size: int | None = None,
+        status: Literal["InternalError", "Forbidden"] | None = None,
+    ) -> None:
+        """Answer GetMetricData as CloudWatch does when it cannot answer at once: in pages of
+        at most ``page_size`` datapoints, or with every result's ``StatusCode`` ``status``
+        (``InternalError``: CloudWatch failed; ``Forbidden``: no permission to the data)."""
+        self.metric_data_page_size = page_size
+        self.metric_data_status = status
+
     def clear(self) -> None:
-        """Remove every rule and heal green; ``injected`` keeps counting."""
+        """Remove every rule and heal green and GetMetricData; ``injected`` keeps counting."""
         self._rules.clear()
         self.unhealthy_green = False
+        self.metric_data_page_size = self.metric_data_status = None
 
     def match(self, service: str, operation: str) -> Fault | None:
         """The fault for a request to ``service``'s ``operation``, if a rule matches it."""

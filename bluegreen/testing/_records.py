@@ -107,6 +107,8 @@ class DeploymentRecord:
     auto_rollback: dict[str, Any] = attrs.Factory(dict)
     alarm_names: tuple[str, ...] = ()
     ignore_poll_alarm_failure: bool = False
+    override_alarm_configuration: dict[str, Any] | None = None
+    """CreateDeployment's ``overrideAlarmConfiguration``, echoed by GetDeployment."""
     status: DeploymentStatus = DeploymentStatus.CREATED
     start_time: float | None = None
     complete_time: float | None = None

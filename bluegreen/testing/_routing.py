@@ -1,13 +1,13 @@
 """Routing: every request to the simulator, in-process or served, ends in ``Router.route``.
 
 CodeDeploy and Lambda's GetFunction for registered hooks are answered here (and moto's
-CloudWatch GetMetricData learns percentiles and metric math, ``_metric_queries``); an injected
-fault is answered here for any service; everything else goes to moto, and ``after_moto``
-fixes moto's gaps afterwards. Every request is recorded in the record of calls, and every
-answer carries a ``Date`` header in simulated time. An injected reset raises
-``ConnectionReset`` instead of answering: before anything happened, or once the request was
-carried out (by ``after_moto`` for a request moto answered); each transport turns it into a
-dropped connection, which botocore raises as ``ConnectionClosedError``.
+CloudWatch GetMetricData learns percentiles and metric math, ``_metric_queries``, and comes in
+pages, ``_metric_pages``); an injected fault is answered here for any service; everything else
+goes to moto, and ``after_moto`` fixes moto's gaps afterwards. Every request is recorded in the
+record of calls, and every answer carries a ``Date`` header in simulated time. An injected
+reset raises ``ConnectionReset`` instead of answering: before anything happened, or once the
+request was carried out (by ``after_moto`` for a request moto answered); each transport turns
+it into a dropped connection, which botocore raises as ``ConnectionClosedError``.
 
 In-process, a botocore ``before-send`` handler (installed when this module is imported)
 hands each request of a client created while a simulator is running to ``Simulator.route``;
@@ -93,6 +93,8 @@ class Router:
             if lost is not None:
                 self._lost.operation = None
                 raise ConnectionReset(lost, processed=True)
+            for key in [k for k in answer[1] if k.lower() == "date"]:
+                del answer[1][key]  # moto's, in wall-clock time
             answer[1]["Date"] = self.http_date()
         return answer
 
@@ -122,6 +124,17 @@ class Router:
                     self._remember_suspended_state(body)
                 if service == "monitoring":  # percentiles and metric math in GetMetricData
                     install_metric_queries(self.sim.moto.cloudwatch)
+                    if operation == "GetMetricData":  # in pages, as CloudWatch answers it
+                        from bluegreen.testing._metric_pages import answer as metric_data_page
+
+                        return metric_data_page(
+                            headers,
+                            body,
+                            method=method,
+                            url=f"https://monitoring.{self.region}.amazonaws.com{target or '/'}",
+                            page_size=self.sim.faults.metric_data_page_size,
+                            status=self.sim.faults.metric_data_status,
+                        )
                 return None
             if region and region != self.region:
                 return error(
@@ -223,6 +236,8 @@ def _before_send(request: Any, **kwargs: Any) -> Any:
             response = botocore_stubber(request=request, **kwargs)
             sim.after_moto(request.headers, request.body)
             if response is not None:
+                # HTTPHeaders appends on assignment: drop moto's wall-clock Date first.
+                del response.headers["Date"]
                 response.headers["Date"] = sim.http_date()
             return response
     except ConnectionReset as exc:

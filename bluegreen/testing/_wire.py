@@ -20,7 +20,7 @@ class ApiError(Exception):
         self.status = status
 
 
-Response = tuple[int, dict[str, str], str]
+Response = tuple[int, dict[str, str], str | bytes]
 
 
 def _default(value: Any) -> Any:

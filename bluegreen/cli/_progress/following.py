@@ -23,7 +23,9 @@ from bluegreen.errors import BlueGreenError
 if TYPE_CHECKING:
     from bluegreen.deployment import ControlResult, DeploymentSnapshot
 
-Wait = Callable[[Callable[["DeploymentSnapshot"], None]], "DeploymentSnapshot | None"]
+Wait = Callable[[Reporter], "DeploymentSnapshot | None"]
+"""What ``follow`` runs: a wait that feeds the reporter its snapshots (``update``) and its
+analysis's evaluations (``evaluated``)."""
 
 
 def reporter_for(output: str, *, stream: IO[str] | None = None, now: Now | None = None) -> Reporter:
@@ -45,7 +47,7 @@ def _is_terminal(stream: IO[str]) -> bool:
 def follow(
     args: argparse.Namespace, deployment_id: str, wait: Wait, *, now: Now | None = None
 ) -> int:
-    """Run ``wait(on_progress)`` with the reporter ``args.output`` asks for.
+    """Run ``wait(reporter)`` with the reporter ``args.output`` asks for.
 
     ``now`` is the clock every time shown is read from: pass ``Deployment.server_now`` so
     they are the server's (default: ``wall_clock()``, the local one).
@@ -60,7 +62,7 @@ def follow(
     reporter = reporter_for(args.output, now=now)
     with reporter:
         try:
-            final = wait(reporter.update)
+            final = wait(reporter)
         except KeyboardInterrupt:
             current = reporter.last.deployment_id if reporter.last is not None else deployment_id
             hint = reattach_hint(args, current)

@@ -1,6 +1,7 @@
 """``--output json``: one JSON object per change, each with ``type`` (``snapshot``,
-``event_changed``, ``traffic``, ``error``, ``done``), ``timestamp`` and ``deployment_id``; the
-last line is always ``done``, with the ``outcome`` and the ``exit_code``."""
+``event_changed``, ``traffic``, ``analysis``, ``error``, ``done``), ``timestamp`` and
+``deployment_id``; the last line is always ``done``, with the ``outcome`` and the
+``exit_code`` (and, when an analysis ran, its verdict and every evaluation as ``analysis``)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from bluegreen.cli._progress.reporter import Changes, Reporter
 from bluegreen.errors import AWSError, DeploymentError, DeploymentStateError, WaitTimeoutError
 
 if TYPE_CHECKING:
+    from bluegreen.analysis_run import AnalysisRun
     from bluegreen.deployment import DeploymentSnapshot
 
 
@@ -129,6 +131,21 @@ class JsonLines(Reporter):
                 elapsed_seconds=self._elapsed(snapshot),
             )
 
+    def show_evaluation(self, run: AnalysisRun) -> None:
+        last = run.last
+        self._emit(
+            "analysis",
+            self.last.deployment_id if self.last is not None else None,
+            number=len(run.evaluations),
+            evaluation=None if last is None else last.to_dict(),
+            verdict=str(run.verdict),
+            reason=run.reason,
+            stopped=run.stopped,
+        )
+
+    def _analysis_fields(self) -> dict[str, Any]:
+        return {} if self.analysis is None else {"analysis": self.analysis.to_dict()}
+
     def started(self, deployment_id: str) -> None:
         self._emit("done", deployment_id, outcome="started", exit_code=EXIT_OK)
 
@@ -139,6 +156,7 @@ class JsonLines(Reporter):
             outcome=outcome_of(snapshot),
             exit_code=EXIT_OK,
             **self._snapshot_fields(snapshot),
+            **self._analysis_fields(),
         )
 
     def failed(self, exc: BaseException) -> None:
@@ -164,6 +182,7 @@ class JsonLines(Reporter):
             exit_code=exit_code_of(exc),
             message=str(exc),
             **final,
+            **self._analysis_fields(),
         )
 
     def _failure_outcome(self, exc: DeploymentError) -> str:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.live import Live
 
+    from bluegreen.analysis_run import AnalysisRun
     from bluegreen.deployment import DeploymentSnapshot
 
 
@@ -57,7 +58,25 @@ class LiveView(Reporter):
             self._live.refresh()
 
     def __rich__(self) -> RenderableType:
-        return render(self.last, self.now())
+        view = render(self.last, self.now())
+        if self.analysis is None or self.analysis.last is None:
+            return view
+        from rich.console import Group
+        from rich.text import Text
+
+        run, last = self.analysis, self.analysis.last
+        style = {"pass": "green", "fail": "red"}.get(str(last.outcome), "yellow")
+        lines = [Text(f"analysis: {len(run.evaluations)} evaluations, {run.verdict}")]
+        lines += [Text(line, style=style) for line in last.summary().splitlines()]
+        return Group(view, *lines)
+
+    def show_evaluation(self, run: AnalysisRun) -> None:
+        if self._live is not None:
+            self._live.refresh()
+
+    def _report(self) -> None:
+        if self.analysis is not None:
+            self.console.print(self.analysis.report(), highlight=False)
 
     def started(self, deployment_id: str) -> None:
         self.close()
@@ -68,12 +87,14 @@ class LiveView(Reporter):
         self.close()
         style = "green" if outcome_of(snapshot) in ("succeeded", "reached") else "yellow"
         self.console.print(summary(snapshot, self.now()), style=style, highlight=False)
+        self._report()
 
     def failed(self, exc: BaseException) -> None:
         self.close()
         text = rollback_note(exc, self.last, self.now())
         if text is not None:
             self.console.print(text, highlight=False)
+        self._report()
 
     def interrupted(self, deployment_id: str, hint: str) -> None:
         self.close()

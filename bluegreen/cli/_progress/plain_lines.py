@@ -16,6 +16,7 @@ from bluegreen.cli._progress.reporter import Changes, Reporter
 from bluegreen.status import LifecycleEventStatus
 
 if TYPE_CHECKING:
+    from bluegreen.analysis_run import AnalysisRun
     from bluegreen.deployment import DeploymentSnapshot
 
 
@@ -57,6 +58,24 @@ class PlainLines(Reporter):
         if changes.waiting_for_changed and snapshot.waiting_for is not None:
             self._line(d, f"waiting for {snapshot.waiting_for}")
 
+    def show_evaluation(self, run: AnalysisRun) -> None:
+        last = run.last
+        d = self.last.deployment_id if self.last is not None else ""
+        if last is not None:
+            head = f"analysis {len(run.evaluations)}: {last.outcome} (to {last.end:%H:%M} UTC)"
+            self._line(d, head)
+            for line in last.summary().splitlines()[1:]:
+                self._line(d, f"  {line.strip()}")
+        if run.stopped:
+            self._line(d, f"analysis {run.verdict}: stopping {run.stopped} with rollback")
+        elif run.is_over:
+            self._line(d, f"analysis {run.verdict}: {run.reason}")
+
+    def _report(self) -> None:
+        if self.analysis is not None:
+            self.stream.write(self.analysis.report() + "\n")
+            self.stream.flush()
+
     def started(self, deployment_id: str) -> None:
         self.stream.write(f"{deployment_id}\n")
         self.stream.flush()
@@ -64,6 +83,7 @@ class PlainLines(Reporter):
     def done(self, snapshot: DeploymentSnapshot) -> None:
         self.stream.write(summary(snapshot, self.now()) + "\n")
         self.stream.flush()
+        self._report()
 
     def failed(self, exc: BaseException) -> None:
         """``main`` prints the error; a failed deployment also gets where to look next."""
@@ -71,6 +91,7 @@ class PlainLines(Reporter):
         if text is not None:
             self.stream.write(text + "\n")
             self.stream.flush()
+        self._report()
 
     def interrupted(self, deployment_id: str, hint: str) -> None:
         return None

@@ -14,6 +14,7 @@ from bluegreen.cli._progress.reading import production_weights
 from bluegreen.status import LifecycleEventStatus
 
 if TYPE_CHECKING:
+    from bluegreen.analysis_run import AnalysisRun
     from bluegreen.deployment import DeploymentSnapshot, LifecycleEventProgress
 
 Now = Callable[[], dt.datetime]
@@ -72,6 +73,8 @@ class Reporter(abc.ABC):
         self.stream = stream
         self.now = now
         self.last: DeploymentSnapshot | None = None
+        self.analysis: AnalysisRun | None = None
+        """The analysis the wait runs, once it has evaluated (or the wait has ended)."""
 
     def __enter__(self) -> Reporter:
         return self
@@ -87,6 +90,14 @@ class Reporter(abc.ABC):
         changes = Changes.between(self.last, snapshot)
         self.last = snapshot
         self.show(changes)
+
+    def evaluated(self, run: AnalysisRun) -> None:
+        """Called after every evaluation of the wait's analysis (its ``on_evaluation``)."""
+        self.analysis = run
+        self.show_evaluation(run)
+
+    def show_evaluation(self, run: AnalysisRun) -> None:  # noqa: B027  (the live view redraws)
+        """Show the latest evaluation of ``run`` (``run.last``)."""
 
     @abc.abstractmethod
     def show(self, changes: Changes) -> None:

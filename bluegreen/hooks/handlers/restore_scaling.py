@@ -13,7 +13,9 @@ Two entry points in one file (see README.md and docs/autoscaling.md):
   deployment whose rollback still runs is skipped: the rollback's own event comes later. No
   record, records already restored, or a record still in force (a deployment that still
   runs, a release about to create one) is logged, never raised; an AWS error that outlasts
-  the retries is raised, so Lambda retries the event.
+  the retries is raised, so Lambda retries the event. It also deletes the service's analysis
+  alarm nets whose deployment has ended (``bluegreen.analysis_alarm_cleanup.remove_ended_nets``;
+  ``alarm_nets_removed`` in its answer).
 - ``restore_scaling.hook_handler``: the ``AfterAllowTraffic`` lifecycle hook. It gives back
   the deployment's own records (``bluegreen.scaling.restore_scaling`` with its deployment id)
   and reports ``Succeeded`` exactly once; a restore that cannot happen is logged as an error
@@ -33,11 +35,14 @@ IAM permissions of the function's role:
 ``application-autoscaling:RegisterScalableTarget``, ``ecs:DescribeServices``,
 ``ecs:ListTagsForResource``, ``ecs:TagResource``, ``ecs:UntagResource``,
 ``codedeploy:GetDeployment``, ``codedeploy:GetDeploymentGroup``,
-``codedeploy:ListDeployments``, and for ``hook_handler``
-``codedeploy:PutLifecycleEventHookExecutionStatus``. A record left without a deployment id
-and older than the pending limit makes ``recover`` look for the service's deployment group:
-by the console's names (GetDeploymentGroup), else by a scan (``codedeploy:ListApplications``,
-``BatchGetApplications``, ``ListDeploymentGroups``, ``BatchGetDeploymentGroups``).
+``codedeploy:ListDeployments``, ``cloudwatch:DescribeAlarms``,
+``cloudwatch:ListTagsForResource`` and ``cloudwatch:DeleteAlarms`` (on
+``arn:aws:cloudwatch:REGION:ACCOUNT:alarm:bluegreen-net-*``, the alarm nets), and for
+``hook_handler`` ``codedeploy:PutLifecycleEventHookExecutionStatus``. A record left without a
+deployment id and older than the pending limit makes ``recover`` look for the service's
+deployment group: by the console's names (GetDeploymentGroup), else by a scan
+(``codedeploy:ListApplications``, ``BatchGetApplications``, ``ListDeploymentGroups``,
+``BatchGetDeploymentGroups``).
 RegisterScalableTarget also needs the Application Auto Scaling service-linked role for ECS
 (``AWSServiceRoleForApplicationAutoScaling_ECSService``) to exist, which it does once the
 service has a scalable target; creating it would need ``iam:CreateServiceLinkedRole``.
@@ -164,9 +169,27 @@ def restore_after(
                 record_deployment_id=exc.deployment_id,
                 reason=str(exc),
             )
-            continue
-        outcome = _reported(result, at)
+        else:
+            outcome = _reported(result, at)
+        removed = _remove_nets(cluster, name, clients, clock, at)
+        if removed:
+            outcome["alarm_nets_removed"] = removed
     return outcome
+
+
+def _remove_nets(
+    cluster: str, service: str, clients: Clients, clock: Clock | None, where: Mapping[str, Any]
+) -> list[str]:
+    """Delete the service's alarm nets whose deployment has ended; their names (logged)."""
+    from bluegreen._aws import Caller
+    from bluegreen.analysis_alarm_cleanup import remove_ended_nets
+
+    caller = Caller(clock=clock) if clock is not None else Caller()
+    cleanup = remove_ended_nets(caller, clients, cluster, service)
+    removed = list(cleanup.removed_names)
+    if removed:
+        _done(logging.INFO, "alarm_nets_removed", **where, removed=removed)
+    return removed
 
 
 def _reported(result: RestoreResult, where: Mapping[str, Any]) -> dict[str, Any]:
