@@ -31,9 +31,10 @@ from bluegreen.scaling_record import new_release_id
 if TYPE_CHECKING:
     from bluegreen._aws import Caller, Clients
     from bluegreen.deployment_group import DeploymentGroup
+    from bluegreen.plan import Plan
     from bluegreen.state import ServiceState
 
-__all__ = ["STOP_ON_ALARM", "AnalysisRelease"]
+__all__ = ["STOP_ON_ALARM", "AnalysisRelease", "planned"]
 
 STOP_ON_ALARM = "DEPLOYMENT_STOP_ON_ALARM"
 
@@ -76,6 +77,36 @@ class AnalysisRelease:
         if problems or targets is None:
             raise ValidationError(problems, subject="analysis")
         return cls(analysis=analysis, targets=targets, group=group, rollback=rollback)
+
+    def describe(self) -> list[str]:
+        """What the release will do for the analysis, for a plan."""
+        a = self.analysis
+        limits = "; ".join(_limit_words(m) for m in a.metrics)
+        stop = []
+        if a.failure_limit is not None:
+            stop.append(f"{a.failure_limit} failed evaluations")
+        if a.consecutive_failure_limit is not None:
+            stop.append(f"{a.consecutive_failure_limit} in a row")
+        if any(m.critical for m in a.metrics):
+            stop.append("a critical metric's first failure")
+        lines = [
+            f"analysis{' (dry run: reports only)' if a.dry_run else ''}: every {a.interval:g} s "
+            f"over the last {a.window} s, green against blue ({limits}); at least "
+            f"{a.minimum_sample} requests each, else inconclusive; "
+            f"stops the deployment with rollback at {' or '.join(stop) or 'nothing'}"
+        ]
+        metric = net_metric(a)
+        if metric is not None:
+            lines.append(
+                f"analysis alarm net: a CloudWatch alarm on green's {metric.name} against "
+                "blue's, named in the deployment's alarms and deleted when it ends"
+                + (
+                    f"; this deployment also rolls back on {STOP_ON_ALARM}"
+                    if self.rollback is not None
+                    else ""
+                )
+            )
+        return lines
 
     def create_net(self, caller: Caller, clients: Clients, cluster: str, service: str) -> None:
         """Create the alarm net (PutMetricAlarm), when the analysis has one."""
@@ -124,6 +155,18 @@ class AnalysisRelease:
             cause.add_note(f"the analysis's alarm net {self.net.name} could not be deleted: {exc}")
 
 
+def _limit_words(metric: Any) -> str:
+    parts = []
+    if metric.tolerance is not None:
+        parts.append(f"+ {metric.tolerance:g}")
+    if metric.relative_tolerance is not None:
+        parts.append(f"x {1 + metric.relative_tolerance:g}")
+    words = f"{metric.name} <= blue {' or '.join(parts)}" if parts else metric.name
+    if metric.ceiling is not None:
+        words += f", at most {metric.ceiling:g}"
+    return words + (" (critical)" if metric.critical else "")
+
+
 def _rollback_on_alarm(
     group: DeploymentGroup, auto_rollback: Sequence[str] | bool | None
 ) -> tuple[dict[str, Any] | None, str | None]:
@@ -145,3 +188,18 @@ def _rollback_on_alarm(
         + f" leaves off: add {STOP_ON_ALARM}, or turn the net off with "
         + advice("Analysis(server_alarm=False)", "server_alarm: false in the analysis file")
     )
+
+
+def planned(the_plan: Plan, analysis: Analysis, auto_rollback: Sequence[str] | bool | None) -> Plan:
+    """``the_plan`` with what the analysis adds: a note saying how it judges green and what
+    the release creates for it, or the problems that would stop ``deploy``."""
+    group = the_plan.service.deployment_group
+    if group is None:
+        return the_plan
+    try:
+        prepared = AnalysisRelease.prepare(analysis, the_plan.service, group, auto_rollback)
+    except ValidationError as exc:
+        return attrs.evolve(
+            the_plan, problems=(*the_plan.problems, *(f"analysis: {p}" for p in exc.problems))
+        )
+    return attrs.evolve(the_plan, notes=(*the_plan.notes, *prepared.describe()))

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from bluegreen import scaling
 from bluegreen._advice import advice
 from bluegreen._aws import Caller, Clients, resolve_clients
-from bluegreen.analysis_release import AnalysisRelease
+from bluegreen.analysis_release import AnalysisRelease, planned
 from bluegreen.analysis_run import AnalysisRun
 from bluegreen.arguments import check_arguments, rollback_override
 from bluegreen.clock import MonotonicClock
@@ -81,11 +81,13 @@ def plan(
     clients: Clients | None = None,
     session: boto3.Session | None = None,
     clock: Clock | None = None,
+    analysis: Analysis | None = None,
 ) -> Plan:
     """What ``deploy`` with these arguments would do; nothing in AWS changes.
 
     Takes ``deploy``'s arguments (``clock``: where a throttled read waits before it is
-    retried). Problems do not raise: they are listed in ``Plan.problems``.
+    retried; ``analysis``: what the release would create for it is noted, and what would
+    stop it is a problem). Problems do not raise: they are listed in ``Plan.problems``.
 
     Raises:
         ValidationError: the arguments contradict each other (both or neither of ``image``
@@ -112,9 +114,10 @@ def plan(
         clients=clients,
         session=session,
         clock=clock,
+        analysis=analysis,
     )
     aws = resolve_clients(clients, session)
-    return Planner(
+    the_plan = Planner(
         aws,
         Caller(clock=clock if clock is not None else MonotonicClock()),
         cluster,
@@ -131,6 +134,7 @@ def plan(
         suspend_scaling=suspend_scaling,
         check_hooks=check_hooks,
     ).plan()
+    return the_plan if analysis is None else planned(the_plan, analysis, auto_rollback)
 
 
 def deploy(

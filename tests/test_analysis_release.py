@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from deploying import Deployer, run_deploy
+from deploying import Deployer, run_deploy, run_plan
 
 import bluegreen.cli._clock
 from bluegreen import DeploymentError, ValidationError
@@ -184,3 +184,40 @@ def test_while_the_release_runs_the_analysis_stops_a_bad_canary_before_the_net()
 
         assert raised.value.error_code == "MANUAL_STOP"  # StopDeployment, not the alarm
         assert nets(d) == []
+
+
+def test_plan_notes_what_the_analysis_will_do_and_lists_what_would_stop_it(sim: Any) -> None:
+    Deployer.create(sim, auto_rollback_events=("DEPLOYMENT_FAILURE",))
+
+    fine = run_plan(sim, image=GOOD, analysis=DEFAULT_ANALYSIS)
+    refused = run_plan(
+        sim, image=GOOD, analysis=DEFAULT_ANALYSIS, auto_rollback=["DEPLOYMENT_FAILURE"]
+    )
+
+    assert fine.ok
+    text = fine.text()
+    assert (
+        "analysis: every 60 s over the last 180 s, green against blue (5xx rate <= blue + 0.01"
+        in text
+    )
+    assert "stops the deployment with rollback at 2 failed evaluations" in text
+    assert "this deployment also rolls back on DEPLOYMENT_STOP_ON_ALARM" in text
+    assert not refused.ok
+    assert any(
+        p.startswith("analysis: ") and "DEPLOYMENT_STOP_ON_ALARM" in p for p in refused.problems
+    )
+
+
+def test_bluegreen_plan_analysis_exits_2_naming_the_problem(
+    sim: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Deployer.create(sim, load_balancer="network")
+
+    code = main(
+        ["plan", "--cluster", "prod", "--service", "web", "--image", GOOD, "--analysis", "default"]
+    )
+
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "analysis: service prod/web: its production listener speaks TCP" in out
+    assert "Traceback" not in err

@@ -184,7 +184,7 @@ def selection(args: argparse.Namespace) -> dict[str, Any]:
     traffic_config = _traffic_config(args, problems)
     problems += wait_option_problems(args)
     analysis = analysis_from(args, problems)
-    if analysis is not None and not args.wait:
+    if analysis is not None and not getattr(args, "wait", True):
         problems.append(
             "--analysis runs while bluegreen follows the deployment: leave out --no-wait, or "
             "follow it later with `bluegreen wait --analysis ...`"

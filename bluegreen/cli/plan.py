@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from bluegreen.cli._analysis import add_analysis_option
 from bluegreen.cli._aws_setup import clients_from
 from bluegreen.cli._exit_codes import EXIT_INVALID, EXIT_OK
 from bluegreen.cli._options import add_output_option
@@ -26,6 +27,7 @@ def add_parser(commands: Any) -> None:
         "--show-values.",
     )
     add_selection_options(parser)
+    add_analysis_option(parser)
     parser.add_argument(
         "--show-values",
         action="store_true",
