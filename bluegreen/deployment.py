@@ -391,13 +391,16 @@ class Deployment(DeploymentWaiter):
             on_progress=on_progress,
         )
         if stopped.rollback_deployment_id is None:
+            self._remove_alarm_net(stopped)
             return stopped
         rollback = self._sibling(stopped.rollback_deployment_id)
         left = None if timeout is None else max(0.0, timeout - (self._clock.time() - started))
         try:
-            return rollback.wait(Milestone.END, timeout=left, on_progress=on_progress)
+            ended = rollback.wait(Milestone.END, timeout=left, on_progress=on_progress)
         finally:
             self._borrowed += rollback.calls
+        self._remove_alarm_net(stopped)  # the analysis's net, now that both have ended
+        return ended
 
     def rollback(self, *, description: str | None = None) -> Deployment:
         """Deploy the last known good task definition again, after this deployment succeeded.

@@ -221,3 +221,16 @@ def test_bluegreen_plan_analysis_exits_2_naming_the_problem(
     assert code == 2
     assert "analysis: service prod/web: its production listener speaks TCP" in out
     assert "Traceback" not in err
+
+
+def test_abort_deletes_the_net_once_the_rollback_has_ended(sim: Any) -> None:
+    d = Deployer.create(sim, deployment_config=CANARY)
+    deployment = run_deploy(sim, image=GOOD, analysis=DEFAULT_ANALYSIS)
+    deployment.wait("traffic_step")
+    assert len(nets(d)) == 1
+
+    ended = deployment.abort()
+
+    assert ended.is_rollback
+    assert str(ended.status) == "Succeeded"
+    assert nets(d) == []
