@@ -1,16 +1,21 @@
-"""``bluegreen demo`` end to end: the simulator in real time, local apps, proxies and load."""
+"""``bluegreen demo`` end to end: the simulator in real time, local apps, proxies and load; and
+the production listener's metrics, read back as an analysis reads an ALB's."""
 
 import json
 import threading
 
+from bluegreen._aws import Caller
+from bluegreen.analysis import DEFAULT_ANALYSIS
+from bluegreen.analysis_query import AnalysisTargets, read_metric_data
 from bluegreen.cli import main
+from bluegreen.demo.metrics import LoadBalancerMetrics
 
 
 def _threads() -> set[str]:
     return {t.name for t in threading.enumerate() if t.name.startswith("bluegreen-")}
 
 
-def test_fast_demo_releases_v2_rolls_back_v3_and_exits_0(capsys):
+def test_fast_demo_releases_v2_rolls_back_v3_stops_v4_by_analysis_and_exits_0(capsys):
     before = _threads()
 
     code = main(["demo", "--fast"])
@@ -28,6 +33,17 @@ def test_fast_demo_releases_v2_rolls_back_v3_and_exits_0(capsys):
     assert "production served no v3 response: 0 v3 responses" in out
     assert "  FAIL  " not in out
     assert "the hook reported Failed: http failed" in out
+    v4 = out[out.index("== release 3 (v4): ") :]
+    assert "analysis: every 1 min, 5xx rate, p99 response time of green vs blue" in v4
+    assert "AfterAllowTestTraffic Succeeded" in v4  # v4's /health passes the hook
+    assert "production traffic  blue 90%  green 10%" in v4
+    assert "production traffic  blue 0%  green 100%" not in v4
+    assert ": fail: 5xx rate green " in v4  # one line per evaluation, with the numbers
+    assert "analysis failed: stopping d-" in v4
+    assert "== release 3 (v4) failed, as it should: Stopped: the analysis failed" in v4
+    assert "error code       MANUAL_STOP" in v4
+    assert "stopped by       the analysis: StopDeployment d-" in v4
+    assert "release 3 (v4): production serves v2 again" in out
     assert "demo OK" in out
     assert _threads() <= before, "every demo thread and server is stopped"
 
@@ -41,11 +57,54 @@ def test_fast_demo_json_output_is_one_object_per_line_ending_with_done(capsys):
     kinds = {r["type"] for r in records}
     assert {"demo_started", "autoscaling", "release_started", "responses", "traffic"} <= kinds
     ended = [r for r in records if r["type"] == "release_ended"]
-    assert [r["outcome"] for r in ended] == ["succeeded", "rolled_back"]
+    assert [r["outcome"] for r in ended] == ["succeeded", "rolled_back", "rolled_back"]
     assert ended[1]["lifecycle_event"] == "AfterAllowTestTraffic"
+    assert ended[2]["error_code"] == "MANUAL_STOP"
+    assert ended[2]["analysis"]["verdict"] == "failed"
+    assert ended[2]["analysis"]["stopped"] == ended[2]["deployment_id"]
+    evaluations = [r for r in records if r["type"] == "analysis"]
+    assert evaluations
+    assert evaluations[-1]["verdict"] == "failed"
+    assert len(evaluations) == len(ended[2]["analysis"]["evaluations"])
+    rate = evaluations[-1]["evaluation"]["metrics"][0]
+    assert rate["name"] == "5xx rate"
+    assert rate["outcome"] == "fail"
+    assert rate["green"] > rate["blue"] == 0.0
     done = records[-1]
     assert done["type"] == "done"
     assert done["exit_code"] == 0
     assert done["ok"] is True
     assert done["served"].get("v3", 0) == 0
+    assert set(done["failed"]) == {"v4"}
     assert all(check["ok"] for check in done["checks"])
+
+
+def test_the_listeners_minutes_reach_cloudwatch_as_an_alb_publishes_them(sim, env):
+    green, blue = env.target_group_arns[1], env.target_group_arns[0]
+    metrics = LoadBalancerMetrics(env.load_balancer_arn, sim.clock, sim.clients())
+    sim.advance(60 - sim.clock.time() % 60)  # the start of a minute
+    for n in range(200):
+        metrics.record(blue, 200, 0.001 * (1 + n % 100))  # 1 to 100 ms, evenly
+    for n in range(20):
+        metrics.record(green, 500 if n % 4 == 0 else 200, 0.2)
+    sim.advance(61)
+    metrics.flush()
+    targets = AnalysisTargets(
+        green_target_group_arn=green,
+        blue_target_group_arn=blue,
+        load_balancer_arn=env.load_balancer_arn,
+    )
+
+    data = read_metric_data(
+        DEFAULT_ANALYSIS, targets, sim.clock.time(), clients=sim.clients(), caller=Caller()
+    )
+
+    assert metrics.published == 1
+    assert metrics.failures == []
+    assert data.requests == {"green": 20.0, "blue": 200.0}
+    green_rate, blue_rate = data.readings["5xx rate"]
+    assert (green_rate.count, green_rate.total, blue_rate.count) == (5.0, 20.0, 0.0)
+    green_p99, blue_p99 = data.readings["p99 response time"]
+    assert green_p99.value == 0.2
+    assert blue_p99.value is not None
+    assert 0.098 <= blue_p99.value <= 0.1

@@ -1,8 +1,9 @@
-"""``bluegreen demo``: two releases on the embedded simulator, with real traffic to watch.
+"""``bluegreen demo``: three releases on the embedded simulator, with real traffic to watch.
 
 Text shows one line per change (lifecycle events, production weights, the responses each
-version served at each weight) and the autoscaling state around each release; ``--output
-json`` gives one JSON object per line, the last one ``done`` with every check.
+version served at each weight, each evaluation of the third release's analysis with green's
+and blue's numbers) and the autoscaling state around each release; ``--output json`` gives
+one JSON object per line, the last one ``done`` with every check.
 """
 
 from __future__ import annotations
@@ -17,8 +18,13 @@ from typing import IO, TYPE_CHECKING, Any
 from bluegreen.cli._exit_codes import EXIT_DEPLOYMENT_FAILED, EXIT_INVALID, EXIT_OK
 
 if TYPE_CHECKING:
+    from bluegreen.analysis import Analysis
+    from bluegreen.analysis_query import MetricReading
+    from bluegreen.analysis_run import AnalysisRun
+    from bluegreen.analysis_verdict import Evaluation
     from bluegreen.cli._progress import Reporter
     from bluegreen.demo import DemoResult, Phase
+    from bluegreen.demo.judging import Sizing
     from bluegreen.deployment import DeploymentSnapshot
     from bluegreen.errors import DeploymentError
     from bluegreen.scaling import ScalingStatus
@@ -31,13 +37,16 @@ FAST_SPEED = 300.0
 def add_parser(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "demo",
-        help="watch two releases on the embedded simulator, with real local traffic",
-        description="Start the simulator with a sample service, three tiny HTTP apps for "
-        "versions v1, v2 and v3 (whose health check fails), a proxy for the production and "
-        "test listeners that follows the live weights, and a load generator on 127.0.0.1; "
-        "then release v2 (succeeds: 10%, then 100%) and v3 (the test-listener hook fails "
-        "and CodeDeploy rolls back) with the real hooks/verify_test_listener.py. No AWS "
-        "account needed. Exits 0 when everything behaved as described.",
+        help="watch three releases on the embedded simulator, with real local traffic",
+        description="Start the simulator with a sample service, four tiny HTTP apps for "
+        "versions v1 to v4 (v3's health check fails; v4 passes it but answers 3 in 10 "
+        "requests with a 500), a proxy for the production and test listeners that follows "
+        "the live weights and publishes the ALB metrics of what production really served, "
+        "and a load generator on 127.0.0.1; then release v2 (succeeds: 10%, then 100%), v3 "
+        "(the test-listener hook fails and CodeDeploy rolls back) with the real "
+        "hooks/verify_test_listener.py, and v4 with an analysis (green's 5xx rate is worse "
+        "than blue's during the canary: the analysis stops it and CodeDeploy rolls back). "
+        "No AWS account needed. Exits 0 when everything behaved as described.",
     )
     parser.add_argument(
         "--fast",
@@ -84,6 +93,42 @@ def _system_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _shown(analysis: Analysis, name: str, reading: MetricReading | None) -> str:
+    if reading is None or reading.value is None:
+        return "no data"
+    metric = analysis.metric(name)
+    if metric.per is not None:
+        return f"{reading.value:.1%} ({reading.count:g}/{reading.total:g})"
+    if metric.metric.endswith("ResponseTime"):
+        return f"{reading.value * 1000:.1f} ms"
+    return f"{reading.value:g}"
+
+
+def evaluation_line(analysis: Analysis, number: int, evaluation: Evaluation) -> str:
+    """One evaluation on one line: its window, outcome, and green's and blue's numbers."""
+    head = (
+        f"analysis {number} ({evaluation.start:%H:%M}-{evaluation.end:%H:%M} UTC): "
+        f"{evaluation.outcome}"
+    )
+    green = evaluation.requests.get("green", 0.0)
+    blue = evaluation.requests.get("blue", 0.0)
+    if evaluation.error:
+        return f"{head}, {evaluation.error}"
+    if green < analysis.minimum_sample:
+        return (
+            f"{head}, green served {green:g} requests (blue {blue:g}), "
+            f"{analysis.minimum_sample} needed to judge"
+        )
+    parts = [
+        f"{m.name} green {_shown(analysis, m.name, m.green)} vs blue "
+        f"{_shown(analysis, m.name, m.blue)} {m.outcome}"
+        if m.outcome != "inconclusive"
+        else m.sentence
+        for m in evaluation.metrics
+    ]
+    return f"{head}: " + "; ".join(parts)
+
+
 class _Text:
     """Lines for a person: the progress lines of ``bluegreen wait`` plus the responses."""
 
@@ -92,6 +137,7 @@ class _Text:
         self.now: Callable[[], dt.datetime] = _system_now
         self.reporter: Reporter | None = None
         self.printed = 0
+        self.deployment_id = ""
 
     def _print(self, text: str = "") -> None:
         self.stream.write(text + "\n")
@@ -120,8 +166,12 @@ class _Text:
             self._print(line)
 
     def release_started(self, label: str, image: str, deployment_id: str) -> None:
+        self.deployment_id = deployment_id
         self._print()
         self._print(f"== {label}: {image} as {deployment_id}")
+
+    def analysis_sized(self, sizing: Sizing) -> None:
+        self._print(f"  analysis: {sizing.describe()}")
 
     def _phases(self, phases: tuple[Phase, ...], upto: int) -> None:
         for phase in phases[self.printed : upto]:
@@ -133,18 +183,31 @@ class _Text:
         if self.reporter is not None:
             self.reporter.update(snapshot)
 
+    def evaluation(self, run: AnalysisRun, phases: tuple[Phase, ...]) -> None:
+        self._phases(phases, len(phases) - 1)
+        when = f"{self.now():%H:%M:%S} {self.deployment_id}"
+        if run.last is not None:
+            line = evaluation_line(run.analysis, len(run.evaluations), run.last)
+            self._print(f"{when} {line}")
+        if run.stopped:
+            self._print(f"{when} analysis {run.verdict}: stopping {run.stopped} with rollback")
+        elif run.is_over:
+            self._print(f"{when} analysis {run.verdict}: {run.reason}")
+
     def release_ended(
         self,
         label: str,
         phases: tuple[Phase, ...],
         error: DeploymentError | None,
         hook_reports: tuple[str, ...],
+        analysis: AnalysisRun | None = None,
     ) -> None:
         self._phases(phases, len(phases))
         for report in hook_reports:
             self._print(f"  the hook reported {report}")
         if error is None:
             self._print(f"== {label} succeeded")
+            self._analysis(analysis)
             return
         self._print(f"== {label} failed, as it should: {error.message}")
         self._print(f"  lifecycle event  {error.lifecycle_event}")
@@ -155,11 +218,23 @@ class _Text:
             self._print(f"  diagnostics      {error.diagnostics}")
         if error.rollback_deployment_id:
             self._print(f"  rolled back by   {error.rollback_deployment_id}")
+        self._analysis(analysis)
+
+    def _analysis(self, analysis: AnalysisRun | None) -> None:
+        """The verdict, with the numbers of the metric that decided it."""
+        if analysis is None:
+            return
+        self._print(f"  analysis         {analysis.reason or analysis.verdict}")
+        if analysis.stopped:
+            self._print(f"  stopped by       the analysis: StopDeployment {analysis.stopped}")
 
     def summary(self, result: DemoResult) -> None:
         self._print()
-        served = "  ".join(f"{v} {n}" for v, n in sorted(result.served.items()))
-        self._print(f"Production responses in all: {served or 'none'}; {result.errors} failed")
+        served = "  ".join(
+            f"{v} {n}" + (f" ({result.failed[v]} of them 5xx)" if result.failed.get(v) else "")
+            for v, n in sorted(result.served.items())
+        )
+        self._print(f"Production responses in all: {served or 'none'}; {result.errors} unanswered")
         for check in result.checks:
             self._print(f"  {'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
         verdict = "everything behaved as described" if result.ok else "something went wrong"
@@ -168,8 +243,10 @@ class _Text:
 
 class _Json:
     """One JSON object per line: the progress records of ``bluegreen wait --output json``
-    plus ``demo_started``, ``autoscaling``, ``release_started``, ``responses``,
-    ``release_ended``, and last ``done`` with the checks."""
+    plus ``demo_started``, ``autoscaling``, ``release_started``, ``analysis_sized``,
+    ``responses``, ``analysis`` (each evaluation, as ``bluegreen wait --output json`` gives
+    it), ``release_ended`` (with the analysis's verdict and evaluations when one ran), and last
+    ``done`` with the checks."""
 
     def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
@@ -214,6 +291,9 @@ class _Json:
         self.deployment_id = deployment_id
         self._emit("release_started", release=label, image=image)
 
+    def analysis_sized(self, sizing: Sizing) -> None:
+        self._emit("analysis_sized", description=sizing.describe(), **sizing.to_dict())
+
     def _phases(self, phases: tuple[Phase, ...], upto: int) -> None:
         for phase in phases[self.printed : upto]:
             self._emit("responses", **phase.to_dict())
@@ -224,12 +304,24 @@ class _Json:
         if self.reporter is not None:
             self.reporter.update(snapshot)
 
+    def evaluation(self, run: AnalysisRun, phases: tuple[Phase, ...]) -> None:
+        self._phases(phases, len(phases) - 1)
+        self._emit(
+            "analysis",
+            number=len(run.evaluations),
+            evaluation=None if run.last is None else run.last.to_dict(),
+            verdict=str(run.verdict),
+            reason=run.reason,
+            stopped=run.stopped,
+        )
+
     def release_ended(
         self,
         label: str,
         phases: tuple[Phase, ...],
         error: DeploymentError | None,
         hook_reports: tuple[str, ...],
+        analysis: AnalysisRun | None = None,
     ) -> None:
         self._phases(phases, len(phases))
         fields: dict[str, Any] = {
@@ -237,6 +329,8 @@ class _Json:
             "outcome": "succeeded",
             "hook_reports": list(hook_reports),
         }
+        if analysis is not None:
+            fields["analysis"] = analysis.to_dict()
         if error is not None:
             fields.update(
                 outcome="rolled_back" if error.rollback_deployment_id else "failed",

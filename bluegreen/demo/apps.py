@@ -1,8 +1,10 @@
-"""The demo's HTTP servers on 127.0.0.1: one tiny app per version (``/`` names the version,
-``/health`` fails for the broken one), and the serving thread every demo server runs on."""
+"""The demo's HTTP servers on 127.0.0.1: one tiny app per version (``/`` names the version;
+``/health`` fails for one broken version, a share of ``/`` for another), and the serving
+thread every demo server runs on."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,12 +59,24 @@ class Served:
         self.thread.join(timeout=5)
 
 
-def start_app(version: str, *, broken: bool) -> Served:
-    """A task set's containers: ``/`` names the version; ``/health`` fails when broken."""
+def start_app(version: str, *, broken_health: bool = False, errors_per_ten: int = 0) -> Served:
+    """A task set's containers: ``/`` names the version; ``/health`` fails when
+    ``broken_health``; and ``errors_per_ten`` of every ten other requests answer 500, spread
+    evenly (so any four in a row hold one when it is 3), the same on every run."""
+    answered = itertools.count()
+    lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: the proxy reuses its connection
+        disable_nagle_algorithm = True  # headers and body go at once, not 40 ms apart
+
         def do_GET(self) -> None:
-            failing = broken and self.path.split("?")[0] == "/health"
+            if self.path.split("?")[0] == "/health":
+                failing = broken_health
+            else:
+                with lock:
+                    number = next(answered)
+                failing = number * errors_per_ten % 10 < errors_per_ten
             status = 500 if failing else 200
             body = {"version": version, "status": "failing" if failing else "ok"}
             reply(self, status, json.dumps(body).encode(), version)

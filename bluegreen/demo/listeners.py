@@ -1,5 +1,6 @@
 """The demo's listeners: a proxy per listener (production, test) that sends each request to the
-version the weights the simulated CodeDeploy wrote to the listener pick at that moment."""
+version the weights the simulated CodeDeploy wrote to the listener pick at that moment, and
+(production) counts what each target group served for the load balancer's metrics."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import collections
 import http.client
 import json
 import threading
+import time
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
@@ -17,6 +19,7 @@ from bluegreen.demo.apps import HOST, Served, reply
 from bluegreen.demo.results import Phase
 
 if TYPE_CHECKING:
+    from bluegreen.demo.metrics import LoadBalancerMetrics
     from bluegreen.testing import Simulator
 
 
@@ -60,18 +63,22 @@ class Router:
 @attrs.define
 class Proxy:
     """A listener: each request goes to the version the live weights pick, in the exact
-    proportions (smooth weighted round robin, so shares are exact rather than random)."""
+    proportions (smooth weighted round robin, so shares are exact rather than random).
+    With ``metrics``, what each target group served is counted there."""
 
     listener_arn: str
     router: Router
     apps: Mapping[str, Served]
+    metrics: LoadBalancerMetrics | None = None
     phases: list[Phase] = attrs.Factory(list)
     _lock: threading.Lock = attrs.Factory(threading.Lock)
     _key: tuple[tuple[str, int], ...] | None = None
     _credit: dict[str, int] = attrs.Factory(dict)
     _served: Served | None = None
 
-    def pick(self) -> tuple[str | None, Phase | None]:
+    def pick(self) -> tuple[str | None, str | None, Phase | None]:
+        """``(target group ARN, version, phase)`` for the next request; no target group
+        when no weight is set."""
         targets = self.router.targets(self.listener_arn)
         key = tuple((tg, weight) for tg, _, weight in targets)
         with self._lock:
@@ -84,42 +91,73 @@ class Proxy:
                 self.phases.append(Phase(weights))
             total = sum(weight for _, _, weight in targets)
             if total <= 0:
-                return None, self.phases[-1]
+                return None, None, self.phases[-1]
             for tg, _, weight in targets:
                 self._credit[tg] += weight
             chosen = max(self._credit, key=lambda tg: self._credit[tg])
             self._credit[chosen] -= total
             version = next(v for tg, v, _ in targets if tg == chosen)
-            return version, self.phases[-1]
+            return chosen, version, self.phases[-1]
 
-    def count(self, phase: Phase | None, version: str) -> None:
+    def count(self, phase: Phase | None, version: str, status: int) -> None:
         if phase is not None:
             with self._lock:
                 phase.served[version] += 1
+                if status >= 500:
+                    phase.failed[version] += 1
 
     def snapshot(self) -> tuple[Phase, ...]:
         with self._lock:
-            return tuple(Phase(dict(p.weights), collections.Counter(p.served)) for p in self.phases)
+            return tuple(
+                Phase(dict(p.weights), collections.Counter(p.served), collections.Counter(p.failed))
+                for p in self.phases
+            )
 
     def start(self, name: str) -> Proxy:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                version, phase = proxy.pick()
-                app = proxy.apps.get(version or "")
-                if app is None:
-                    body = json.dumps({"error": f"no healthy target ({version})"}).encode()
-                    reply(self, 503, body, "none")
-                    return
-                connection = http.client.HTTPConnection(HOST, app.port, timeout=5)
+            # Keep-alive on both legs: a connection (and a server thread) per client and app,
+            # not per request, so one load thread sends a few hundred requests a second.
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go at once, not 40 ms apart
+            upstream: dict[int, http.client.HTTPConnection]
+
+            def setup(self) -> None:
+                super().setup()
+                self.upstream = {}
+
+            def finish(self) -> None:
+                for connection in self.upstream.values():
+                    connection.close()
+                super().finish()
+
+            def forward(self, port: int) -> tuple[int, bytes]:
+                connection = self.upstream.get(port)
+                if connection is None:
+                    connection = http.client.HTTPConnection(HOST, port, timeout=5)
+                    self.upstream[port] = connection
                 try:
                     connection.request("GET", self.path)
                     answer = connection.getresponse()
-                    status, body = answer.status, answer.read()
-                finally:
-                    connection.close()
-                proxy.count(phase, version or "none")
+                    return answer.status, answer.read()
+                except (OSError, http.client.HTTPException):
+                    connection.close()  # reconnects on the next request
+                    del self.upstream[port]
+                    raise
+
+            def do_GET(self) -> None:
+                target_group, version, phase = proxy.pick()
+                app = proxy.apps.get(version or "")
+                if app is None or target_group is None:
+                    body = json.dumps({"error": f"no healthy target ({version})"}).encode()
+                    reply(self, 503, body, "none")
+                    return
+                started = time.perf_counter()
+                status, body = self.forward(app.port)
+                if proxy.metrics is not None:
+                    proxy.metrics.record(target_group, status, time.perf_counter() - started)
+                proxy.count(phase, version or "none", status)
                 reply(self, status, body, version or "none")
 
             def log_message(self, format: str, *args: Any) -> None:

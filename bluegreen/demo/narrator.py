@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from bluegreen.analysis_run import AnalysisRun
+    from bluegreen.demo.judging import Sizing
     from bluegreen.demo.results import DemoResult, Phase
     from bluegreen.deployment import DeploymentSnapshot
     from bluegreen.errors import DeploymentError
@@ -31,7 +33,14 @@ class Narrator(Protocol):
 
     def release_started(self, label: str, image: str, deployment_id: str) -> None: ...
 
+    def analysis_sized(self, sizing: Sizing) -> None:
+        """The release that just started is judged by ``sizing``'s analysis."""
+
     def progress(self, snapshot: DeploymentSnapshot, phases: tuple[Phase, ...]) -> None: ...
+
+    def evaluation(self, run: AnalysisRun, phases: tuple[Phase, ...]) -> None:
+        """The analysis evaluated green against blue (``run.last``), maybe reaching a
+        verdict."""
 
     def release_ended(
         self,
@@ -39,7 +48,9 @@ class Narrator(Protocol):
         phases: tuple[Phase, ...],
         error: DeploymentError | None,
         hook_reports: tuple[str, ...],
+        analysis: AnalysisRun | None = None,
     ) -> None:
-        """The release (and any rollback) ended; ``hook_reports`` are what the hook said."""
+        """The release (and any rollback) ended; ``hook_reports`` are what the hook said,
+        ``analysis`` what the analysis found, when one ran."""
 
     def summary(self, result: DemoResult) -> None: ...

@@ -28,7 +28,11 @@ class DemoResult:
 
     checks: tuple[Check, ...]
     served: Mapping[str, int]
+    """Production responses by the version that answered (any status)."""
+    failed: Mapping[str, int]
+    """Of those, the 5xx answers by version."""
     errors: int
+    """Production requests no version answered."""
     phases: tuple[Phase, ...]
     seconds: float
 
@@ -41,6 +45,7 @@ class DemoResult:
             "ok": self.ok,
             "checks": [c.to_dict() for c in self.checks],
             "served": dict(self.served),
+            "failed": dict(self.failed),
             "errors": self.errors,
             "phases": [p.to_dict() for p in self.phases],
             "seconds": round(self.seconds, 3),
@@ -54,6 +59,8 @@ class Phase:
     weights: dict[str, int]
     """Weight by version (``"none"`` for a target group no task set uses)."""
     served: collections.Counter[str] = attrs.Factory(collections.Counter)
+    failed: collections.Counter[str] = attrs.Factory(collections.Counter)
+    """Of the responses served, the 5xx answers by version."""
 
     @property
     def total(self) -> int:
@@ -66,7 +73,16 @@ class Phase:
     def describe(self) -> str:
         weights = " / ".join(f"{v} {w}" for v, w in self.weights.items())
         shares = "  ".join(f"{v} {self.share(v):.0f}%" for v in sorted(self.served))
-        return f"weights {weights}: {self.total} responses, {shares or 'none'}"
+        failed = "".join(
+            f", {self.failed[v]} of {v}'s {self.served[v]} answered 5xx"
+            for v in sorted(self.failed)
+            if self.failed[v]
+        )
+        return f"weights {weights}: {self.total} responses, {shares or 'none'}{failed}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"weights": dict(self.weights), "served": dict(self.served)}
+        return {
+            "weights": dict(self.weights),
+            "served": dict(self.served),
+            "failed": dict(self.failed),
+        }

@@ -1,9 +1,11 @@
-"""``run_demo``: the simulator, the apps, the listeners and the load set up, then two releases
-(v2 succeeds, v3 fails at its hook and is rolled back) and the checks made on what production
-served."""
+"""``run_demo``: the simulator, the apps, the listeners and the load set up, then three
+releases (v2 succeeds; v3 fails at its hook and is rolled back; v4 passes its hook but fails
+production requests in the canary, and the analysis stops it) and the checks made on what
+production served."""
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import os
@@ -14,12 +16,15 @@ import attrs
 
 from bluegreen.demo.apps import Served, start_app
 from bluegreen.demo.environment import collect_hook_reports, demo_environment, load_hook
+from bluegreen.demo.judging import CANARY_SHARE, ERRORS_PER_TEN, Sizing, sized_analysis
 from bluegreen.demo.listeners import Proxy, Router
 from bluegreen.demo.load import Load
+from bluegreen.demo.metrics import LoadBalancerMetrics
 from bluegreen.demo.results import Check, DemoResult, Phase
 from bluegreen.errors import DeploymentError
 
 if TYPE_CHECKING:
+    from bluegreen.analysis_run import AnalysisRun
     from bluegreen.demo.environment import HookReports
     from bluegreen.demo.narrator import Narrator
     from bluegreen.deployment import DeploymentSnapshot
@@ -31,6 +36,9 @@ HOOK_FUNCTION = "CodeDeployHook_verify_test_listener"
 HOOK_EVENT = "AfterAllowTestTraffic"
 IMAGE_REPOSITORY = "registry.example.com/web"
 BROKEN_VERSION = "v3"
+"""Its ``/health`` fails: the test-listener hook stops it."""
+FAILING_VERSION = "v4"
+"""Its ``/health`` passes, but it fails a share of production requests: the analysis stops it."""
 _WAIT_TIMEOUT = 3 * 3600.0
 """Simulated seconds any one wait may take before the demo gives up."""
 _SETTLE_REQUESTS = 20
@@ -46,6 +54,8 @@ class _Run:
     narrator: Narrator
     hook_reports: HookReports
     checks: list[Check] = attrs.Factory(list)
+    analysis: AnalysisRun | None = None
+    """The last release's analysis, when it ran one."""
 
     def check(self, name: str, ok: bool, detail: str) -> None:
         self.checks.append(Check(name, bool(ok), detail))
@@ -57,9 +67,12 @@ class _Run:
             self.environment.cluster, self.environment.service, clients=self.sim.clients()
         )
 
-    def release(self, label: str, version: str) -> tuple[DeploymentSnapshot | None, Any]:
-        """Deploy ``version`` and follow it (and its rollback); returns the last snapshot
-        and the ``DeploymentError`` if the release failed."""
+    def release(
+        self, label: str, version: str, sizing: Sizing | None = None
+    ) -> tuple[DeploymentSnapshot | None, Any]:
+        """Deploy ``version`` (judged by ``sizing``'s analysis, if given) and follow it (and
+        its rollback); returns the deployment's last snapshot and the ``DeploymentError`` if
+        the release failed."""
         import bluegreen
         from bluegreen.deployment import Deployment
 
@@ -73,20 +86,29 @@ class _Run:
             hooks={HOOK_EVENT: HOOK_FUNCTION},
             clients=self.sim.clients(),
             clock=self.sim.clock,
+            analysis=sizing.analysis if sizing is not None else None,
         )
         self.narrator.release_started(label, image, deployment.id)
+        if sizing is not None:
+            self.narrator.analysis_sized(sizing)
         during: list[ScalingStatus] = []
-        last: list[DeploymentSnapshot] = []
+        last: list[DeploymentSnapshot] = []  # the deployment's own, not its rollback's
 
         def on_progress(snapshot: DeploymentSnapshot) -> None:
-            last.append(snapshot)
+            if snapshot.deployment_id == deployment.id:
+                last.append(snapshot)
             if not during and str(snapshot.status) == "InProgress":
                 during.append(self.scaling())
             self.narrator.progress(snapshot, self.production.snapshot())
 
+        def on_evaluation(run: AnalysisRun) -> None:
+            self.narrator.evaluation(run, self.production.snapshot())
+
         error: DeploymentError | None = None
         try:
-            deployment.wait(timeout=_WAIT_TIMEOUT, on_progress=on_progress)
+            deployment.wait(
+                timeout=_WAIT_TIMEOUT, on_progress=on_progress, on_evaluation=on_evaluation
+            )
         except DeploymentError as exc:
             error = exc
             if exc.rollback_deployment_id:
@@ -94,9 +116,14 @@ class _Run:
                     exc.rollback_deployment_id, clients=self.sim.clients(), clock=self.sim.clock
                 )
                 rollback.wait(timeout=_WAIT_TIMEOUT, on_progress=on_progress)
+        self.analysis = deployment.analysis
         self.load.see_more(_SETTLE_REQUESTS)
         self.narrator.release_ended(
-            label, self.production.snapshot(), error, self.hook_reports.of(deployment.id)
+            label,
+            self.production.snapshot(),
+            error,
+            self.hook_reports.of(deployment.id),
+            deployment.analysis,
         )
         if during:
             self.narrator.autoscaling(f"during {label}", during[0])
@@ -192,6 +219,85 @@ def _check_rollback(
     )
 
 
+def _share(phase: Phase, version: str) -> float:
+    """``version``'s share of the phase's weights, from 0 to 1."""
+    total = sum(phase.weights.values())
+    return phase.weights.get(version, 0) / total if total else 0.0
+
+
+def _check_analysis_stop(
+    run: _Run,
+    snapshot: DeploymentSnapshot | None,
+    error: DeploymentError | None,
+    *,
+    live: str,
+    served_before: collections.Counter[str],
+    phases_before: int,
+) -> None:
+    label = f"release 3 ({FAILING_VERSION})"
+    hook = snapshot.event(HOOK_EVENT) if snapshot is not None else None
+    run.check(
+        f"{label}: the test-listener hook passed",
+        hook is not None and str(hook.status) == "Succeeded",
+        f"{HOOK_EVENT} {hook.status if hook else 'not run'}",
+    )
+    analysis = run.analysis
+    last = analysis.last if analysis is not None else None
+    rate = next((m for m in last.metrics if m.name == "5xx rate"), None) if last else None
+    worse = (
+        rate is not None
+        and str(rate.outcome) == "fail"
+        and rate.green is not None
+        and (rate.green.value or 0.0) > ((rate.blue.value if rate.blue else None) or 0.0)
+    )
+    run.check(
+        f"{label}: the analysis failed on the 5xx rate, green worse than blue",
+        analysis is not None and str(analysis.verdict) == "failed" and worse,
+        (analysis.reason or str(analysis.verdict)) if analysis is not None else "no analysis ran",
+    )
+    stopped = error is not None and analysis is not None and analysis.stopped == error.deployment_id
+    run.check(
+        f"{label}: the analysis stopped the deployment (not a CloudWatch alarm)",
+        stopped and error is not None and error.error_code != "ALARM_ACTIVE",
+        "no error: the failing release succeeded"
+        if error is None
+        else f"{error.status} [{error.error_code}]"
+        + (" by the analysis's StopDeployment" if stopped else ", not by the analysis"),
+    )
+    run.check(
+        f"{label}: CodeDeploy rolled back",
+        error is not None and bool(error.rollback_deployment_id),
+        f"rollback {error.rollback_deployment_id}" if error else "no rollback",
+    )
+    phases = run.production.snapshot()
+    during = phases[phases_before:]
+    served, _, _ = run.load.counts()
+    seen = served - served_before
+    total = sum(seen.values())
+    share = seen[FAILING_VERSION] / total if total else 0.0
+    weight = max((_share(p, FAILING_VERSION) for p in during), default=0.0)
+    failed = sum(p.failed[FAILING_VERSION] for p in during)
+    run.check(
+        f"{label}: production sent {FAILING_VERSION} no more than the canary's 10%",
+        weight <= CANARY_SHARE and share <= CANARY_SHARE,
+        f"{FAILING_VERSION} answered {seen[FAILING_VERSION]} of {total} production requests "
+        f"in the release ({share:.1%}), {failed} of them with a 5xx; weight on "
+        f"{FAILING_VERSION} at most {weight:.0%}",
+    )
+    after = _last_phase_serving(phases)
+    run.check(
+        f"{label}: production serves {live} again",
+        after is not None and set(after.served) == {live},
+        after.describe() if after is not None else "no response seen",
+    )
+
+
+def _requests_per_minute(sim: Simulator, load: Load, since: tuple[float, int]) -> float:
+    """Production requests per simulated minute since ``(simulated time, requests sent)``."""
+    elapsed = sim.clock.time() - since[0]
+    return 60.0 * (load.counts()[2] - since[1]) / elapsed if elapsed > 0 else 0.0
+
+
 def run_demo(narrator: Narrator, *, speed: float = 30.0) -> DemoResult:
     """Run the demo; every server and thread is stopped before it returns or raises.
 
@@ -206,14 +312,18 @@ def run_demo(narrator: Narrator, *, speed: float = 30.0) -> DemoResult:
         BlueGreenError: an unexpected failure of the library (the checks cover the
             expected one).
     """
-    from bluegreen.testing import Simulator
+    from bluegreen.testing import Simulator, Traffic
 
     started = time.monotonic()
     handler = load_hook()
     apps: dict[str, Served] = {}
     with contextlib.ExitStack() as stack:
-        for version in ("v1", "v2", "v3"):
-            apps[version] = start_app(version, broken=version == BROKEN_VERSION)
+        for version in ("v1", "v2", "v3", FAILING_VERSION):
+            apps[version] = start_app(
+                version,
+                broken_health=version == BROKEN_VERSION,
+                errors_per_ten=ERRORS_PER_TEN if version == FAILING_VERSION else 0,
+            )
             stack.callback(apps[version].stop)
         stack.enter_context(
             demo_environment(
@@ -228,14 +338,20 @@ def run_demo(narrator: Narrator, *, speed: float = 30.0) -> DemoResult:
             )
         )
         reports = stack.enter_context(collect_hook_reports())
-        sim = stack.enter_context(Simulator(speed=speed))
+        # No simulated traffic: the ALB metrics are what the production proxy really served.
+        sim = stack.enter_context(Simulator(speed=speed, traffic=Traffic(requests_per_minute=0)))
         environment = sim.create_environment(
             deployment_config=CANARY_CONFIG,
             termination_wait_minutes=1,
             image=f"{IMAGE_REPOSITORY}:v1",
         )
         router = Router(sim, environment.cluster, environment.service)
-        production = Proxy(environment.production_listener_arn, router, apps).start("production")
+        metrics = LoadBalancerMetrics(environment.load_balancer_arn, sim.clock, sim.clients())
+        metrics.start()
+        stack.callback(metrics.stop)
+        production = Proxy(
+            environment.production_listener_arn, router, apps, metrics=metrics
+        ).start("production")
         stack.callback(production.stop)
         assert environment.test_listener_arn is not None
         test = Proxy(environment.test_listener_arn, router, apps).start("test")
@@ -251,6 +367,7 @@ def run_demo(narrator: Narrator, *, speed: float = 30.0) -> DemoResult:
             environment, urls, speed, lambda: dt.datetime.fromtimestamp(clock.time(), dt.UTC)
         )
         load.see_more(_SETTLE_REQUESTS)
+        measured_since = (clock.time(), load.counts()[2])
 
         run = _Run(sim, environment, production, load, narrator, reports)
         snapshot, error = run.release("release 1 (v2)", "v2")
@@ -260,15 +377,43 @@ def run_demo(narrator: Narrator, *, speed: float = 30.0) -> DemoResult:
         _, error = run.release("release 2 (v3)", "v3")
         _check_rollback(run, error, v3_before, phases_before)
 
+        live_phase = _last_phase_serving(production.snapshot())
+        live = min(live_phase.served) if live_phase is not None else "v2"
+        served_before = load.counts()[0]
+        phases_before = len(production.snapshot())
+        sizing = sized_analysis(_requests_per_minute(sim, load, measured_since))
+        snapshot, error = run.release(f"release 3 ({FAILING_VERSION})", FAILING_VERSION, sizing)
+        _check_analysis_stop(
+            run,
+            snapshot,
+            error,
+            live=live,
+            served_before=served_before,
+            phases_before=phases_before,
+        )
+
         served, errors, _ = load.counts()
+        failed = load.failures()
         run.check(
             "production answered every request",
             errors == 0,
-            f"{sum(served.values())} answered, {errors} failed",
+            f"{sum(served.values())} answered, {errors} unanswered",
+        )
+        run.check(
+            f"only {FAILING_VERSION} answered production with a 5xx",
+            set(failed) <= {FAILING_VERSION},
+            ", ".join(f"{v}: {n} of {served[v]}" for v, n in sorted(failed.items())) or "none",
+        )
+        run.check(
+            "the production listener published its metrics to CloudWatch",
+            metrics.published > 0 and not metrics.failures,
+            f"{metrics.published} minutes published"
+            + (f"; failed: {'; '.join(metrics.failures)}" if metrics.failures else ""),
         )
         result = DemoResult(
             checks=tuple(run.checks),
             served=dict(served),
+            failed=dict(failed),
             errors=errors,
             phases=production.snapshot(),
             seconds=time.monotonic() - started,

@@ -1,0 +1,86 @@
+"""The analysis the demo's third release (v4) is judged by, sized for the demo's traffic.
+
+``DEFAULT_ANALYSIS`` wants 100 requests per target group over 3 minutes. The demo's load
+generator sends what one thread can: a steady number of requests per real second, so fewer
+per simulated minute the faster the simulator runs (about 400 at 30x, 40 at 300x, fewer on a
+busy machine), and green gets 10% of them during the canary. ``sized_analysis`` keeps the
+default metrics and limits (5xx rate at most blue's + 1 point, p99 at most blue's * 1.2 or
++ 25 ms, two failed evaluations fail it) and sizes the window and the minimum sample from the
+traffic measured, so that green is judged twice within the canary's 5 minutes: a 2-minute
+window, and a minimum sample of what green gets in 40% of it, since the load generator's rate
+may halve while the simulator works hardest (at least 4: v4 fails one request in any 4 in a
+row, so any sample judged holds a failure). When green gets under 10 requests a minute (the
+simulator at 300x), the window is 3 minutes and the first failed evaluation stops the
+deployment: two judged evaluations might not fit in the canary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from bluegreen.analysis import Analysis
+
+CANARY_SHARE = 0.10
+"""Green's share of production during the canary (``CANARY_CONFIG``'s first step)."""
+ERRORS_PER_TEN = 3
+"""v4 answers 3 of every 10 production requests with a 500."""
+_SMALLEST_SAMPLE = 4
+_METRICS_DELAY = 30.0
+"""Simulated seconds after a minute before it is read: the demo's listener publishes a
+minute as soon as it ends, but at 300x even 0.1 real seconds is 30 simulated ones."""
+
+
+@attrs.frozen
+class Sizing:
+    """The analysis of the v4 release, and the traffic it was sized for."""
+
+    analysis: Analysis
+    requests_per_minute: float
+    """Production requests per simulated minute, measured before the release."""
+
+    @property
+    def green_per_minute(self) -> float:
+        """What green is expected to serve a minute during the canary."""
+        return self.requests_per_minute * CANARY_SHARE
+
+    def describe(self) -> str:
+        a = self.analysis
+        metrics = ", ".join(m.name for m in a.metrics)
+        return (
+            f"every {a.interval / 60:g} min, {metrics} of green vs blue over the last "
+            f"{a.window // 60} min, at least {a.minimum_sample} requests each (production "
+            f"gets ~{self.requests_per_minute:.0f} a simulated minute, green "
+            f"~{self.green_per_minute:.0f} at {CANARY_SHARE:.0%}); "
+            + (
+                "the first failed evaluation stops"
+                if a.failure_limit == 1
+                else f"{a.failure_limit} failed evaluations stop"
+            )
+            + " the deployment"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests_per_minute": round(self.requests_per_minute, 1),
+            "analysis": self.analysis.to_dict(),
+        }
+
+
+def sized_analysis(requests_per_minute: float) -> Sizing:
+    """The demo's analysis for production traffic of ``requests_per_minute`` (see the
+    module's docstring). The server-side alarm net is off: the demo shows the release process
+    stopping the canary, not CloudWatch."""
+    green = requests_per_minute * CANARY_SHARE
+    thin = green < 10
+    minutes = 3 if thin else 2
+    minimum = max(_SMALLEST_SAMPLE, min(100, int(0.4 * minutes * green)))
+    analysis = Analysis(
+        window=60 * minutes,
+        minimum_sample=minimum,
+        failure_limit=1 if thin else 2,
+        metrics_delay=_METRICS_DELAY,
+        server_alarm=False,
+    )
+    return Sizing(analysis, requests_per_minute)
