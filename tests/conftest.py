@@ -52,6 +52,28 @@ def unpaced_default_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(DEFAULT_BUDGET, "_tokens", 1e9)
 
 
+_LOADERS: dict[str | None, object] = {}
+"""botocore's data loaders of this test process, by search path (see ``shared_models``)."""
+
+
+@pytest.fixture(autouse=True)
+def shared_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every botocore session made during a test (each in-process ``bluegreen`` command
+    makes its own, as a process would) shares one data loader per search path, kept for the
+    test process: the service models and endpoints.json are parsed once, not by every
+    command. The loader only caches files read from disk, so no answer changes. For every
+    test: parsing them again cost about a third of the CLI tests' time."""
+    import botocore.loaders
+    import botocore.session
+
+    def create_loader(search_path_string: str | None = None) -> object:
+        if search_path_string not in _LOADERS:
+            _LOADERS[search_path_string] = botocore.loaders.create_loader(search_path_string)
+        return _LOADERS[search_path_string]
+
+    monkeypatch.setattr(botocore.session, "create_loader", create_loader)
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     """moto's in-memory AWS for the duration of the test."""

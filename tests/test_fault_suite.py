@@ -27,8 +27,6 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
 import attrs
-import boto3
-import botocore.session
 import pytest
 from deploying import Deployer, sent_appspec
 
@@ -394,22 +392,6 @@ CLI = [
     GIVES_UP_READING,
     SUCCEEDS,
 ]
-
-
-@pytest.fixture
-def shared_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each ``bluegreen`` command makes its own boto3 session, as a process would; here the
-    sessions share botocore's parsed service models (its data loader), as the simulator's
-    own clients do, so the suite does not spend its time parsing the same JSON again."""
-    loader = botocore.session.get_session().get_component("data_loader")
-    new_session = boto3.Session
-
-    def session(*args: Any, **kwargs: Any) -> boto3.Session:
-        core = botocore.session.get_session()
-        core.register_component("data_loader", loader)
-        return new_session(*args, botocore_session=core, **kwargs)
-
-    monkeypatch.setattr(boto3, "Session", session)
 
 
 def test_cli_releases_under_faults_exit_right_and_leave_nothing_behind(

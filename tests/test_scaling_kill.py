@@ -3,7 +3,8 @@ Auto Scaling exactly as it found it, once ``recover`` (or the ready-made restore
 safety-net handler) has run after the deployment ended; a release that is not killed
 leaves the scalable target byte-identical by itself.
 
-One simulator is served on 127.0.0.1 for the module, at SPEED times real time. Each test
+One simulator is served on 127.0.0.1 for the module, at SPEED times real time (ENDING_SPEED
+while a test only waits for deployments to end, the release dead or only waiting). Each test
 starts a release script (``bluegreen.deploy(..., suspend_scaling=True).wait()``) as a
 subprocess, watches the deployment through boto3 until it reaches the phase, SIGKILLs the
 release there, waits for the deployment (and any rollback) to end, then recovers. Phases
@@ -18,6 +19,7 @@ took.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import itertools
@@ -43,6 +45,9 @@ from bluegreen.testing._server import SimServer
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 SPEED = 60.0
+ENDING_SPEED = 600.0
+"""Simulated time's speed while a test only waits for deployments to end: once the release
+is dead (or merely waiting), no phase is left to catch."""
 WAIT_SECONDS = 60.0
 HOLDING_HOOK = "CodeDeployHook_hold"
 FAILING_HOOK = "CodeDeployHook_fail"
@@ -278,6 +283,41 @@ def _wait_for(condition: Callable[[], Any], what: str) -> Any:
         time.sleep(0.01)
 
 
+def _set_speed(served: Served, speed: float) -> None:
+    """Run the served simulator's clock at ``speed`` from now on, without a step back.
+
+    Its time is swapped for another reading of the wall clock in one assignment, so the
+    clock's thread and the server's threads never see a torn state; the base is taken a
+    little ahead (a harmless step forward), so a reading taken meanwhile is never later."""
+    clock: Any = served.server.simulator.clock
+    base_wall = time.monotonic()
+    base_sim = clock.time() + 0.05 * clock.speed
+
+    def now() -> float:
+        return base_sim + (time.monotonic() - base_wall) * speed
+
+    clock.time = now
+    clock.speed = speed
+    with clock._lock:  # wake the clock's thread to wait on the new speed
+        clock._changed.notify_all()
+
+
+@contextlib.contextmanager
+def _fast(served: Served) -> Iterator[None]:
+    """Simulated time at ``ENDING_SPEED`` inside, back at ``SPEED`` afterwards."""
+    _set_speed(served, ENDING_SPEED)
+    try:
+        yield
+    finally:
+        _set_speed(served, SPEED)
+
+
+def _wait_for_the_end(served: Served, what: str) -> None:
+    """Wait, at ``ENDING_SPEED``, until the group has no deployment in flight."""
+    with _fast(served):
+        _wait_for(served.idle, what)
+
+
 def _in(release: Release, reached: Callable[[str], bool]) -> Callable[[], bool]:
     """A condition on the release's deployment, false until it exists."""
 
@@ -302,7 +342,7 @@ def release(served: Served) -> Iterator[Callable[..., Release]]:
         process.close()
     served.held = Held(served.url)
     served.server.simulator.register_hook(HOLDING_HOOK, served.held)
-    _wait_for(served.idle, "the deployments to end")
+    _wait_for_the_end(served, "the deployments to end")
     recover(served.env.cluster, served.env.service, pending_limit=DEAD, clients=served.clients)
 
 
@@ -312,7 +352,10 @@ def release(served: Served) -> Iterator[Callable[..., Release]]:
 def test_a_release_that_is_not_killed_leaves_the_scalable_target_byte_identical(served, release):
     before = served.scalable_targets()
     run = release()
-    code, _, err = run.finish()
+    while (line := run.first_line()) and not line.startswith("created "):
+        pass  # once the deployment is created, only the release's wait is left
+    with _fast(served):
+        code, _, err = run.finish()
 
     assert code == 0, err
     assert served.scalable_targets() == before
@@ -344,7 +387,7 @@ def test_killed_right_after_suspending_is_restored_by_recover(served, release):
     run.kill()
     assert_left_suspended(served, before)
 
-    _wait_for(served.idle, "the deployment, if any, to end")
+    _wait_for_the_end(served, "the deployment, if any, to end")
     result = recover(
         served.env.cluster, served.env.service, pending_limit=DEAD, clients=served.clients
     )
@@ -361,7 +404,7 @@ def test_killed_during_install_is_restored_by_recover(served, release):
     run.kill()
     assert_left_suspended(served, before)
 
-    _wait_for(served.idle, "the deployment to end")
+    _wait_for_the_end(served, "the deployment to end")
     recover(served.env.cluster, served.env.service, pending_limit=DEAD, clients=served.clients)
 
     assert served.scalable_targets() == before
@@ -376,7 +419,7 @@ def test_killed_during_test_traffic_is_restored_by_recover(served, release):
     assert_left_suspended(served, before)
     served.held.release.set()
 
-    _wait_for(served.idle, "the deployment to end")
+    _wait_for_the_end(served, "the deployment to end")
     recover(served.env.cluster, served.env.service, pending_limit=DEAD, clients=served.clients)
 
     assert served.scalable_targets() == before
@@ -390,7 +433,7 @@ def test_killed_mid_shift_is_restored_by_recover(served, release):
     run.kill()
     assert_left_suspended(served, before)
 
-    _wait_for(served.idle, "the deployment to end")
+    _wait_for_the_end(served, "the deployment to end")
     recover(served.env.cluster, served.env.service, pending_limit=DEAD, clients=served.clients)
 
     assert served.scalable_targets() == before
@@ -411,7 +454,7 @@ def test_killed_during_the_termination_wait_is_restored_by_recover(served, relea
     run.kill()
     assert_left_suspended(served, before)
 
-    _wait_for(served.idle, "the deployment to end")
+    _wait_for_the_end(served, "the deployment to end")
     recover(served.env.cluster, served.env.service, pending_limit=DEAD, clients=served.clients)
 
     assert served.scalable_targets() == before
@@ -439,7 +482,7 @@ def test_killed_during_rollback_is_restored_by_the_safety_net_handler(
     assert_left_suspended(served, before)
     rollback_id = str(served.info(original)["rollbackInfo"]["rollbackDeploymentId"])
 
-    _wait_for(served.idle, "the rollback to end")
+    _wait_for_the_end(served, "the rollback to end")
     answer = restore_scaling.handler(_state_change(served, rollback_id, "SUCCESS"), None)
 
     assert answer["action"] == "restored"

@@ -141,9 +141,13 @@ def capture_logs(caplog: pytest.LogCaptureFixture) -> None:
 
 @pytest.fixture
 def outputs(
-    bluegreen_sim: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    bluegreen_sim: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    shared_models: None,
 ) -> Outputs:
-    """The CLI's waits read (and advance) the simulator's clock."""
+    """The CLI's waits read (and advance) the simulator's clock; its commands' sessions share
+    botocore's parsed models (``shared_models``)."""
     monkeypatch.setattr(bluegreen.cli._clock, "_clock_factory", lambda: bluegreen_sim.clock)
     return Outputs(capsys)
 
