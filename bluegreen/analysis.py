@@ -133,13 +133,6 @@ def _default_metrics() -> tuple[Metric, ...]:
             per="RequestCount",
             tolerance=0.01,
         ),
-        Metric(
-            name="p99 response time",
-            metric="TargetResponseTime",
-            stat="p99",
-            relative_tolerance=0.2,
-            tolerance=0.025,
-        ),
     )
 
 
@@ -169,6 +162,11 @@ class Analysis:
         inconclusive_limit: evaluations in a row that could not be read (throttling, an
             error, no data) after which the analysis ends inconclusive (None: never).
         dry_run: evaluate and report, but never fail.
+        confidence: how sure an evaluation must be that green's rate is over its limit to
+            fail it: the lower bound of the Wilson score interval for green's rate at this
+            one-sided confidence must be over the limit; a rate over the limit that could
+            still be within it (a few errors in a small sample) is inconclusive. None: the
+            rate as measured. Rates only: other statistics are judged as measured.
         metrics_delay: seconds after a whole minute before its metrics are read: the ALB
             publishes each minute's numbers shortly after it ends (how long is not
             documented, so it is a setting). Evaluations come this long after a minute.
@@ -180,11 +178,12 @@ class Analysis:
     metrics: tuple[Metric, ...] = attrs.field(factory=_default_metrics, converter=_to_metrics)
     interval: float = 60.0
     window: int = 180
-    minimum_sample: int = 100
-    failure_limit: int | None = 2
+    minimum_sample: int = 50
+    failure_limit: int | None = 1
     consecutive_failure_limit: int | None = None
     inconclusive_limit: int | None = 3
     dry_run: bool = False
+    confidence: float | None = 0.99
     metrics_delay: float = 10.0
     server_alarm: bool = True
 
@@ -414,6 +413,12 @@ def _analysis_problems(data: Mapping[str, Any], path: str) -> list[str]:
             f"{path}failure_limit: with no failure_limit, no consecutive_failure_limit and no "
             "critical metric the analysis can never fail; set failure_limit (e.g. 2)"
         )
+    confidence = data.get("confidence", _DEFAULTS["confidence"])
+    if confidence is not None and (not _number(confidence) or not 0.5 <= confidence < 1):
+        problems.append(
+            f"{path}confidence: {_shown(confidence)} must be a share from 0.5 to less than 1 "
+            "(0.99: fail only when 99% sure), or null to judge rates as measured"
+        )
     delay = data.get("metrics_delay", _DEFAULTS["metrics_delay"])
     if not _number(delay) or not 0 <= delay < 3600:
         problems.append(
@@ -436,6 +441,9 @@ _DEFAULTS: dict[str, Any] = {f.name: f.default for f in attrs.fields(Analysis)}
 
 DEFAULT_ANALYSIS = Analysis()
 """Modelled on ECS Express Mode's rollback alarm (about 1% 5xx over 2 of 3 minutes): every
-minute, over the last 3 minutes, green's 5xx rate may exceed blue's by 1 percentage point and
-its p99 response time blue's by 20% (or 25 ms, whichever is looser); two failed evaluations
-fail it. Each target group needs 100 requests in the window to be judged."""
+minute, over the last 3 minutes, green's 5xx rate may exceed blue's by 1 percentage point.
+One evaluation that shows it over that limit beyond doubt (99% sure, by the Wilson score
+interval) fails it, so a bad green is stopped at the first minute its requests prove it, and
+a few errors in a small sample never stop a good one. Each target group needs 50 requests in
+the window to be judged. Latency is left out: what is slow depends on the service (see
+``docs/analysis.example.yaml`` for a p99 limit)."""

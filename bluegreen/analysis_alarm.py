@@ -7,7 +7,7 @@ default ``5xx rate``): each minute, green's rate minus blue's. A target group th
 requests than its per-minute share of ``minimum_sample`` counts as no sample: green's excess is
 then 0 (an inconclusive minute never stops a deployment) and blue's rate is taken as 0 (blue
 has no traffic once it all went to green, e.g. in the termination wait, so green is held to the
-tolerance alone). Four breaching minutes in a row put it in ALARM (``DATAPOINTS_TO_ALARM``): a
+tolerance alone). Three breaching minutes in a row put it in ALARM (``DATAPOINTS_TO_ALARM``): a
 backstop that trips after the default analysis would have stopped the deployment.
 
 A release creates it (``AlarmNet.create``) before CreateDeployment, names it in
@@ -74,13 +74,20 @@ MAX_ALARMS = 10
 """CodeDeploy's limit of alarms in one alarm configuration."""
 
 PERIOD = 60
-EVALUATION_PERIODS = 4
-DATAPOINTS_TO_ALARM = 4
-"""Four minutes in a row must breach: the net is the backstop. The default analysis stops a
-bad green at its second failed evaluation, two or three minutes into the canary (the first
-window may hold too few of green's requests); the net alarms a minute or two later, so the
-analysis's verdict, with green's and blue's numbers, is what stops a bad green while the
+EVALUATION_PERIODS = 3
+DATAPOINTS_TO_ALARM = 3
+"""Three minutes in a row must breach: the net is the backstop. The default analysis stops a
+bad green at its first evaluation that proves it, one or two minutes into the canary (the
+first window may hold too few of green's requests); the net alarms a minute or more later, so
+the analysis's verdict, with green's and blue's numbers, is what stops a bad green while the
 release process runs, and the net is what stops it once that process is gone."""
+NET_MIN_ERRORS = 5
+"""A minute breaches only when green answered at least this many errors in it: the alarm's
+significance gate (metric math has no confidence interval). Without it one error in a quiet
+minute is over a 1% tolerance: a good green at 0.8% 5xx with 90 requests a minute has an
+error in about half its minutes and trips three in a row within an hour almost surely. With
+it, five errors in 90 requests at 0.8% come about once in 1,200 minutes, three minutes in a
+row about once in two billion."""
 _NAME_LIMIT = 255
 _RELEASE_LENGTH = 12  # bluegreen.scaling_record.new_release_id
 _NOT_NAME_SAFE = re.compile(r"[^A-Za-z0-9_.\-]")
@@ -186,8 +193,9 @@ def net_alarm_request(
     Each minute (Period 60): a role's rate is its errors (``FILL(...,0)``: the ALB publishes
     them only when there are some) over its requests when it served at least its per-minute
     share of ``minimum_sample`` requests (``minimum_sample * 60 / window``), else 0; the
-    datapoint is green's excess over blue (see ``_excess``), 0 while green has no sample. Two
-    breaching datapoints of three put it in ALARM; missing data does not breach.
+    datapoint is green's excess over blue (see ``_excess``), 0 while green has no sample or
+    fewer than ``NET_MIN_ERRORS`` errors. ``DATAPOINTS_TO_ALARM`` breaching datapoints of
+    ``EVALUATION_PERIODS`` put it in ALARM; missing data does not breach.
     """
     metric = net_metric(analysis)
     if metric is None or metric.per is None:
@@ -217,10 +225,14 @@ def net_alarm_request(
             }
         )
     value, threshold = _excess(metric, known["blue"])
+    metric_errors = "green_errors"
     queries.append(
         {
             "Id": "excess",
-            "Expression": f"IF({known['green']}, {value}, 0)",
+            "Expression": (
+                f"IF({known['green']}, IF(FILL({metric_errors}, 0) >= {NET_MIN_ERRORS}, "
+                f"{value}, 0), 0)"
+            ),
             "Label": f"green {metric.name} over blue's",
             "ReturnData": True,
         }
@@ -230,7 +242,7 @@ def net_alarm_request(
         f"bluegreen alarm net of {short_name(cluster)}/{short_name(service)} "
         f"(release {release_id}): "
         f"green's {metric.name} over blue's, each minute; CodeDeploy stops the deployment "
-        "when 4 minutes in a row breach. Deleted when the deployment ends; `bluegreen recover` "
+        "when 3 minutes in a row breach. Deleted when the deployment ends; `bluegreen recover` "
         "deletes it if its release died."
     )
     return {

@@ -21,10 +21,11 @@ import attrs
 from bluegreen.analysis import Analysis
 from bluegreen.analysis_query import AnalysisTargets, MetricData
 from bluegreen.analysis_verdict import Evaluation, Judge, Outcome, Verdict
+from bluegreen.errors import DeploymentError
 from bluegreen.snapshot import DeploymentSnapshot
 from bluegreen.status import DeploymentStatus, LifecycleEvent
 
-__all__ = ["AnalysisRun", "serving_production"]
+__all__ = ["AnalysisRun", "serving_production", "unstopped_error"]
 
 
 def serving_production(snapshot: DeploymentSnapshot) -> dt.datetime | None:
@@ -60,6 +61,11 @@ class AnalysisRun:
     targets: AnalysisTargets | None = None
     shift_started: dt.datetime | None = attrs.field(default=None, init=False)
     stopped: str | None = attrs.field(default=None, init=False)
+    unstoppable: str | None = attrs.field(default=None, init=False)
+    """Why CodeDeploy refused to stop the deployment after the analysis failed (it had
+    started deleting blue), or None."""
+    stop_errors: list[str] = attrs.field(factory=list, init=False, repr=False)
+    """StopDeployment calls that failed and will be tried again."""
     judge: Judge = attrs.field(init=False, repr=False)
     _next_at: dt.datetime | None = attrs.field(default=None, init=False, repr=False)
     _last_window: dt.datetime | None = attrs.field(default=None, init=False, repr=False)
@@ -89,6 +95,11 @@ class AnalysisRun:
         return self.judge.evaluations[-1] if self.judge.evaluations else None
 
     @property
+    def must_stop(self) -> bool:
+        """The analysis failed and the deployment is neither stopped nor beyond stopping."""
+        return self.verdict is Verdict.FAILED and not (self.stopped or self.unstoppable)
+
+    @property
     def is_over(self) -> bool:
         """No more evaluations: a verdict was reached (a dry run never reaches one)."""
         return self.judge.verdict.is_over
@@ -102,6 +113,8 @@ class AnalysisRun:
         text = self.judge.report()
         if self.stopped:
             text += f"\ndeployment {self.stopped} stopped and rolled back by the analysis"
+        if self.unstoppable:
+            text += f"\nthe deployment could no longer be stopped: {self.unstoppable}"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,6 +123,7 @@ class AnalysisRun:
             None if self.shift_started is None else self.shift_started.isoformat()
         )
         out["stopped"] = self.stopped
+        out["unstoppable"] = self.unstoppable
         return out
 
     def __repr__(self) -> str:
@@ -158,3 +172,18 @@ class AnalysisRun:
         fresh = data.end + dt.timedelta(seconds=60 + self.analysis.metrics_delay)
         self._next_at = max(following, fresh)
         return evaluation
+
+
+def unstopped_error(snapshot: DeploymentSnapshot, run: AnalysisRun) -> DeploymentError:
+    """The error for a deployment that succeeded although its analysis failed: CodeDeploy
+    refused the stop (blue was being deleted), so green serves production. The release
+    failed its gate; rolling back is a new deployment of the previous version."""
+    error = DeploymentError(
+        f"Succeeded, but the analysis {run.reason}, and the deployment could no longer be "
+        f"stopped ({run.unstoppable or 'StopDeployment failed'}): green serves production; "
+        "roll back with `bluegreen rollback` (or Deployment.rollback())",
+        deployment_id=snapshot.deployment_id,
+        status=str(snapshot.status),
+    )
+    error.analysis = run
+    return error

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import math
+from statistics import NormalDist
 from typing import Any
 
 import attrs
@@ -203,8 +205,31 @@ def _judge(
         return result(Outcome.INCONCLUSIVE, f"{shown}, nothing to compare with: inconclusive")
     words = f"{shown}, limit {_limit_words(metric, blue_known)} ({_number(metric, limit)})"
     if green.value > limit:
+        low = _lowest_plausible(metric, green, analysis.confidence)
+        if low is not None and low <= limit:
+            return result(
+                Outcome.INCONCLUSIVE,
+                f"{words}: over it, but it could be {_number(metric, low)} "
+                f"({analysis.confidence:.0%} sure): inconclusive",
+                limit,
+            )
         return result(Outcome.FAIL, f"{words}: failed", limit)
     return result(Outcome.PASS, f"{words}: passed", limit)
+
+
+def _lowest_plausible(
+    metric: Metric, green: MetricReading, confidence: float | None
+) -> float | None:
+    """For a rate, the lower bound of the Wilson score interval of green's rate at the
+    one-sided ``confidence``: the lowest rate its counts make plausible. None when not a
+    rate, or no confidence is asked for."""
+    if confidence is None or metric.kind is not MetricKind.RATE or not green.total:
+        return None
+    n, p = green.total, (green.count or 0.0) / green.total
+    z = NormalDist().inv_cdf(confidence)
+    centre = p + z * z / (2 * n)
+    margin = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, (centre - margin) / (1 + z * z / n))
 
 
 def _number(metric: Metric, value: float) -> str:

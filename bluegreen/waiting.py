@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from bluegreen.analysis import Analysis
 from bluegreen.analysis_query import read_metric_data, targets_for
-from bluegreen.analysis_run import AnalysisRun
+from bluegreen.analysis_run import AnalysisRun, unstopped_error
 from bluegreen.analysis_verdict import Verdict
 from bluegreen.controls import DONE_ALREADY, deployment_error, recover_hint, send_control
 from bluegreen.errors import AWSError, BlueGreenError, DeploymentError, WaitTimeoutError
@@ -102,6 +102,8 @@ class DeploymentWaiter(DeploymentReader):
                 stopped_because=f"the analysis {run.reason}" if run and stopped else None,
             )
             failure.analysis = run
+        elif snapshot.succeeded and run is not None and run.verdict is Verdict.FAILED:
+            failure = unstopped_error(snapshot, run)
         if snapshot.is_rollback and snapshot.status.is_failure:
             failure = deployment_error(snapshot)
         if failure is not None and snapshot.rollback_deployment_id and not snapshot.is_rollback:
@@ -153,6 +155,8 @@ class DeploymentWaiter(DeploymentReader):
 
         def read(previous: DeploymentSnapshot | None, light: bool) -> DeploymentSnapshot:
             snapshot = self._read(previous, light)
+            if run.must_stop and not snapshot.status.is_terminal:
+                return self._stop_for(run, snapshot)  # a stop that failed last time
             now = self.server_now()
             if not (run.watching(snapshot) and run.due(now)):
                 return snapshot
@@ -172,23 +176,38 @@ class DeploymentWaiter(DeploymentReader):
                 caller=self._call(),
             )
             run.add(data, now)
-            if run.verdict is Verdict.FAILED:
-                send_control(
-                    self._call(),
-                    "StopDeployment",
-                    self._clients.codedeploy.stop_deployment,
-                    done_if=DONE_ALREADY["StopDeployment"],
-                    deploymentId=self.id,
-                    autoRollbackEnabled=True,
-                )
-                run.stopped = self.id
+            if run.must_stop:
+                snapshot = self._stop_for(run, snapshot)
             if on_evaluation is not None:
                 on_evaluation(run)
-            if run.stopped:
-                return self.status()  # read again: the snapshot that shows it stopping
             return snapshot
 
         return read
+
+    def _stop_for(self, run: AnalysisRun, snapshot: DeploymentSnapshot) -> DeploymentSnapshot:
+        """StopDeployment with rollback for a failed analysis; the snapshot that shows it.
+
+        CodeDeploy refuses once it has started deleting blue (``DeploymentAlreadyCompleted``):
+        that is noted on the run (``unstoppable``) and the wait ends with an error. Any other
+        refusal that outlasted the retries is noted too, and the stop is tried again at the
+        next read."""
+        try:
+            send_control(
+                self._call(),
+                "StopDeployment",
+                self._clients.codedeploy.stop_deployment,
+                done_if=DONE_ALREADY["StopDeployment"],
+                deploymentId=self.id,
+                autoRollbackEnabled=True,
+            )
+        except AWSError as exc:
+            if exc.code in DONE_ALREADY["StopDeployment"]:
+                run.unstoppable = str(exc)
+            else:
+                run.stop_errors.append(str(exc))
+            return snapshot
+        run.stopped = self.id
+        return self.status()  # read again: the snapshot that shows it stopping
 
     def _analysis_targets(self, snapshot: DeploymentSnapshot) -> AnalysisTargets:
         """Green's and blue's target groups, from the task sets the deployment reports."""

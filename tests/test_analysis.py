@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -11,7 +12,7 @@ import yaml
 from bluegreen.analysis import DEFAULT_ANALYSIS, Analysis, Metric, MetricKind
 from bluegreen.errors import ValidationError
 
-SPEC = {
+SPEC: dict[str, Any] = {
     "interval": 30,
     "window": 120,
     "minimum_sample": 50,
@@ -19,6 +20,7 @@ SPEC = {
     "consecutive_failure_limit": 2,
     "inconclusive_limit": 4,
     "dry_run": True,
+    "confidence": 0.95,
     "metrics": [
         {
             "name": "5xx rate",
@@ -51,6 +53,7 @@ def test_from_dict_builds_every_field_and_metric_kind() -> None:
     assert (analysis.failure_limit, analysis.consecutive_failure_limit) == (3, 2)
     assert analysis.inconclusive_limit == 4
     assert analysis.dry_run
+    assert analysis.confidence == 0.95
     rate, latency, hosts = analysis.metrics
     assert (rate.kind, latency.kind, hosts.kind) == (
         MetricKind.RATE,
@@ -167,9 +170,12 @@ def test_unreadable_files_name_the_file_and_the_problem(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "analysis", [DEFAULT_ANALYSIS, Analysis.from_dict(SPEC)], ids=["default", "custom"]
+    "analysis",
+    [DEFAULT_ANALYSIS, Analysis.from_dict(SPEC), Analysis(confidence=None)],
+    ids=["default", "custom", "as-measured"],
 )
 def test_to_dict_round_trips_through_json_and_yaml(analysis: Analysis, tmp_path: Path) -> None:
+    assert analysis.to_dict()["confidence"] == analysis.confidence
     assert Analysis.from_dict(analysis.to_dict()) == analysis
     (tmp_path / "a.json").write_text(json.dumps(analysis.to_dict()))
     (tmp_path / "a.yaml").write_text(yaml.safe_dump(analysis.to_dict()))
@@ -177,24 +183,50 @@ def test_to_dict_round_trips_through_json_and_yaml(analysis: Analysis, tmp_path:
     assert Analysis.from_file(tmp_path / "a.yaml") == analysis
 
 
-def test_default_analysis_is_about_one_percent_5xx_over_two_of_three_minutes() -> None:
-    rate = DEFAULT_ANALYSIS.metric("5xx rate")
-    latency = DEFAULT_ANALYSIS.metric("p99 response time")
+def test_default_analysis_judges_the_5xx_rate_alone_and_fails_once_99_percent_sure() -> None:
+    """1% 5xx over blue's in 3-minute windows, judged from 50 requests; one evaluation that
+    is 99% sure green is over it fails the analysis. Latency is left out: what is slow depends
+    on the service (docs/analysis.example.yaml adds a p99 limit)."""
+    (rate,) = DEFAULT_ANALYSIS.metrics
 
-    assert (rate.metric, rate.per, rate.tolerance) == (
+    assert (rate.name, rate.metric, rate.per, rate.tolerance) == (
+        "5xx rate",
         "HTTPCode_Target_5XX_Count",
         "RequestCount",
         0.01,
     )
-    assert (latency.metric, latency.stat, latency.relative_tolerance) == (
-        "TargetResponseTime",
-        "p99",
-        0.2,
-    )
+    assert (rate.relative_tolerance, rate.ceiling, rate.critical) == (None, None, False)
+    with pytest.raises(KeyError):
+        DEFAULT_ANALYSIS.metric("p99 response time")
     assert (DEFAULT_ANALYSIS.interval, DEFAULT_ANALYSIS.window) == (60, 180)
-    assert DEFAULT_ANALYSIS.failure_limit == 2
+    assert DEFAULT_ANALYSIS.minimum_sample == 50
+    assert (DEFAULT_ANALYSIS.failure_limit, DEFAULT_ANALYSIS.consecutive_failure_limit) == (1, None)
+    assert DEFAULT_ANALYSIS.confidence == 0.99
     assert not DEFAULT_ANALYSIS.dry_run
     assert Analysis() == DEFAULT_ANALYSIS
+    assert Analysis.from_dict({}) == DEFAULT_ANALYSIS
+
+
+@pytest.mark.parametrize("confidence", [0.4, 1.0, "x"])
+def test_a_confidence_outside_one_half_to_under_one_is_refused_naming_the_field(
+    confidence: Any,
+) -> None:
+    with pytest.raises(ValidationError) as from_mapping:
+        Analysis.from_dict({"confidence": confidence})
+    with pytest.raises(ValidationError) as in_python:
+        Analysis(confidence=confidence)
+
+    for caught in (from_mapping, in_python):
+        (problem,) = caught.value.problems
+        assert problem.startswith(f"confidence: {confidence!r} must be a share from 0.5")
+        assert "or null to judge rates as measured" in problem
+
+
+def test_a_confidence_of_none_or_from_one_half_to_under_one_is_accepted() -> None:
+    assert Analysis(confidence=None).confidence is None
+    assert Analysis.from_dict({"confidence": None}).confidence is None
+    assert Analysis.from_dict({"confidence": 0.5}).confidence == 0.5
+    assert Analysis(confidence=0.999).confidence == 0.999
 
 
 def test_limit_is_the_looser_tolerance_under_the_ceiling() -> None:

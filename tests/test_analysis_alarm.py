@@ -63,7 +63,7 @@ def test_the_request_is_valid_for_cloudwatch_and_alarms_on_2_of_3_minutes() -> N
 
     validate_parameters(made, _MODEL.operation_model("PutMetricAlarm").input_shape)
     assert made["AlarmName"] == "bluegreen-net-prod-web-0123456789ab"
-    assert (made["EvaluationPeriods"], made["DatapointsToAlarm"]) == (4, 4)
+    assert (made["EvaluationPeriods"], made["DatapointsToAlarm"]) == (3, 3)
     assert made["Threshold"] == 0.01  # the default 5xx rate's tolerance
     assert made["ComparisonOperator"] == "GreaterThanThreshold"
     assert made["TreatMissingData"] == "notBreaching"
@@ -170,7 +170,7 @@ def test_a_minute_breaches_exactly_when_green_is_over_the_metrics_limit(
 
 def test_a_rate_per_another_metric_still_judges_the_sample_by_request_count() -> None:
     per_target = Metric(name="r", metric="E", per="ActiveConnectionCount", tolerance=0.01)
-    made = request(Analysis(metrics=[per_target]))
+    made = request(Analysis(metrics=[per_target], window=180, minimum_sample=100))
     series: dict[str, dict[float, float]] = {
         "green_errors": {0.0: 30},
         "green_total": {0.0: 1000},
@@ -193,11 +193,18 @@ def test_a_rate_per_another_metric_still_judges_the_sample_by_request_count() ->
 
 
 def test_an_inconclusive_sample_gives_0_and_blue_without_one_counts_as_0() -> None:
-    made = request()  # 100 requests in 3 minutes: 33.3 a minute
+    made = request(Analysis(window=180, minimum_sample=100))  # 33.3 requests a minute
 
     assert excess(made, (20, 30), (0, 1000)) == 0  # green: too few requests to judge
     assert excess(made, (5, 1000), (0, 0)) == pytest.approx(0.005)  # blue has no traffic
     assert excess(made, (5, 1000), (30, 30)) == pytest.approx(0.005)  # nor enough of it
+
+
+def test_the_default_nets_sample_is_its_share_of_50_requests_in_3_minutes() -> None:
+    made = request()  # 50 requests in 3 minutes: 16.7 a minute
+
+    assert excess(made, (8, 16), (0, 1000)) == 0
+    assert excess(made, (8, 17), (0, 1000)) == pytest.approx(8 / 17)
 
 
 # -- the deployment's alarm configuration -------------------------------------------------------
@@ -265,9 +272,11 @@ def create_net(
     return net
 
 
-def deploy_with_net(sim: Simulator, d: Deployer, image: str = "nginx:1.28") -> tuple[str, AlarmNet]:
+def deploy_with_net(
+    sim: Simulator, d: Deployer, image: str = "nginx:1.28", analysis: Analysis = DEFAULT_ANALYSIS
+) -> tuple[str, AlarmNet]:
     """What a release does: the net, then CreateDeployment with the override, then attach."""
-    net = create_net(sim, d)
+    net = create_net(sim, d, analysis)
     override = net.override(d.group().get("alarmConfiguration"))
     deployment_id = d.deploy(
         appspec=d.appspec(d.register_revision(image=image)), overrideAlarmConfiguration=override
@@ -306,7 +315,7 @@ def test_a_bad_canary_is_stopped_by_the_net_alone_and_rolls_back() -> None:
         assert d.status(d.rollback_of(deployment_id)) == "Succeeded"
         assert d.traffic() == {"web-blue": 100, "web-green": 0}
         assert alarm["StateValue"] == "ALARM"
-        assert "4 out of the last 4 datapoints" in alarm["StateReason"]
+        assert "3 out of the last 3 datapoints" in alarm["StateReason"]
         assert d.group().get("alarmConfiguration", {}).get("alarms", []) == []  # untouched
         assert while_rolling_back.removed == ()
         assert while_rolling_back.kept[0][1].startswith(f"deployment {rollback} is ")
@@ -336,11 +345,13 @@ def test_a_healthy_green_keeps_the_net_ok_through_the_termination_wait() -> None
 
 
 def test_low_traffic_never_breaches_even_when_green_fails_half_its_requests() -> None:
+    """20 requests a minute, under the net's sample of 33.3 a minute (100 in 3 minutes)."""
+    sampled = Analysis(window=180, minimum_sample=100)
     with Simulator(traffic=Traffic(requests_per_minute=20, seed=4), start_time=START) as sim:
         d = Deployer.create(sim, deployment_config=CANARY, alarms=False)
         sim.traffic.behave("registry/web:flaky", error_rate=0.5)
 
-        deployment_id, net = deploy_with_net(sim, d, "registry/web:flaky")
+        deployment_id, net = deploy_with_net(sim, d, "registry/web:flaky", sampled)
 
         assert d.done(deployment_id) == "Succeeded"
         alarm = state(d, net.name)
@@ -481,3 +492,19 @@ def test_the_end_of_a_wait_removes_its_deployments_net(sim: Simulator) -> None:
 
     assert snapshot.succeeded
     assert nets(d) == []
+
+
+def test_a_good_green_in_a_quiet_hour_long_termination_wait_never_trips_the_net() -> None:
+    # 90 requests a minute, both versions at 0.8% 5xx (under the 1% tolerance): one error in a
+    # minute is over it, so without NET_MIN_ERRORS three such minutes in a row come within the
+    # hour almost surely (about half the minutes have an error).
+    with Simulator(traffic=Traffic(requests_per_minute=90, seed=11), start_time=START) as sim:
+        d = Deployer.create(sim, alarms=False, termination_wait_minutes=60)
+        sim.traffic.behave("public.ecr.aws/nginx/nginx:1.27", error_rate=0.008)
+        sim.traffic.behave("nginx:1.28", error_rate=0.008)
+
+        deployment_id, net = deploy_with_net(sim, d, "nginx:1.28")
+
+        # an ALARM at any minute of the hour would have stopped and rolled it back
+        assert d.done(deployment_id) == "Succeeded"
+        assert state(d, net.name)["StateValue"] == "OK"

@@ -38,6 +38,14 @@ MOTO_ANALYSIS = Analysis(
         Metric(name="connection errors", metric="TargetConnectionErrorCount", ceiling=5),
     ]
 )
+P99 = Metric(
+    name="p99 response time",
+    metric="TargetResponseTime",
+    stat="p99",
+    relative_tolerance=0.2,
+    tolerance=0.025,
+)
+"""The p99 limit of docs/analysis.example.yaml (the default judges the 5xx rate alone)."""
 NOW = dt.datetime(2026, 12, 2, 12, 0, 30, tzinfo=dt.UTC)
 
 
@@ -50,7 +58,8 @@ def session() -> boto3.Session:
 def test_request_is_valid_for_botocores_model_with_one_query_per_metric_and_target_group(
     session: boto3.Session,
 ) -> None:
-    request = metric_data_request(DEFAULT_ANALYSIS, TARGETS, NOW)
+    rate_and_p99 = Analysis(metrics=[DEFAULT_ANALYSIS.metric("5xx rate"), P99])
+    request = metric_data_request(rate_and_p99, TARGETS, NOW)
 
     model = session.client("cloudwatch").meta.service_model
     shape = model.operation_model("GetMetricData").input_shape
@@ -85,6 +94,14 @@ def test_request_is_valid_for_botocores_model_with_one_query_per_metric_and_targ
     # the window ends at the last whole minute and spans the analysis's window
     assert request["EndTime"] == dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
     assert request["StartTime"] == dt.datetime(2026, 12, 2, 11, 57, tzinfo=dt.UTC)
+    # the default analysis (the 5xx rate alone) needs RequestCount and 5XX Sum, x2
+    default = metric_data_request(DEFAULT_ANALYSIS, TARGETS, NOW)
+    assert not ParamValidator().validate(default, shape).has_errors()
+    assert {
+        (q["MetricStat"]["Metric"]["MetricName"], q["MetricStat"]["Stat"])
+        for q in default["MetricDataQueries"]
+    } == {("RequestCount", "Sum"), ("HTTPCode_Target_5XX_Count", "Sum")}
+    assert len(default["MetricDataQueries"]) == 4
 
 
 def test_target_arns_are_checked_and_every_problem_named() -> None:

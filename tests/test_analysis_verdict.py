@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bluegreen._aws import Caller
-from bluegreen.analysis import Analysis, Metric
+from bluegreen.analysis import DEFAULT_ANALYSIS, Analysis, Metric
 from bluegreen.analysis_query import AnalysisTargets, MetricData, MetricReading, read_metric_data
 from bluegreen.analysis_verdict import Judge, Outcome, Verdict, evaluate
 
@@ -50,8 +50,13 @@ FAILED_SENTENCE = (
 THROTTLED = MetricData(start=END, end=END, error="GetMetricData failed: Throttling: Rate exceeded")
 
 
+MECHANICS: dict[str, Any] = {"failure_limit": 2, "minimum_sample": 100, "confidence": None}
+"""What the mechanics tests rely on, pinned rather than taken from the defaults: two failed
+evaluations fail it, 100 requests a side are judged, rates are judged as measured."""
+
+
 def analysis(**fields: Any) -> Analysis:
-    return Analysis(metrics=[RATE, P99], **fields)
+    return Analysis(metrics=[RATE, P99], **{**MECHANICS, **fields})
 
 
 def test_a_green_as_good_as_blue_passes_with_its_numbers() -> None:
@@ -86,7 +91,7 @@ def test_an_absolute_ceiling_fails_green_even_when_blue_is_as_bad_or_idle() -> N
         tolerance=0.01,
         ceiling=0.03,
     )
-    judged = Analysis(metrics=[ceiling, P99])
+    judged = Analysis(metrics=[ceiling, P99], **MECHANICS)
 
     as_bad = evaluate(judged, data(green=(25, 500), blue=(24, 480))).metrics[0]
     idle = evaluate(judged, data(green=(25, 500), blue=(0, 0))).metrics[0]
@@ -235,6 +240,66 @@ def test_the_report_and_events_say_every_evaluation_with_its_numbers() -> None:
     assert event["evaluations"][0]["requests"] == {"green": 500, "blue": 480}
 
 
+# -- the significance gate (``confidence``) -------------------------------------------------------
+
+UNLUCKY = data(green=(2, 106), blue=(0, 2000))
+"""A good green (say 0.4% 5xx) that happened to fail 2 of its first 106 requests: 1.9%."""
+
+
+def test_a_small_sample_over_the_limit_by_chance_is_inconclusive_never_a_failure() -> None:
+    judge = Judge(DEFAULT_ANALYSIS)
+
+    for _ in range(10):
+        evaluation = judge.evaluate(UNLUCKY)
+        assert evaluation.outcome is Outcome.INCONCLUSIVE
+        (rate,) = evaluation.metrics
+        assert rate.sentence == (
+            "5xx rate: green 1.9% (2/106) vs blue 0.0% (0/2000), limit blue + 1.0% (1.0%): "
+            "over it, but it could be 0.4% (99% sure): inconclusive"
+        )
+        assert rate.limit == pytest.approx(0.01)
+        assert not rate.unreadable  # the numbers were read: not a provider error
+
+    assert judge.verdict is Verdict.RUNNING  # 10 in a row, inconclusive_limit 3: not counted
+    assert judge.finish() is Verdict.INCONCLUSIVE
+    # the same 1.9% over 1000 requests is beyond doubt: it fails
+    proven = evaluate(DEFAULT_ANALYSIS, data(green=(19, 1000), blue=(0, 2000))).metrics[0]
+    assert proven.outcome is Outcome.FAIL
+    assert proven.sentence.endswith("limit blue + 1.0% (1.0%): failed")
+
+
+def test_a_clear_failure_in_a_small_sample_fails_the_default_analysis_at_once() -> None:
+    judge = Judge(DEFAULT_ANALYSIS)
+
+    evaluation = judge.evaluate(data(green=(15, 50), blue=(0, 2000)))
+
+    assert evaluation.outcome is Outcome.FAIL
+    assert judge.verdict is Verdict.FAILED
+    assert judge.reason == (
+        "failed at evaluation 1 (1 failed in all, limit 1): 5xx rate: green 30.0% (15/50) "
+        "vs blue 0.0% (0/2000), limit blue + 1.0% (1.0%): failed"
+    )
+
+
+def test_confidence_none_judges_the_rate_as_measured() -> None:
+    judge = Judge(Analysis(confidence=None))
+
+    evaluation = judge.evaluate(UNLUCKY)
+
+    assert evaluation.outcome is Outcome.FAIL
+    assert evaluation.metrics[0].sentence == (
+        "5xx rate: green 1.9% (2/106) vs blue 0.0% (0/2000), limit blue + 1.0% (1.0%): failed"
+    )
+    assert judge.verdict is Verdict.FAILED
+
+
+def test_the_gate_judges_rates_only_other_statistics_as_measured() -> None:
+    slow = evaluate(Analysis(metrics=[RATE, P99]), data(p99=(0.5, 0.3)))
+
+    assert [m.outcome for m in slow.metrics] == [Outcome.PASS, Outcome.FAIL]
+    assert slow.metrics[1].sentence.endswith(": failed")
+
+
 PREFIX = "arn:aws:elasticloadbalancing:us-east-1:123456789012"
 TARGETS = AnalysisTargets(
     green_target_group_arn=f"{PREFIX}:targetgroup/web-green/0123456789abcdef",
@@ -284,15 +349,28 @@ def _run(sim: Any, judged: Analysis, minutes: int, green: tuple[float, float]) -
 
 
 def test_on_the_simulator_a_failing_green_fails_the_analysis_with_moto_metrics(sim: Any) -> None:
-    judge = _run(sim, Analysis(metrics=[RATE]), minutes=5, green=(100, 10))
+    judge = _run(sim, Analysis(metrics=[RATE], **MECHANICS), minutes=5, green=(100, 10))
 
     assert judge.verdict is Verdict.FAILED
-    assert len(judge.evaluations) == 2  # the default failure_limit
+    assert len(judge.evaluations) == 2  # failure_limit=2
     assert "5xx rate: green 10.0% (20/200) vs blue 0.2% (2/800)" in (judge.reason or "")
 
 
+def test_on_the_simulator_the_default_analysis_fails_a_failing_green_at_its_first_minute(
+    sim: Any,
+) -> None:
+    judge = _run(sim, DEFAULT_ANALYSIS, minutes=5, green=(100, 10))
+
+    assert judge.verdict is Verdict.FAILED
+    assert len(judge.evaluations) == 1
+    assert (judge.reason or "").startswith(
+        "failed at evaluation 1 (1 failed in all, limit 1): "
+        "5xx rate: green 10.0% (10/100) vs blue 0.2% (1/400)"
+    )
+
+
 def test_on_the_simulator_low_traffic_with_every_request_failing_is_never_a_pass(sim: Any) -> None:
-    judge = _run(sim, Analysis(metrics=[RATE]), minutes=5, green=(5, 5))
+    judge = _run(sim, Analysis(metrics=[RATE], minimum_sample=100), minutes=5, green=(5, 5))
 
     assert judge.verdict is Verdict.RUNNING
     assert {e.outcome for e in judge.evaluations} == {Outcome.INCONCLUSIVE}

@@ -146,7 +146,7 @@ def test_the_live_view_shows_the_latest_evaluation_with_green_and_blue_numbers(s
 
     text = as_text(view.__rich__(), no_color=True)
 
-    assert "analysis: 1 evaluations, running" in text
+    assert "analysis: 1 evaluations, failed" in text  # one beyond doubt fails the default
     assert "10:03 UTC, fail" in text
     assert "5xx rate: green 30.0% (120/400) vs blue 0.1% (4/3600)" in text
     assert "Deployment " in text  # the deployment's view is still drawn above

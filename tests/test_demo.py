@@ -5,9 +5,10 @@ import json
 import threading
 
 from bluegreen._aws import Caller
-from bluegreen.analysis import DEFAULT_ANALYSIS
+from bluegreen.analysis import DEFAULT_ANALYSIS, Analysis, Metric
 from bluegreen.analysis_query import AnalysisTargets, read_metric_data
 from bluegreen.cli import main
+from bluegreen.demo.judging import sized_analysis
 from bluegreen.demo.metrics import LoadBalancerMetrics
 
 
@@ -34,7 +35,7 @@ def test_fast_demo_releases_v2_rolls_back_v3_stops_v4_by_analysis_and_exits_0(ca
     assert "  FAIL  " not in out
     assert "the hook reported Failed: http failed" in out
     v4 = out[out.index("== release 3 (v4): ") :]
-    assert "analysis: every 1 min, 5xx rate, p99 response time of green vs blue" in v4
+    assert "analysis: every 1 min, 5xx rate of green vs blue" in v4  # the default's metrics
     assert "AfterAllowTestTraffic Succeeded" in v4  # v4's /health passes the hook
     assert "production traffic  blue 90%  green 10%" in v4
     assert "production traffic  blue 0%  green 100%" not in v4
@@ -46,6 +47,20 @@ def test_fast_demo_releases_v2_rolls_back_v3_stops_v4_by_analysis_and_exits_0(ca
     assert "release 3 (v4): production serves v2 again" in out
     assert "demo OK" in out
     assert _threads() <= before, "every demo thread and server is stopped"
+
+
+def test_v4s_analysis_keeps_the_defaults_verdict_and_sizes_its_sample_from_the_traffic():
+    busy = sized_analysis(1000).analysis  # green ~100 a minute
+    thin = sized_analysis(80).analysis  # green ~8 a minute (300x)
+
+    for sized in (busy, thin):
+        assert sized.metrics == DEFAULT_ANALYSIS.metrics
+        assert (sized.failure_limit, sized.confidence) == (1, 0.99)  # the default's verdict
+        assert not sized.server_alarm
+    assert (busy.window, busy.minimum_sample) == (120, 50)  # 40% of 200, at most the default
+    assert (thin.window, thin.minimum_sample) == (180, 9)  # 40% of 24
+    assert sized_analysis(10).analysis.minimum_sample == 4  # never fewer: v4 fails 1 in any 4
+    assert "the first failed evaluation stops the deployment" in sized_analysis(80).describe()
 
 
 def test_fast_demo_json_output_is_one_object_per_line_ending_with_done(capsys):
@@ -95,8 +110,11 @@ def test_the_listeners_minutes_reach_cloudwatch_as_an_alb_publishes_them(sim, en
         load_balancer_arn=env.load_balancer_arn,
     )
 
+    p99 = Metric(name="p99 response time", metric="TargetResponseTime", stat="p99", tolerance=0.1)
+    rate_and_p99 = Analysis(metrics=[DEFAULT_ANALYSIS.metric("5xx rate"), p99])
+
     data = read_metric_data(
-        DEFAULT_ANALYSIS, targets, sim.clock.time(), clients=sim.clients(), caller=Caller()
+        rate_and_p99, targets, sim.clock.time(), clients=sim.clients(), caller=Caller()
     )
 
     assert metrics.published == 1

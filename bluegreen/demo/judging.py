@@ -1,17 +1,18 @@
 """The analysis the demo's third release (v4) is judged by, sized for the demo's traffic.
 
-``DEFAULT_ANALYSIS`` wants 100 requests per target group over 3 minutes. The demo's load
+``DEFAULT_ANALYSIS`` wants 50 requests per target group over 3 minutes. The demo's load
 generator sends what one thread can: a steady number of requests per real second, so fewer
-per simulated minute the faster the simulator runs (about 400 at 30x, 40 at 300x, fewer on a
-busy machine), and green gets 10% of them during the canary. ``sized_analysis`` keeps the
-default metrics and limits (5xx rate at most blue's + 1 point, p99 at most blue's * 1.2 or
-+ 25 ms, two failed evaluations fail it) and sizes the window and the minimum sample from the
-traffic measured, so that green is judged twice within the canary's 5 minutes: a 2-minute
-window, and a minimum sample of what green gets in 40% of it, since the load generator's rate
-may halve while the simulator works hardest (at least 4: v4 fails one request in any 4 in a
-row, so any sample judged holds a failure). When green gets under 10 requests a minute (the
-simulator at 300x), the window is 3 minutes and the first failed evaluation stops the
-deployment: two judged evaluations might not fit in the canary.
+per simulated minute the faster the simulator runs (about 1,000 at 30x, 80 at 300x, fewer
+on a busy machine), and green gets 10% of them during the canary. ``sized_analysis`` keeps the
+default metric, limit and verdict (5xx rate at most blue's + 1 point; the first evaluation
+99% sure green is over it fails the analysis, so a small sample never stops a good green)
+and sizes the window and the minimum sample from the traffic measured, so that green is
+judged early in the canary's 5 minutes: a 2-minute window, and a minimum sample of what
+green gets in 40% of it (never more than the default's), since the load generator's rate may
+halve while the simulator works hardest (at least 4: v4 fails one request in any 4 in a row,
+so any sample judged holds a failure, and even 1 in 4 is 99% sure to be over 1%). When green
+gets under 10 requests a minute (the simulator at 300x), the window is 3 minutes, as the
+default's.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from bluegreen.analysis import Analysis
+from bluegreen.analysis import DEFAULT_ANALYSIS, Analysis
 
 CANARY_SHARE = 0.10
 """Green's share of production during the canary (``CANARY_CONFIG``'s first step)."""
@@ -73,13 +74,12 @@ def sized_analysis(requests_per_minute: float) -> Sizing:
     module's docstring). The server-side alarm net is off: the demo shows the release process
     stopping the canary, not CloudWatch."""
     green = requests_per_minute * CANARY_SHARE
-    thin = green < 10
-    minutes = 3 if thin else 2
-    minimum = max(_SMALLEST_SAMPLE, min(100, int(0.4 * minutes * green)))
+    minutes = 3 if green < 10 else 2
+    most = DEFAULT_ANALYSIS.minimum_sample
+    minimum = max(_SMALLEST_SAMPLE, min(most, int(0.4 * minutes * green)))
     analysis = Analysis(
         window=60 * minutes,
         minimum_sample=minimum,
-        failure_limit=1 if thin else 2,
         metrics_delay=_METRICS_DELAY,
         server_alarm=False,
     )
