@@ -24,6 +24,8 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from bluegreen.testing._weights import WeightLog
+
 __all__ = ["MotoState"]
 
 
@@ -36,6 +38,7 @@ class MotoState:
         self.account_id = account_id
         self.region = region
         self._clock = clock
+        self.weight_log = WeightLog()
 
     def now(self) -> dt.datetime:
         """The simulated time, for the timestamps CodeDeploy's changes leave on task sets
@@ -277,6 +280,7 @@ class MotoState:
         listener = self.listener(arn)
         if listener is None:
             return
+        self.weight_log.before_change(arn, self.listener_weights(arn))
         action = {
             "Type": "forward",
             "ForwardConfig": {
@@ -289,6 +293,12 @@ class MotoState:
             for rule in rules.values() if isinstance(rules, dict) else rules:
                 if hasattr(rule, "actions"):
                     rule.actions = [FakeAction(dict(action))]
+        self.weight_log.changed(arn, self.now().timestamp(), weights)
+
+    def averaged_weights(self, arn: str, start: float, end: float) -> list[tuple[str, float]]:
+        """The listener's weights averaged over ``[start, end)`` (``WeightLog.averaged``):
+        how an ALB split the requests of that span."""
+        return self.weight_log.averaged(arn, start, end, self.listener_weights(arn))
 
     # -- CloudWatch -------------------------------------------------------------------
 

@@ -122,6 +122,9 @@ class Router:
             if service != "codedeploy":
                 if operation == "RegisterScalableTarget":
                     self._remember_suspended_state(body)
+                if operation == "ModifyListener":  # the weights before, for the traffic
+                    arn = _form_value(body, "ListenerArn")
+                    self.sim.moto.weight_log.before_change(arn, self.sim.moto.listener_weights(arn))
                 if service == "monitoring":  # percentiles and metric math in GetMetricData
                     install_metric_queries(self.sim.moto.cloudwatch)
                     if operation == "GetMetricData":  # in pages, as CloudWatch answers it
@@ -188,6 +191,11 @@ class Router:
         if service == "application-autoscaling" and operation == "RegisterScalableTarget":
             with self.sim.lock:
                 self._merge_suspended_state(body)
+        if operation == "ModifyListener":  # a user's own weights: the traffic splits by them
+            arn = _form_value(body, "ListenerArn")
+            with self.sim.lock:
+                moto = self.sim.moto
+                moto.weight_log.changed(arn, self.sim.clock.time(), moto.listener_weights(arn))
         if service == "ecs" and operation == "CreateService":
             payload = json.loads(body or b"{}")
             with self.sim.lock:
@@ -200,6 +208,12 @@ def _lower(headers: Mapping[str, str]) -> dict[str, str]:
     return {
         str(k).lower(): (v.decode() if isinstance(v, bytes) else str(v)) for k, v in headers.items()
     }
+
+
+def _form_value(body: bytes | str | None, name: str) -> str:
+    """One field of a query-protocol (form-encoded) request body; empty when absent."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
+    return urllib.parse.parse_qs(text).get(name, [""])[0]
 
 
 def identify(headers: Mapping[str, str], body: bytes | str | None) -> tuple[str, str, str]:

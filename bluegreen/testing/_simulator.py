@@ -189,11 +189,12 @@ class Simulator:
         """Every simulated minute: the minute's traffic reaches CloudWatch as ALB metrics,
         CloudWatch evaluates its alarms, and CodeDeploy stops deployments whose alarm fired."""
         with self.lock:
-            if not self.traffic.while_idle and all(
-                record.status.is_terminal for record in self.codedeploy.deployments.values()
-            ):
-                return  # nothing in flight: no minute to judge (Traffic.while_idle)
             now = self.clock.time() // 60 * 60  # the real-time clock's tick can run late
+            if not self.traffic.while_idle and all(
+                record.status.is_terminal and (record.complete_time or 0.0) < now - 60.0
+                for record in self.codedeploy.deployments.values()
+            ):
+                return  # nothing in flight this minute: none to judge (Traffic.while_idle)
             self.traffic.publish_minute(self, now - 60.0)
             if self.alarms.evaluate(self.moto.cloudwatch, now):
                 self.lifecycle.watch_alarms()

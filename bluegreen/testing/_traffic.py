@@ -2,7 +2,13 @@
 
 Every simulated minute (``Traffic.publish_minute``, run by the simulator's minute ticker)
 each deployment group's production listener receives about ``requests_per_minute``
-requests, split between its target groups by the listener's current weights. Each target
+requests, split between its target groups as an ALB splits them: each request by the
+weights of its moment, so the minute by the listener's weights averaged over
+``[minute_start, minute_start + 60)``, each weighted by the seconds it was in force
+(``_weights.WeightLog``: every change CodeDeploy makes, a shift step or a rollback's
+reroute to blue, and a user's own ModifyListener, is recorded with its simulated time). A
+canary that starts 45 s into a minute gets a quarter of its 10 % of that minute, and the
+minute of a rollback is shared by green until the reroute and blue after it. Each target
 group's requests are served by the task set registered with it, and behave as the
 behaviour matching that task set's task definition says (``Traffic.behave``; healthy by
 default: no 5xx, median 50 ms, p99 200 ms). The minute's numbers go to moto's CloudWatch
@@ -14,7 +20,8 @@ the minute on the simulator's clock:
   ``TargetResponseTime`` (seconds), each only when there were requests (5xx only when
   non-zero), as an ALB does;
 * per target group: ``HealthyHostCount`` and ``UnHealthyHostCount`` every minute;
-* requests sent to a target group with no healthy task: ``HTTPCode_ELB_5XX_Count`` (and
+* requests sent to a target group with no healthy task (read at the minute's end, for
+  its whole share of the minute): ``HTTPCode_ELB_5XX_Count`` (and
   ``HTTPCode_ELB_503_Count``) on the load balancer.
 
 ``TargetResponseTime`` is published per target group as statistic sets, one per slice of
@@ -140,17 +147,17 @@ class Traffic:
         data: list[dict[str, Any]] = []
         when = as_naive_utc(minute_start)
         for listener, (service, pair) in _production_listeners(sim).items():
-            data.extend(self._listener_minute(sim, listener, service, pair))
+            data.extend(self._listener_minute(sim, listener, service, pair, minute_start))
         for datum in data:
             datum["Timestamp"] = when
         if data:
             sim.moto.cloudwatch.put_metric_data(NAMESPACE, data)
 
     def _listener_minute(
-        self, sim: Any, listener: str, service: Any, pair: list[str]
+        self, sim: Any, listener: str, service: Any, pair: list[str], minute_start: float
     ) -> list[dict[str, Any]]:
         lb = sim.moto.load_balancer_of_listener(listener)
-        weights = sim.moto.listener_weights(listener)
+        weights = sim.moto.averaged_weights(listener, minute_start, minute_start + 60.0)
         if lb is None or not weights:
             return []
         lb_dims = [{"Name": "LoadBalancer", "Value": lb.arn.split(":loadbalancer/")[-1]}]
