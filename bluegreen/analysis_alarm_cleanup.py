@@ -26,8 +26,8 @@ from bluegreen.analysis_alarm import (
     short_name,
 )
 from bluegreen.clock import wall_now
-from bluegreen.errors import AWSError, ResourceNotFoundError
-from bluegreen.listing import ACTIVE_STATUSES, list_deployments
+from bluegreen.errors import ResourceNotFoundError
+from bluegreen.listing import ACTIVE_STATUSES, list_deployments, still_running
 from bluegreen.scaling_record import PENDING_LIMIT
 
 if TYPE_CHECKING:
@@ -88,31 +88,6 @@ def _nets(caller: Caller, clients: Clients, cluster: str, service: str) -> list[
     return found
 
 
-def _running(caller: Caller, clients: Clients, deployment_id: str) -> tuple[str, str] | None:
-    """The deployment, or the rollback it started, still in flight, with its status."""
-    deployment: str | None = deployment_id
-    seen: set[str] = set()
-    while deployment is not None and deployment not in seen:
-        seen.add(deployment)
-        try:
-            info = caller(
-                "GetDeployment", clients.codedeploy.get_deployment, deploymentId=deployment
-            )["deploymentInfo"]
-        except AWSError as exc:
-            if isinstance(exc, ResourceNotFoundError) or exc.code in (
-                "InvalidDeploymentIdException",
-                "DeploymentDoesNotExistException",
-            ):
-                return None
-            raise
-        status = str(info.get("status"))
-        if status in ACTIVE_STATUSES:
-            return deployment, status
-        rollback = (info.get("rollbackInfo") or {}).get("rollbackDeploymentId")
-        deployment = str(rollback) if rollback else None
-    return None
-
-
 def _group_in_flight(caller: Caller, clients: Clients, cluster: str, service: str) -> list[str]:
     from bluegreen.discovery import find_deployment_group
 
@@ -171,7 +146,7 @@ def remove_ended_nets(
         if deployment_id is not None and owner != deployment_id:
             continue
         if owner:
-            running = _running(caller, clients, owner)
+            running = still_running(caller, clients, owner)
             if running is None:
                 removed.append((name, f"deployment {owner} ended"))
             else:

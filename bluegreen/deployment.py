@@ -361,14 +361,7 @@ class Deployment(DeploymentWaiter):
         check_abort(wait, timeout, on_progress)
         snapshot = self.status()
         check_can_abort(snapshot)
-        send_control(
-            self._call(),
-            "StopDeployment",
-            self._clients.codedeploy.stop_deployment,
-            done_if=DONE_ALREADY["StopDeployment"],
-            deploymentId=self.id,
-            autoRollbackEnabled=True,
-        )
+        self._send_stop()
         if not wait:
             return self._result(
                 "stopping",

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bluegreen._advice import advice
-from bluegreen.errors import ResourceNotFoundError
+from bluegreen.errors import AWSError, ResourceNotFoundError
 from bluegreen.status import DeploymentStatus
 
 if TYPE_CHECKING:
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from bluegreen.state import DeploymentGroup
 
 __all__ = [
+    "still_running",
     "ACTIVE_STATUSES",
     "NO_ACTIVE_DEPLOYMENT",
     "batch_get_deployments",
@@ -110,3 +111,33 @@ def in_flight(call: Caller, aws: Clients, group: DeploymentGroup, where: str) ->
         default=None,
     )
     return str(newest["deploymentId"]) if newest is not None else ids[0]
+
+
+def still_running(caller: Caller, clients: Clients, deployment_id: str) -> tuple[str, str] | None:
+    """The deployment, or the rollback it started (and so on), still in flight, with its
+    status; None once every one has ended, or when there is no such deployment.
+
+    Raises:
+        AWSError: GetDeployment failed otherwise.
+    """
+    deployment: str | None = deployment_id
+    seen: set[str] = set()
+    while deployment is not None and deployment not in seen:
+        seen.add(deployment)
+        try:
+            info = caller(
+                "GetDeployment", clients.codedeploy.get_deployment, deploymentId=deployment
+            )["deploymentInfo"]
+        except AWSError as exc:
+            if isinstance(exc, ResourceNotFoundError) or exc.code in (
+                "InvalidDeploymentIdException",
+                "DeploymentDoesNotExistException",
+            ):
+                return None  # no such deployment: nothing keeps anything in force
+            raise
+        status = str(info.get("status"))
+        if status in ACTIVE_STATUSES:
+            return deployment, status
+        rollback = (info.get("rollbackInfo") or {}).get("rollbackDeploymentId")
+        deployment = str(rollback) if rollback else None
+    return None

@@ -29,7 +29,7 @@ import attrs
 
 from bluegreen.clock import wall_now
 from bluegreen.errors import AWSError, ResourceNotFoundError
-from bluegreen.listing import ACTIVE_STATUSES, list_deployments
+from bluegreen.listing import ACTIVE_STATUSES, list_deployments, still_running
 from bluegreen.scaling_record import FLAGS, PENDING_LIMIT, ScalableTargetState, ScalingRecord
 from bluegreen.scaling_targets import RestoreResult, ServiceScaling
 
@@ -177,32 +177,10 @@ class _Liveness:
     def running(self, deployment_id: str) -> tuple[str, str] | None:
         """The deployment (or the rollback it started) still in flight, with its status."""
         if deployment_id not in self._running:
-            self._running[deployment_id] = self._follow(deployment_id)
+            self._running[deployment_id] = still_running(
+                self.svc.caller, self.svc.aws, deployment_id
+            )
         return self._running[deployment_id]
-
-    def _follow(self, deployment_id: str) -> tuple[str, str] | None:
-        codedeploy = self.svc.aws.codedeploy
-        deployment: str | None = deployment_id
-        seen: set[str] = set()
-        while deployment is not None and deployment not in seen:
-            seen.add(deployment)
-            try:
-                info = self.svc.caller(
-                    "GetDeployment", codedeploy.get_deployment, deploymentId=deployment
-                )["deploymentInfo"]
-            except AWSError as exc:
-                if isinstance(exc, ResourceNotFoundError) or exc.code in (
-                    "InvalidDeploymentIdException",
-                    "DeploymentDoesNotExistException",
-                ):
-                    return None  # no such deployment: nothing keeps the record in force
-                raise
-            status = str(info.get("status"))
-            if status in ACTIVE_STATUSES:
-                return deployment, status
-            rollback = (info.get("rollbackInfo") or {}).get("rollbackDeploymentId")
-            deployment = str(rollback) if rollback else None
-        return None
 
     def group_in_flight(self) -> list[str]:
         """The service's deployment group's deployments in flight (only asked when a record

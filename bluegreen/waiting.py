@@ -184,6 +184,17 @@ class DeploymentWaiter(DeploymentReader):
 
         return read
 
+    def _send_stop(self) -> None:
+        """StopDeployment with rollback, counted once (``send_control``)."""
+        send_control(
+            self._call(),
+            "StopDeployment",
+            self._clients.codedeploy.stop_deployment,
+            done_if=DONE_ALREADY["StopDeployment"],
+            deploymentId=self.id,
+            autoRollbackEnabled=True,
+        )
+
     def _stop_for(self, run: AnalysisRun, snapshot: DeploymentSnapshot) -> DeploymentSnapshot:
         """StopDeployment with rollback for a failed analysis; the snapshot that shows it.
 
@@ -192,14 +203,7 @@ class DeploymentWaiter(DeploymentReader):
         refusal that outlasted the retries is noted too, and the stop is tried again at the
         next read."""
         try:
-            send_control(
-                self._call(),
-                "StopDeployment",
-                self._clients.codedeploy.stop_deployment,
-                done_if=DONE_ALREADY["StopDeployment"],
-                deploymentId=self.id,
-                autoRollbackEnabled=True,
-            )
+            self._send_stop()
         except AWSError as exc:
             if exc.code in DONE_ALREADY["StopDeployment"]:
                 run.unstoppable = str(exc)
