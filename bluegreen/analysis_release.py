@@ -84,15 +84,18 @@ class AnalysisRelease:
         limits = "; ".join(_limit_words(m) for m in a.metrics)
         stop = []
         if a.failure_limit is not None:
-            stop.append(f"{a.failure_limit} failed evaluations")
+            n = a.failure_limit
+            stop.append("its first failed evaluation" if n == 1 else f"{n} failed evaluations")
         if a.consecutive_failure_limit is not None:
-            stop.append(f"{a.consecutive_failure_limit} in a row")
+            stop.append(f"{a.consecutive_failure_limit} failed evaluations in a row")
         if any(m.critical for m in a.metrics):
             stop.append("a critical metric's first failure")
         lines = [
             f"analysis{' (dry run: reports only)' if a.dry_run else ''}: every {a.interval:g} s "
             f"over the last {a.window} s, green against blue ({limits}); at least "
-            f"{a.minimum_sample} requests each, else inconclusive; "
+            f"{a.minimum_sample} requests each, else inconclusive"
+            + (f"; a rate fails only {a.confidence:.0%} sure" if a.confidence is not None else "")
+            + "; "
             f"stops the deployment with rollback at {' or '.join(stop) or 'nothing'}"
         ]
         metric = net_metric(a)

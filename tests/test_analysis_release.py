@@ -203,7 +203,7 @@ def test_plan_notes_what_the_analysis_will_do_and_lists_what_would_stop_it(sim: 
         "analysis: every 60 s over the last 180 s, green against blue (5xx rate <= blue + 0.01"
         in text
     )
-    assert "stops the deployment with rollback at 1 failed evaluations" in text
+    assert "stops the deployment with rollback at its first failed evaluation" in text
     assert "this deployment also rolls back on DEPLOYMENT_STOP_ON_ALARM" in text
     assert not refused.ok
     assert any(
