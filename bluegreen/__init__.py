@@ -52,6 +52,8 @@ if TYPE_CHECKING:
         WaitTimeoutError,
     )
     from bluegreen.iam import IamPolicy, iam_policy
+    from bluegreen.notify import DeploymentMilestone, Notification, Notifier
+    from bluegreen.notify_webhook import Webhook
     from bluegreen.placement import (
         AwsVpcConfiguration,
         CapacityProviderStrategyItem,
@@ -98,6 +100,7 @@ if TYPE_CHECKING:
         TargetLabel,
         TaskSetStatus,
     )
+    from bluegreen.summary import deployment_summary
     from bluegreen.task_set import (
         LoadBalancerBinding,
         TaskSet,
@@ -116,6 +119,11 @@ __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
     "Clients": "bluegreen._aws",
+    "DeploymentMilestone": "bluegreen.notify",
+    "Notification": "bluegreen.notify",
+    "Notifier": "bluegreen.notify",
+    "Webhook": "bluegreen.notify_webhook",
+    "deployment_summary": "bluegreen.summary",
     "Analysis": "bluegreen.analysis",
     "DEFAULT_ANALYSIS": "bluegreen.analysis",
     "Metric": "bluegreen.analysis",
@@ -227,6 +235,7 @@ __all__ = [
     "Deployment",
     "DeploymentError",
     "DeploymentGroup",
+    "DeploymentMilestone",
     "DeploymentSnapshot",
     "DeploymentStateError",
     "DeploymentStatus",
@@ -241,6 +250,8 @@ __all__ = [
     "Metric",
     "Milestone",
     "MissingExtraError",
+    "Notification",
+    "Notifier",
     "PREDEFINED_CONFIGS",
     "Plan",
     "RECORD_TAG",
@@ -273,8 +284,10 @@ __all__ = [
     "ValidationError",
     "Verdict",
     "WaitTimeoutError",
+    "Webhook",
     "WeightedTargetGroup",
     "deploy",
+    "deployment_summary",
     "discover",
     "ensure_deployment_config",
     "find_deployment_group",

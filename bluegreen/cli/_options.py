@@ -137,9 +137,9 @@ def wait_option_problems(args: argparse.Namespace) -> list[str]:
     return problems
 
 
-def check_wait_options(args: argparse.Namespace) -> None:
-    """Raise ``ValidationError`` listing ``wait_option_problems``."""
-    problems = wait_option_problems(args)
+def check_wait_options(args: argparse.Namespace, *, extra: list[str] | None = None) -> None:
+    """Raise ``ValidationError`` listing ``wait_option_problems`` (and ``extra``)."""
+    problems = wait_option_problems(args) + (extra or [])
     if problems:
         raise ValidationError(problems, subject="command line")
 

@@ -19,6 +19,7 @@ from bluegreen.cli._options import (
     parse_pairs,
     wait_option_problems,
 )
+from bluegreen.cli._telling import add_telling_options, telling_problems
 from bluegreen.errors import ValidationError
 
 ROLLBACK_EVENTS = (
@@ -136,6 +137,7 @@ def add_parser(commands: Any) -> None:
     )
     add_analysis_option(parser)
     add_wait_options(parser)
+    add_telling_options(parser)
     add_output_option(parser)
     parser.set_defaults(run=run)
 
@@ -183,6 +185,7 @@ def selection(args: argparse.Namespace) -> dict[str, Any]:
             )
     traffic_config = _traffic_config(args, problems)
     problems += wait_option_problems(args)
+    problems += telling_problems(args)
     analysis = analysis_from(args, problems)
     if analysis is not None and not getattr(args, "wait", True):
         problems.append(

@@ -13,6 +13,7 @@ from bluegreen.cli._options import (
     add_wait_options,
     check_wait_options,
 )
+from bluegreen.cli._telling import Telling, add_telling_options, telling_problems
 
 if TYPE_CHECKING:
     from bluegreen.analysis import Analysis
@@ -32,12 +33,13 @@ def add_parser(commands: Any) -> None:
     add_deployment_options(parser)
     add_analysis_option(parser)
     add_wait_options(parser)
+    add_telling_options(parser)
     add_output_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    check_wait_options(args)
+    check_wait_options(args, extra=telling_problems(args))
     analysis = check_analysis(args)
     return follow_to_milestone(args, deployment_from(args), analysis=analysis)
 
@@ -56,22 +58,29 @@ def follow_to_milestone(
     from bluegreen.cli._progress import follow
     from bluegreen.cli.recover import restore_after_interrupt, sigterm_as_interrupt
 
+    telling = Telling.from_args(args, deployment)
+
     def wait(reporter: Reporter) -> Any:
+        error: BaseException | None = None
         try:
             return deployment.wait(
                 args.until,
                 timeout=args.timeout,
                 min_interval=args.min_interval,
                 max_interval=args.max_interval,
-                on_progress=reporter.update,
+                on_progress=telling.on_progress(reporter.update),
                 analysis=analysis,
-                on_evaluation=reporter.evaluated,
+                on_evaluation=telling.on_evaluation(reporter.evaluated),
             )
         except KeyboardInterrupt:
             restore_after_interrupt(deployment)
             raise
+        except Exception as exc:
+            error = exc
+            raise
         finally:
             reporter.analysis = deployment.analysis  # for the final report
+            telling.finish(deployment, error)
 
     with sigterm_as_interrupt():
         return follow(args, deployment.id, wait, now=deployment.server_now)
