@@ -15,7 +15,14 @@ from typing import Protocol
 
 import attrs
 
-__all__ = ["DEFAULT_BUDGET", "Clock", "MonotonicClock", "RateBudget", "wall_now"]
+__all__ = [
+    "DEFAULT_BUDGET",
+    "Clock",
+    "MonotonicClock",
+    "RateBudget",
+    "format_duration",
+    "wall_now",
+]
 
 
 class Clock(Protocol):
@@ -103,3 +110,15 @@ class RateBudget:
 
 DEFAULT_BUDGET = RateBudget()
 """The budget every AWS call of a process draws from unless given another."""
+
+
+def format_duration(seconds: float) -> str:
+    """A duration as people read it: ``42s``, ``3m 05s``, ``1h 02m``."""
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return f"{whole}s"
+    minutes, whole = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}m {whole:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from bluegreen.analysis_run import AnalysisRun
+from bluegreen.clock import format_duration
 from bluegreen.errors import BlueGreenError, DeploymentError
 from bluegreen.snapshot import DeploymentSnapshot, TransitionState
 from bluegreen.status import DeploymentStatus, LifecycleEvent, LifecycleEventStatus
@@ -66,25 +67,13 @@ def _shown_time(when: dt.datetime | None) -> str:
     return _NO_VALUE if when is None else f"{_utc(when):%Y-%m-%d %H:%M:%S} UTC"
 
 
-def _duration(seconds: float) -> str:
-    """``42s``, ``3m 05s``, ``1h 02m``."""
-    whole = max(0, round(seconds))
-    if whole < 60:
-        return f"{whole}s"
-    minutes, whole = divmod(whole, 60)
-    if minutes < 60:
-        return f"{minutes}m {whole:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
-
-
 def _took(snapshot: DeploymentSnapshot, now: dt.datetime) -> str:
     """From the start (or creation) to the end, or to ``now`` while it runs."""
     start = snapshot.start_time or snapshot.create_time
     end = snapshot.complete_time if snapshot.status.is_terminal else now
     if start is None or end is None:
         return _NO_VALUE
-    text = _duration((end - start).total_seconds())
+    text = format_duration((end - start).total_seconds())
     return text if snapshot.status.is_terminal else f"{text} so far"
 
 

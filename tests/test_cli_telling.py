@@ -32,6 +32,16 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def deploy_failing(
+    sim: Any, capsys: pytest.CaptureFixture[str], *argv: str
+) -> tuple[int, str, str]:
+    """``bluegreen deploy ARGV`` of a release whose AfterAllowTestTraffic hook fails."""
+    d = Deployer.create(sim)
+    sim.register_hook(FAILING_HOOK, d.reporting_hook("Failed"))
+    hook = f"AfterAllowTestTraffic={FAILING_HOOK}"
+    return run(capsys, "deploy", *SERVICE, "--image", IMAGE, "--hook", hook, *argv)
+
+
 def test_deploy_notify_posts_each_milestone_once_in_order(
     sim: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -92,18 +102,7 @@ def test_a_failing_webhook_never_changes_the_outcome(
 def test_wait_notify_reports_a_failure_with_its_reason_and_the_rollback(
     sim: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    d = Deployer.create(sim)
-    sim.register_hook(FAILING_HOOK, d.reporting_hook("Failed"))
-    code, out, err = run(
-        capsys,
-        "deploy",
-        *SERVICE,
-        "--image",
-        IMAGE,
-        "--hook",
-        f"AfterAllowTestTraffic={FAILING_HOOK}",
-        "--no-wait",
-    )
+    code, out, err = deploy_failing(sim, capsys, "--no-wait")
     assert code == 0, err
     deployment_id = out.strip()
 
@@ -121,27 +120,13 @@ def test_wait_notify_reports_a_failure_with_its_reason_and_the_rollback(
 def test_summary_and_github_actions_get_the_table_the_timeline_and_an_error_annotation(
     sim: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    d = Deployer.create(sim)
-    sim.register_hook(FAILING_HOOK, d.reporting_hook("Failed"))
     step_summary = tmp_path / "step_summary.md"
     step_summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
     summary = tmp_path / "summary.md"
 
-    code, out, err = run(
-        capsys,
-        "deploy",
-        *SERVICE,
-        "--image",
-        IMAGE,
-        "--hook",
-        f"AfterAllowTestTraffic={FAILING_HOOK}",
-        "--summary",
-        str(summary),
-        "--output",
-        "json",
-    )
+    code, out, err = deploy_failing(sim, capsys, "--summary", str(summary), "--output", "json")
 
     assert code == 1
     written = summary.read_text()

@@ -29,8 +29,9 @@ from bluegreen.cli._progress.following import follow, print_result, reporter_for
 from bluegreen.cli._progress.json_lines import JsonLines
 from bluegreen.cli._progress.live_view import LiveView, render
 from bluegreen.cli._progress.plain_lines import PlainLines
-from bluegreen.cli._progress.reading import format_duration, outcome_of
+from bluegreen.cli._progress.reading import outcome_of
 from bluegreen.cli._progress.reporter import Reporter
+from bluegreen.clock import format_duration
 
 __all__ = [
     "JsonLines",

@@ -12,13 +12,13 @@ from bluegreen.cli._progress.reading import (
     describe_expected,
     elapsed_seconds,
     event_seconds,
-    format_duration,
     outcome_of,
     production_weights,
     rollback_note,
     summary,
 )
 from bluegreen.cli._progress.reporter import Changes, Now, Reporter
+from bluegreen.clock import format_duration
 from bluegreen.status import DeploymentStatus, LifecycleEventStatus
 
 if TYPE_CHECKING:

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 from bluegreen.cli._progress.reading import (
     describe_expected,
     event_seconds,
-    format_duration,
     rollback_note,
     summary,
 )
 from bluegreen.cli._progress.reporter import Changes, Reporter
+from bluegreen.clock import format_duration
 from bluegreen.status import LifecycleEventStatus
 
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from bluegreen.clock import format_duration
 from bluegreen.errors import DeploymentError
 from bluegreen.status import DeploymentStatus, LifecycleEventStatus, TargetLabel
 
@@ -38,18 +39,6 @@ def production_weights(snapshot: DeploymentSnapshot) -> tuple[float, float] | No
         blue.traffic_weight if blue is not None else 0.0,
         green.traffic_weight if green is not None else 0.0,
     )
-
-
-def format_duration(seconds: float) -> str:
-    """``42s``, ``3m 05s``, ``1h 02m``."""
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m {seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
 
 
 def _seconds_between(start: dt.datetime | None, end: dt.datetime | None) -> float | None:
