@@ -154,3 +154,24 @@ def test_summary_of_a_success_without_github_actions_writes_only_the_file(
     assert code == 0, err
     assert ": succeeded" in summary.read_text().splitlines()[0]
     assert "::" not in err
+
+
+def test_telling_needs_the_deployment_to_be_followed(
+    sim: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    d = Deployer.create(sim)
+
+    code, _, err = run(
+        capsys,
+        "deploy",
+        *SERVICE,
+        "--image",
+        IMAGE,
+        "--summary",
+        str(tmp_path / "s.md"),
+        "--no-wait",
+    )
+
+    assert code == 2
+    assert "leave out --no-wait, or give them to `bluegreen wait` later" in err
+    assert d.codedeploy.list_deployments()["deployments"] == []

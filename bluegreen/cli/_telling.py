@@ -72,6 +72,11 @@ def telling_problems(args: argparse.Namespace) -> list[str]:
             f"--slack formats --notify's messages: give --notify URL or {NOTIFY_VARIABLE}"
         )
     summary = getattr(args, "summary", None)
+    if getattr(args, "wait", True) is False and (urls or summary is not None):
+        problems.append(
+            "--notify and --summary tell what bluegreen sees while it follows the deployment: "
+            "leave out --no-wait, or give them to `bluegreen wait` later"
+        )
     if summary is not None and os.path.isdir(summary):
         problems.append(f"--summary {summary} is a directory: give a file name, e.g. summary.md")
     return problems
