@@ -121,6 +121,9 @@ class Milestones:
     stopped_because: str | None = None
     """Why bluegreen stopped the deployment (an analysis that failed), said instead of
     CodeDeploy's message; ``Notifier.update_analysis`` sets it."""
+    failed_anyway: bool = False
+    """The deployment succeeded although its analysis failed (it could no longer be
+    stopped): reported as ``failed``, with ``stopped_because`` as the reason."""
     _followed: str | None = attrs.field(default=None, init=False)
     _seen: list[DeploymentMilestone] = attrs.field(factory=list, init=False)
 
@@ -142,7 +145,9 @@ class Milestones:
             found.append(DeploymentMilestone.READY_FOR_PROMOTION)
         if _shifted(snapshot):
             found.append(DeploymentMilestone.TRAFFIC_SHIFTED)
-        if snapshot.succeeded or (snapshot.is_rollback and snapshot.status.is_success):
+        if self.failed_anyway and snapshot.status.is_terminal:
+            found.append(DeploymentMilestone.FAILED)
+        elif snapshot.succeeded or (snapshot.is_rollback and snapshot.status.is_success):
             found.append(DeploymentMilestone.SUCCEEDED)
         elif snapshot.status.is_terminal:
             found.append(DeploymentMilestone.FAILED)
@@ -244,6 +249,12 @@ class Notifier:
         """Note why an analysis stopped the deployment, for the ``failed`` notification."""
         if run.stopped and run.reason:
             self._milestones.stopped_because = f"the analysis {run.reason}"
+        elif run.unstoppable and run.reason:
+            self._milestones.stopped_because = (
+                f"the analysis {run.reason}, but the deployment could no longer be stopped: "
+                "green serves production; roll back with `bluegreen rollback`"
+            )
+            self._milestones.failed_anyway = True
 
     def wrap(
         self, other: Callable[[DeploymentSnapshot], None] | None

@@ -402,3 +402,29 @@ def test_a_webhook_with_a_bad_url_or_settings_is_refused_with_every_problem():
     assert "timeout must be a positive number" in problems[1]
     assert "attempts must be a whole number of at least 1" in problems[2]
     assert "secret-token" not in str(raised.value)
+
+
+def test_a_failure_found_too_late_to_stop_is_notified_as_failed_not_succeeded():
+    from deploying import run_deploy
+
+    from bluegreen.analysis import Analysis
+    from bluegreen.testing import SimSettings, Simulator, Traffic
+
+    with Simulator(
+        traffic=Traffic(requests_per_minute=2000, seed=7),
+        start_time=1_796_000_017.0,
+        settings=SimSettings(blue_cleanup_seconds=300),
+    ) as sim:
+        Deployer.create(
+            sim, deployment_config="CodeDeployDefault.ECSAllAtOnce", termination_wait_minutes=0
+        )
+        sim.traffic.behave("nginx:bad", error_rate=0.3)
+        deployment = run_deploy(sim, image="nginx:bad", analysis=Analysis(server_alarm=False))
+        received: list[Notification] = []
+        notifier = Notifier([received.append], service="prod/web")
+
+        with pytest.raises(DeploymentError):
+            deployment.wait(on_progress=notifier.update, on_evaluation=notifier.update_analysis)
+
+    assert milestones(received) == [M.CREATED, M.TRAFFIC_SHIFTED, M.FAILED]
+    assert "could no longer be stopped" in received[-1].text
