@@ -274,6 +274,20 @@ class DeploymentSnapshot:
         return f"the {event.name} hook"
 
     @property
+    def ending(self) -> str | None:
+        """How it ended, as one keyword, or None while it runs: ``succeeded``,
+        ``rolled_back`` (rolled back, or a rollback that put blue back), ``failed`` or
+        ``stopped``."""
+        status = self.status
+        if not status.is_terminal:
+            return None
+        if self.rollback_deployment_id or (self.is_rollback and status.is_success):
+            return "rolled_back"
+        if status is DeploymentStatus.SUCCEEDED:
+            return "succeeded"
+        return "failed" if status is DeploymentStatus.FAILED else "stopped"
+
+    @property
     def outcome(self) -> str | None:
         """How the deployment ended, as a sentence, or None while it runs: ``succeeded``,
         ``failed (rolled back by d-...)``, ``succeeded (the rollback of d-...)``."""

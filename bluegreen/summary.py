@@ -23,7 +23,7 @@ from bluegreen.analysis_run import AnalysisRun
 from bluegreen.clock import format_duration
 from bluegreen.errors import BlueGreenError, DeploymentError
 from bluegreen.snapshot import DeploymentSnapshot, TransitionState
-from bluegreen.status import DeploymentStatus, LifecycleEvent, LifecycleEventStatus
+from bluegreen.status import LifecycleEvent, LifecycleEventStatus
 
 __all__ = [
     "analysis_section",
@@ -48,15 +48,9 @@ _NO_VALUE = "-"
 
 def outcome_word(snapshot: DeploymentSnapshot) -> str:
     """``succeeded``, ``rolled back``, ``failed``, ``stopped``, or ``in progress``: how the
-    deployment ended, in a word or two (no emoji, so logs and screen readers say it)."""
-    status = snapshot.status
-    if not status.is_terminal:
-        return "in progress"
-    if snapshot.rollback_deployment_id or (snapshot.is_rollback and status.is_success):
-        return "rolled back"
-    if status is DeploymentStatus.SUCCEEDED:
-        return "succeeded"
-    return "failed" if status is DeploymentStatus.FAILED else "stopped"
+    deployment ended (``DeploymentSnapshot.ending``), in a word or two (no emoji, so logs and
+    screen readers say it)."""
+    return (snapshot.ending or "in progress").replace("_", " ")
 
 
 def _utc(when: dt.datetime) -> dt.datetime:

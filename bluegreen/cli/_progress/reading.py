@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from bluegreen.clock import format_duration
 from bluegreen.errors import DeploymentError
-from bluegreen.status import DeploymentStatus, LifecycleEventStatus, TargetLabel
+from bluegreen.status import LifecycleEventStatus, TargetLabel
 
 if TYPE_CHECKING:
     from bluegreen.deployment import DeploymentSnapshot, LifecycleEventProgress
@@ -17,16 +17,8 @@ if TYPE_CHECKING:
 
 
 def outcome_of(snapshot: DeploymentSnapshot) -> str:
-    """``succeeded``, ``rolled_back``, ``failed``, ``stopped``, or ``reached`` (a milestone
-    short of the end)."""
-    status = snapshot.status
-    if not status.is_terminal:
-        return "reached"
-    if snapshot.rollback_deployment_id or (snapshot.is_rollback and status.is_success):
-        return "rolled_back"
-    if status is DeploymentStatus.SUCCEEDED:
-        return "succeeded"
-    return "failed" if status is DeploymentStatus.FAILED else "stopped"
+    """``DeploymentSnapshot.ending``, or ``reached`` (a milestone short of the end)."""
+    return snapshot.ending or "reached"
 
 
 def production_weights(snapshot: DeploymentSnapshot) -> tuple[float, float] | None:
