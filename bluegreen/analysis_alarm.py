@@ -347,6 +347,9 @@ class AlarmNet:
         created = wall_now(caller.clock).strftime("%Y-%m-%dT%H:%M:%SZ")
         request["Tags"].append({"Key": CREATED_TAG, "Value": created})
         caller("PutMetricAlarm", clients.cloudwatch.put_metric_alarm, **request)
+        # The alarm lives in the target groups' partition, region and account: its ARN is
+        # known without a DescribeAlarms.
+        partition, _, region, account = targets.green_target_group_arn.split(":")[1:5]
         return cls(
             name=request["AlarmName"],
             cluster=short_name(cluster),
@@ -354,6 +357,7 @@ class AlarmNet:
             release_id=release_id,
             caller=caller,
             clients=clients,
+            arn=f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{request['AlarmName']}",
         )
 
     def override(self, alarm_configuration: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -68,7 +68,6 @@ class AnalysisRun:
     """StopDeployment calls that failed and will be tried again."""
     judge: Judge = attrs.field(init=False, repr=False)
     _next_at: dt.datetime | None = attrs.field(default=None, init=False, repr=False)
-    _last_window: dt.datetime | None = attrs.field(default=None, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         self.judge = Judge(self.analysis)
@@ -115,6 +114,8 @@ class AnalysisRun:
             text += f"\ndeployment {self.stopped} stopped and rolled back by the analysis"
         if self.unstoppable:
             text += f"\nthe deployment could no longer be stopped: {self.unstoppable}"
+        elif self.stop_errors and not self.stopped:
+            text += f"\nStopDeployment failed: {self.stop_errors[-1]}"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -124,6 +125,7 @@ class AnalysisRun:
         )
         out["stopped"] = self.stopped
         out["unstoppable"] = self.unstoppable
+        out["stop_errors"] = list(self.stop_errors)
         return out
 
     def __repr__(self) -> str:
@@ -167,7 +169,6 @@ class AnalysisRun:
         """Judge ``data`` (read at ``now``) and schedule the next evaluation: ``interval``
         later, and never on a window already judged."""
         evaluation = self.judge.evaluate(data)
-        self._last_window = data.end
         following = now + dt.timedelta(seconds=self.analysis.interval)
         fresh = data.end + dt.timedelta(seconds=60 + self.analysis.metrics_delay)
         self._next_at = max(following, fresh)
@@ -180,10 +181,15 @@ def unstopped_error(snapshot: DeploymentSnapshot, run: AnalysisRun) -> Deploymen
     failed its gate; rolling back is a new deployment of the previous version."""
     error = DeploymentError(
         f"Succeeded, but the analysis {run.reason}, and the deployment could no longer be "
-        f"stopped ({run.unstoppable or 'StopDeployment failed'}): green serves production; "
+        f"stopped ({run.unstoppable or _last(run.stop_errors, 'StopDeployment failed')}): "
+        "green serves production; "
         "roll back with `bluegreen rollback` (or Deployment.rollback())",
         deployment_id=snapshot.deployment_id,
         status=str(snapshot.status),
     )
     error.analysis = run
     return error
+
+
+def _last(items: list[str], otherwise: str) -> str:
+    return items[-1] if items else otherwise
