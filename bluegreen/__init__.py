@@ -27,6 +27,10 @@ if TYPE_CHECKING:
         ControlResult,
         RollbackOrigin,
     )
+    from bluegreen.deploying import (
+        deploy,
+        plan,
+    )
     from bluegreen.deployment import Deployment
     from bluegreen.deployment_group import DeploymentGroup
     from bluegreen.discovery import (
@@ -60,10 +64,6 @@ if TYPE_CHECKING:
     )
     from bluegreen.plan import Plan
     from bluegreen.polling import Milestone
-    from bluegreen.release import (
-        deploy,
-        plan,
-    )
     from bluegreen.routing import (
         ListenerRoute,
         TargetGroup,
@@ -162,8 +162,8 @@ _LAZY: dict[str, str] = {
     "CapacityProviderStrategyItem": "bluegreen.placement",
     "Plan": "bluegreen.plan",
     "Milestone": "bluegreen.polling",
-    "deploy": "bluegreen.release",
-    "plan": "bluegreen.release",
+    "deploy": "bluegreen.deploying",
+    "plan": "bluegreen.deploying",
     "ListenerRoute": "bluegreen.routing",
     "TargetGroup": "bluegreen.routing",
     "TargetGroupPair": "bluegreen.routing",

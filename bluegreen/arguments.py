@@ -67,6 +67,7 @@ def check_arguments(
     session: object,
     clock: object,
     analysis: object = None,
+    budget: object = None,
 ) -> None:
     """Refuse the arguments of ``deploy`` and ``plan`` that cannot work, all at once.
 
@@ -108,7 +109,7 @@ def check_arguments(
     ):
         if not isinstance(value, bool):
             problems.append(f"{name}= must be True or False, got {show_value(value)}")
-    problems += connection_problems(clients, session, clock)
+    problems += connection_problems(clients, session, clock, budget)
     problems += analysis_problems(analysis)
     if problems:
         raise ValidationError(problems, subject=advice("deploy arguments", "command line"))

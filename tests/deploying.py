@@ -250,7 +250,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
     return code, out, err
 
 
-# -- release scripts: deploy, plan, and what they leave behind (tests of bluegreen.release,
+# -- release scripts: deploy, plan, and what they leave behind (tests of bluegreen.deploying,
 # .create, .revision, .plan, .preflight, .arguments) -------------------------------------------
 
 NEW_IMAGE = "public.ecr.aws/nginx/nginx:1.28"
@@ -268,7 +268,7 @@ WRITES = {
 
 def run_deploy(sim: Any, **kwargs: Any) -> Any:
     """``bluegreen.deploy("prod", "web", ...)`` on the simulator's clients and clock."""
-    from bluegreen.release import deploy
+    from bluegreen.deploying import deploy
 
     kwargs.setdefault("clients", sim.clients())
     return deploy("prod", "web", clock=sim.clock, **kwargs)
@@ -276,7 +276,7 @@ def run_deploy(sim: Any, **kwargs: Any) -> Any:
 
 def run_plan(sim: Any, **kwargs: Any) -> Any:
     """``bluegreen.plan("prod", "web", ...)`` on the simulator's clients and clock."""
-    from bluegreen.release import plan
+    from bluegreen.deploying import plan
 
     kwargs.setdefault("clients", sim.clients())
     kwargs.setdefault("clock", sim.clock)

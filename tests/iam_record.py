@@ -295,7 +295,7 @@ def _dead_release_with_net(sim: Any) -> None:
     """``deploy(analysis=...)`` whose process then dies: the deployment runs to its end with
     nobody waiting, and its alarm net stays (not recorded)."""
     from bluegreen.analysis import DEFAULT_ANALYSIS
-    from bluegreen.release import deploy
+    from bluegreen.deploying import deploy
 
     deployment = deploy(
         "prod",

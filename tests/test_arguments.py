@@ -98,7 +98,7 @@ def test_deploy_lists_every_wrong_argument_in_one_error_before_any_call(sim):
 )
 def test_a_wrong_deploy_argument_names_the_argument_and_the_fix(sim, kwargs, message):
     cluster = kwargs.pop("cluster", "prod")
-    from bluegreen.release import plan
+    from bluegreen.deploying import plan
 
     with pytest.raises(ValidationError) as caught:
         plan(cluster, "web", **{"clients": sim.clients(), **kwargs})

@@ -17,8 +17,8 @@ import bluegreen.cli
 import bluegreen.cli._clock
 from bluegreen import ResourceNotFoundError, TrafficConfig, TrafficConfigError
 from bluegreen._advice import audience
+from bluegreen.deploying import plan
 from bluegreen.discovery import discover
-from bluegreen.release import plan
 
 SERVICE = ("--cluster", "prod", "--service", "web")
 NEW_IMAGE = "public.ecr.aws/nginx/nginx:1.28"

@@ -21,7 +21,7 @@ from deploying import run_cli as run
 
 import bluegreen.cli._clock
 from bluegreen import Clients, ServiceConfigError
-from bluegreen.release import deploy, plan
+from bluegreen.deploying import deploy, plan
 
 NEW_IMAGE = "public.ecr.aws/nginx/nginx:1.28"
 HOOK = "CodeDeployHook_verify"

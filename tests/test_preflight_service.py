@@ -19,7 +19,7 @@ from bluegreen import (
     ServiceConfigError,
     TrafficConfig,
 )
-from bluegreen.release import plan
+from bluegreen.deploying import plan
 
 CANARY = "CodeDeployDefault.ECSCanary10Percent5Minutes"
 HOOK = "CodeDeployHook_check"

@@ -25,8 +25,8 @@ from bluegreen import (
     scaling_state,
     suspend_scaling,
 )
+from bluegreen.deploying import deploy, plan
 from bluegreen.errors import ValidationError
-from bluegreen.release import deploy, plan
 from bluegreen.scaling_record import record_key, records_in
 
 NEW_IMAGE = "public.ecr.aws/nginx/nginx:1.28"

@@ -21,7 +21,7 @@ import pytest
 from deploying import Deployer
 
 from bluegreen import ConflictError, Deployment, DeploymentStateError, recover
-from bluegreen.release import deploy
+from bluegreen.deploying import deploy
 from bluegreen.scaling import PENDING_LIMIT, RECORD_TAG, suspend_scaling
 from bluegreen.scaling_record import ScalingRecord, records_in
 

@@ -143,7 +143,7 @@ def add_parser(commands: Any) -> None:
 
 
 def selection(args: argparse.Namespace) -> dict[str, Any]:
-    """The keyword arguments of ``bluegreen.release.deploy``/``plan`` from the command line.
+    """The keyword arguments of ``bluegreen.deploying.deploy``/``plan`` from the command line.
 
     Raises:
         ValidationError: every problem with the arguments, before any AWS call.
@@ -263,7 +263,7 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from bluegreen.cli._progress import follow
     from bluegreen.cli.wait import follow_to_milestone
-    from bluegreen.release import deploy
+    from bluegreen.deploying import deploy
 
     kwargs = selection(args)
     aws = clients_from(args)

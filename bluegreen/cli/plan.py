@@ -40,7 +40,7 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bluegreen.cli.deploy import selection
-    from bluegreen.release import plan
+    from bluegreen.deploying import plan
 
     result = plan(args.cluster, args.service, clients=clients_from(args), **selection(args))
     if args.output == "json":

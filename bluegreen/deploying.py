@@ -35,7 +35,7 @@ from bluegreen._aws import Caller, Clients, resolve_clients
 from bluegreen.analysis_release import AnalysisRelease, planned
 from bluegreen.analysis_run import AnalysisRun
 from bluegreen.arguments import check_arguments, rollback_override
-from bluegreen.clock import MonotonicClock
+from bluegreen.clock import DEFAULT_BUDGET, MonotonicClock, RateBudget
 from bluegreen.create import CreateRequest
 from bluegreen.deployment import Deployment
 from bluegreen.discovery import record_deployment_group
@@ -82,12 +82,14 @@ def plan(
     session: boto3.Session | None = None,
     clock: Clock | None = None,
     analysis: Analysis | None = None,
+    budget: RateBudget | None = None,
 ) -> Plan:
     """What ``deploy`` with these arguments would do; nothing in AWS changes.
 
     Takes ``deploy``'s arguments (``clock``: where a throttled read waits before it is
-    retried; ``analysis``: what the release would create for it is noted, and what would
-    stop it is a problem). Problems do not raise: they are listed in ``Plan.problems``.
+    retried; ``budget``: the ``RateBudget`` the reads draw from; ``analysis``: what the
+    release would create for it is noted, and what would stop it is a problem). Problems
+    do not raise: they are listed in ``Plan.problems``.
 
     Raises:
         ValidationError: the arguments contradict each other (both or neither of ``image``
@@ -115,11 +117,15 @@ def plan(
         session=session,
         clock=clock,
         analysis=analysis,
+        budget=budget,
     )
     aws = resolve_clients(clients, session)
     the_plan = Planner(
         aws,
-        Caller(clock=clock if clock is not None else MonotonicClock()),
+        Caller(
+            clock=clock if clock is not None else MonotonicClock(),
+            budget=budget if budget is not None else DEFAULT_BUDGET,
+        ),
         cluster,
         service,
         image=image,
@@ -156,6 +162,7 @@ def deploy(
     session: boto3.Session | None = None,
     clock: Clock | None = None,
     analysis: Analysis | None = None,
+    budget: RateBudget | None = None,
 ) -> Deployment:
     """Deploy a new image (or task definition) to a CodeDeploy blue/green ECS service.
 
@@ -197,6 +204,9 @@ def deploy(
         clock: ``time()`` and ``sleep()`` for the retries of every call (CreateDeployment's
             included) and for the returned ``Deployment`` (default: the real monotonic
             clock).
+        budget: the ``RateBudget`` every call draws from, the returned deployment's too
+            (default: ``DEFAULT_BUDGET``, shared by the whole process); a release of many
+            services shares one per account and region.
         analysis: judge green against blue from CloudWatch while green serves production
             traffic (``bluegreen.Analysis``; ``DEFAULT_ANALYSIS`` suits any ALB service):
             the returned deployment's ``wait()`` runs it and stops the deployment, with
@@ -242,10 +252,12 @@ def deploy(
         session=session,
         clock=clock,
         analysis=analysis,
+        budget=budget,
     )
     aws = resolve_clients(clients, session)
     the_clock: Clock = clock if clock is not None else MonotonicClock()
-    call = Caller(clock=the_clock)
+    the_budget = budget if budget is not None else DEFAULT_BUDGET
+    call = Caller(clock=the_clock, budget=the_budget)
     planner = Planner(
         aws,
         call,
@@ -357,7 +369,7 @@ def deploy(
                 "get the deployment id waits until the group has no deployment in flight)"
             )
             raise
-    deployment = Deployment.attach(deployment_id, clients=aws, clock=the_clock)
+    deployment = Deployment.attach(deployment_id, clients=aws, clock=the_clock, budget=the_budget)
     if judged is not None:
         deployment.analysis = AnalysisRun(judged.analysis, targets=judged.targets)
         try:

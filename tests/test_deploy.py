@@ -1,4 +1,4 @@
-"""bluegreen.release: ``deploy`` and ``plan`` end to end, on the simulator through real boto3
+"""bluegreen.deploying: ``deploy`` and ``plan`` end to end, on the simulator through real boto3
 clients (the parts have their own files: test_preflight_*, test_revision, test_plan,
 test_create, test_arguments).
 
@@ -22,7 +22,7 @@ from bluegreen import (
     ServiceConfigError,
     TrafficConfig,
 )
-from bluegreen.release import plan
+from bluegreen.deploying import plan
 
 CANARY = "CodeDeployDefault.ECSCanary10Percent5Minutes"
 HOOK = "CodeDeployHook_check"
