@@ -1,21 +1,25 @@
 """A release of 20 services deployed concurrently from one process, on the simulator.
 
 Run by hand (never in CI): ``python bench/release_many.py [SERVICES] [SPEED] [RUNS]``
-(defaults 20, 20 and 5). The simulator runs in real time compressed ``SPEED`` times (a
-virtual clock cannot be moved by 20 waiting threads at once). Each run builds SERVICES
-sample environments on a fresh simulator (``svc0`` ..., cluster ``prod``, canary 10% then 5
+(defaults 20, ``virtual`` and 5). By default the simulator runs on its virtual clock, shared
+by the threads through ``sim.clock.worker()``: simulated time moves only when every thread
+sleeps, so a run is the same whatever the machine does, and what a call costs is the
+budget's pause, not moto's wall time. A number for ``SPEED`` runs it in real time
+compressed that many times instead (as the bench did before ``worker()`` existed: the
+wall time of moto's calls then becomes simulated time). Each run builds SERVICES sample
+environments on a fresh simulator (``svc0`` ..., cluster ``prod``, canary 10% then 5
 minutes, 1-minute termination wait, the simulator's default 30 s clean-up of blue, no
-hooks), then starts one thread per service that calls ``bluegreen.deploy(...)`` and
-``.wait()``; every call draws from the process-wide ``DEFAULT_BUDGET`` (5 calls/s, burst
-10, in simulated seconds).
+hooks), then starts one thread per service that enters ``sim.clock.worker()`` and calls
+``bluegreen.deploy(...)`` and ``.wait()``; every call draws from the process-wide
+``DEFAULT_BUDGET`` (5 calls/s, burst 10, in simulated seconds).
 
 What a run measures, split in two because the parts behave differently:
 
 * planning: from the first ``deploy`` called to the last deployment created. ``deploy``
-  checks the live service first (about 17 calls each, from the shared budget); 20 planners
-  share this machine's 2 cores, and their wall time, multiplied by SPEED, is simulated
-  time. This part is the budget and the machine (how busy it is): it is printed in wall
-  seconds too, and varies from run to run.
+  checks the live service first (about 17 calls each, from the shared budget). On the
+  virtual clock this part is the budget alone (its pauses); in real time, 20 planners share
+  this machine's 2 cores, and their wall time, multiplied by SPEED, is simulated time too,
+  so it varies from run to run. It is printed in wall seconds as well.
 * deploying: the longest time from a deployment created to its ``wait`` returned, against
   the longest single deployment (CodeDeploy's create-to-complete time of the slowest one).
   This part is the schedule and the shared budget: the deployments run in lockstep, and
@@ -49,8 +53,10 @@ CONFIG = "CodeDeployDefault.ECSCanary10Percent5Minutes"
 _WAIT_READS = ("GetDeployment", "GetDeploymentTarget")
 
 
-def one_release(services: int, speed: float) -> dict[str, float]:
-    """One release of ``services`` services on a fresh simulator; its figures."""
+def one_release(services: int, speed: float | None) -> dict[str, float]:
+    """One release of ``services`` services on a fresh simulator; its figures.
+
+    ``speed`` None runs it on the virtual clock, a number in real time that much faster."""
     with Simulator(speed=speed) as sim:
         clients = sim.clients()
         envs = [
@@ -70,7 +76,11 @@ def one_release(services: int, speed: float) -> dict[str, float]:
         barrier = threading.Barrier(services)
 
         def release(service: str) -> None:
-            barrier.wait(timeout=60)
+            with sim.clock.worker():  # a no-op in real time
+                barrier.wait(timeout=60)  # every thread registered before any sleeps
+                release_service(service)
+
+        def release_service(service: str) -> None:
             try:
                 d: Deployment = bluegreen.deploy(
                     "prod",
@@ -167,7 +177,8 @@ _MINUTES = {"deploying", "longest", "release"}
 
 def main() -> None:
     services = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-    speed = float(sys.argv[2]) if len(sys.argv) > 2 else 20.0
+    given = sys.argv[2] if len(sys.argv) > 2 else "virtual"
+    speed = None if given == "virtual" else float(given)
     runs = int(sys.argv[3]) if len(sys.argv) > 3 else 5
     for name, value in (("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x")):
         os.environ.setdefault(name, value)
@@ -180,9 +191,9 @@ def main() -> None:
             f"release/longest {figures[-1]['release_ratio']:.3f}",
             file=sys.stderr,
         )
+    clock = "virtual clock, threads as workers" if speed is None else f"at {speed:g}x"
     print(
-        f"{services} services, {CONFIG}, 1-min termination wait, simulator at {speed:g}x, "
-        f"{runs} runs\n"
+        f"{services} services, {CONFIG}, 1-min termination wait, simulator {clock}, {runs} runs\n"
     )
     print("| figure | min | median | max |")
     print("|---|---|---|---|")

@@ -5,16 +5,18 @@ Both keep a queue of timed callbacks. ``VirtualClock`` moves only when told (``a
 30-minute deployment runs in milliseconds. ``RealTimeClock`` follows the wall clock times a
 speed factor and runs callbacks on a background thread. The library's waits take the same
 clock (``time()`` and ``sleep()``), so a ``wait()`` in a test advances simulated time
-instead of sleeping.
+instead of sleeping. Threads that wait at the same time (a release of many services) share
+a ``VirtualClock`` through ``worker()``: time then moves only when all of them sleep.
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import attrs
 
@@ -22,7 +24,9 @@ __all__ = ["Clock", "RealTimeClock", "SimTimeoutError", "VirtualClock"]
 
 
 class SimTimeoutError(TimeoutError):
-    """``run_until`` reached its timeout (in simulated seconds) before the condition held."""
+    """``run_until`` reached its timeout (in simulated seconds) before the condition held,
+    or a ``sleep`` shared through ``VirtualClock.worker()`` could never end (a worker
+    blocked outside the clock)."""
 
 
 @attrs.define(eq=False)
@@ -55,6 +59,12 @@ class Clock:
     background work, such as the simulated CloudWatch minute, that runs as time passes but
     never counts as something left to run (``next_due`` ignores it), so ``run_until`` and
     ``run_all`` still end when no deployment step is scheduled.
+
+    A clock may offer ``worker()``: a context manager a thread enters for as long as it
+    works on the clock ("I am one of the threads sharing this clock"). bluegreen's release
+    runner enters it in each thread it starts (found with ``getattr(clock, "worker",
+    None)``), so on a ``VirtualClock`` concurrent waits overlap in simulated time instead of
+    adding up; on a ``RealTimeClock`` (this class's ``worker``) it does nothing.
     """
 
     def __init__(self) -> None:
@@ -74,6 +84,15 @@ class Clock:
 
     def sleep(self, seconds: float) -> None:
         raise NotImplementedError
+
+    @contextlib.contextmanager
+    def worker(self) -> Iterator[None]:
+        """Mark the calling thread as one of the threads sharing this clock while inside.
+
+        Does nothing here (``RealTimeClock``: real time moves by itself);
+        ``VirtualClock`` holds time until every worker sleeps.
+        """
+        yield
 
     def call_at(self, when: float, callback: Callable[[], None]) -> _Timer:
         """Run ``callback`` once simulated time reaches ``when``."""
@@ -127,24 +146,177 @@ class Clock:
 class VirtualClock(Clock):
     """Time that moves only when the test moves it.
 
+    One thread moves it by sleeping (``sleep`` advances at once) or with ``advance`` and
+    ``run_until``. Several threads share it through ``worker()``: while any thread is
+    registered as a worker, a ``sleep`` (by a worker or by any other thread) blocks until
+    simulated time reaches its wake time, and time moves only when every worker is blocked
+    in ``sleep`` (or has left) and no sleeper's wake time has come yet; then the clock
+    advances to the earliest wake time, running due callbacks on the way, and those
+    sleepers return. What a worker does between two sleeps takes no simulated time, so when
+    each thread acts does not depend on thread scheduling (the order in which threads act
+    at the same simulated moment still does: who gets a shared rate budget's next call).
+    The callbacks run in whichever sleeping thread moves time, and what they raise is
+    raised from its ``sleep``.
+
     Args:
         start: the initial time, seconds since the epoch (default: now, whole seconds).
+        stall_timeout: real seconds a shared ``sleep`` waits without anything happening on
+            the clock (no sleep begun or ended, no worker come or gone, no time moved)
+            before it raises ``SimTimeoutError``: a worker is then blocked outside
+            ``sleep`` (on a lock, a queue, a join), and time could never move again.
     """
 
-    def __init__(self, start: float | None = None) -> None:
+    def __init__(self, start: float | None = None, *, stall_timeout: float = 60.0) -> None:
         super().__init__()
         self._now = float(int(time.time()) if start is None else start)
+        self.stall_timeout = stall_timeout
+        self._workers: dict[int, int] = {}
+        """Registered worker threads (by ident): how many ``worker()`` each has entered."""
+        self._names: dict[int, str] = {}
+        self._sleepers: dict[int, float] = {}
+        """Threads blocked in a shared ``sleep`` (by ident): the time each wakes at."""
+        self._advancer: int | None = None
+        """The thread moving time right now, if any."""
+        self._advance_lock = threading.RLock()
+        self._progress_at = time.monotonic()
 
     def time(self) -> float:
         return self._now
 
+    @property
+    def sleeping(self) -> int:
+        """How many threads are blocked in a shared ``sleep`` right now (see ``worker``)."""
+        with self._lock:
+            return len(self._sleepers)
+
+    @contextlib.contextmanager
+    def worker(self) -> Iterator[None]:
+        """Register the calling thread as one of the threads sharing this clock.
+
+        Inside it, time moves only when this thread (and every other worker) is blocked in
+        ``sleep``; leaving lets the others move on. Entering again in the same thread
+        (nested) is allowed and counts once: the thread is a worker until the outermost
+        ``with`` ends. Entering waits for a move of time under way to finish, so a worker's
+        calls never overlap the simulator's callbacks.
+
+        A thread counts from the moment it enters, so threads started together should
+        meet inside ``worker()`` (a ``threading.Barrier``) before their first sleep:
+        otherwise the first to sleep moves time alone before the others have entered, as a
+        sleep with no worker registered (and nobody else sleeping) advances at once.
+        """
+        me = threading.get_ident()
+        with self._lock:
+            while self._advancer not in (None, me):
+                self._changed.wait()
+            self._workers[me] = self._workers.get(me, 0) + 1
+            self._names[me] = threading.current_thread().name
+            self._moved()
+        try:
+            yield
+        finally:
+            with self._lock:
+                depth = self._workers.pop(me) - 1
+                if depth:
+                    self._workers[me] = depth
+                else:
+                    self._names.pop(me, None)
+                self._moved()
+
     def sleep(self, seconds: float) -> None:
-        """Advance simulated time, running whatever falls due."""
-        self.advance(seconds)
+        """Let ``seconds`` of simulated time pass.
+
+        Alone (no worker registered, nobody else sleeping) it advances at once, running
+        whatever falls due. Shared (see ``worker``) it waits until time reaches its wake.
+
+        Raises:
+            SimTimeoutError: shared, and nothing happened on the clock for
+                ``stall_timeout`` real seconds (a worker blocks outside ``sleep``).
+        """
+        me = threading.get_ident()
+        with self._lock:
+            shared = bool(self._workers or self._sleepers) and self._advancer != me
+            if shared:
+                wake = self._now + max(0.0, seconds)
+                self._sleepers[me] = wake
+                self._moved()
+        if not shared:
+            self.advance(seconds)
+            return
+        try:
+            self._sleep_shared(me, wake)
+        finally:
+            with self._lock:
+                del self._sleepers[me]
+                self._moved()
+
+    def _sleep_shared(self, me: int, wake: float) -> None:
+        while True:
+            with self._lock:
+                while True:
+                    if self._now >= wake:
+                        return
+                    if self._advancer is None and self._all_asleep():
+                        target = min(w for w in self._sleepers.values() if w > self._now)
+                        self._advancer = me
+                        break
+                    if self._advancer is not None:  # its end notifies
+                        self._changed.wait()
+                        continue
+                    left = self._progress_at + self.stall_timeout - time.monotonic()
+                    if left <= 0:
+                        raise SimTimeoutError(self._stall_message())
+                    self._changed.wait(timeout=left)
+            try:
+                self._advance_to(target)
+            finally:
+                with self._lock:
+                    self._advancer = None
+                    self._moved()
+
+    def _all_asleep(self) -> bool:
+        """Every worker blocked in ``sleep``, and no sleeper due to wake (it must act first)."""
+        return all(w in self._sleepers for w in self._workers) and all(
+            wake > self._now for wake in self._sleepers.values()
+        )
+
+    def _stall_message(self) -> str:
+        busy = sorted(
+            self._names.get(w, str(w))
+            for w in self._workers
+            if w not in self._sleepers or self._sleepers[w] <= self._now
+        )
+        return (
+            f"simulated time is stuck at {self._now:.0f}: no thread slept, woke or left "
+            f"clock.worker() for {self.stall_timeout:g} real seconds while "
+            f"{len(self._sleepers)} thread(s) wait in clock.sleep; worker thread(s) "
+            f"{', '.join(busy) or '(none)'} are blocked outside clock.sleep (a lock, queue, "
+            "join or real sleep?). A worker must wait only through clock.sleep, or leave "
+            "clock.worker() before it blocks on something else"
+        )
+
+    def _moved(self) -> None:
+        """Something happened that may let a sleeper go on (call with ``_lock`` held)."""
+        self._progress_at = time.monotonic()
+        self._changed.notify_all()
 
     def advance(self, seconds: float) -> None:
         """Move time forward by ``seconds``, running due callbacks in order on the way."""
-        target = self._now + max(0.0, seconds)
+        with self._advance_lock:
+            self._advance_to(self._now + max(0.0, seconds))
+
+    def _advance_to(self, target: float) -> None:
+        me = threading.get_ident()
+        with self._advance_lock:
+            with self._lock:
+                outer, self._advancer = self._advancer, me
+            try:
+                self._run_due(target)
+            finally:
+                with self._lock:
+                    self._advancer = outer
+                    self._moved()
+
+    def _run_due(self, target: float) -> None:
         while True:
             due = self.next_due()
             tick = min((t.next for t in self._tickers), default=None)
@@ -160,7 +332,7 @@ class VirtualClock(Clock):
             timer = self._pop_due(self._now)
             if timer is not None:
                 timer.callback()
-        self._now = target
+        self._now = max(self._now, target)
 
     def run_until(
         self,
