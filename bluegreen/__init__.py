@@ -56,6 +56,8 @@ if TYPE_CHECKING:
         WaitTimeoutError,
     )
     from bluegreen.iam import IamPolicy, iam_policy
+    from bluegreen.manifest import Manifest
+    from bluegreen.manifest_load import load_manifest
     from bluegreen.notify import DeploymentMilestone, Notification, Notifier
     from bluegreen.notify_webhook import Webhook
     from bluegreen.placement import (
@@ -64,6 +66,8 @@ if TYPE_CHECKING:
     )
     from bluegreen.plan import Plan
     from bluegreen.polling import Milestone
+    from bluegreen.release_events import ReleaseEvent
+    from bluegreen.release_result import ReleaseError, ReleaseResult
     from bluegreen.routing import (
         ListenerRoute,
         TargetGroup,
@@ -114,6 +118,7 @@ if TYPE_CHECKING:
         ensure_deployment_config,
         get_deployment_config,
     )
+    from bluegreen.waves import release
 
 __version__ = "0.1.0"
 
@@ -163,6 +168,12 @@ _LAZY: dict[str, str] = {
     "Plan": "bluegreen.plan",
     "Milestone": "bluegreen.polling",
     "deploy": "bluegreen.deploying",
+    "release": "bluegreen.waves",
+    "ReleaseResult": "bluegreen.release_result",
+    "ReleaseError": "bluegreen.release_result",
+    "ReleaseEvent": "bluegreen.release_events",
+    "Manifest": "bluegreen.manifest",
+    "load_manifest": "bluegreen.manifest_load",
     "plan": "bluegreen.deploying",
     "ListenerRoute": "bluegreen.routing",
     "TargetGroup": "bluegreen.routing",
@@ -247,6 +258,7 @@ __all__ = [
     "LifecycleEventStatus",
     "ListenerRoute",
     "LoadBalancerBinding",
+    "Manifest",
     "Metric",
     "Milestone",
     "MissingExtraError",
@@ -256,6 +268,9 @@ __all__ = [
     "Plan",
     "RECORD_TAG",
     "RateBudget",
+    "ReleaseError",
+    "ReleaseEvent",
+    "ReleaseResult",
     "ResourceNotFoundError",
     "RestoreResult",
     "RollbackOrigin",
@@ -293,9 +308,11 @@ __all__ = [
     "find_deployment_group",
     "get_deployment_config",
     "iam_policy",
+    "load_manifest",
     "mutable_image_tags",
     "plan",
     "recover",
+    "release",
     "restore_scaling",
     "scaling_state",
     "suspend_scaling",

@@ -1,0 +1,257 @@
+"""One service's part in a release: start, follow, stop, roll back.
+
+The in-process runner (``bluegreen.waves``) and the Temporal activities
+(``bluegreen.temporal``) both release a service through these four steps, so both behave
+alike. Each step may be repeated after the process that ran it died, without doing twice what
+it did once: ``start_service`` first looks for the deployment this release already created
+for the service (its description starts with ``release_marker``) and re-attaches to it, and
+``roll_back_service`` does the same for the release's rollback. A release therefore never
+creates a second deployment for a service, whichever process resumes it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from bluegreen._aws import Caller
+from bluegreen.clock import MonotonicClock
+from bluegreen.deployment import Deployment
+from bluegreen.errors import ConflictError, DeploymentStateError
+from bluegreen.manifest import release_marker
+from bluegreen.release_state import find_release_deployments
+from bluegreen.revision import short_arn
+
+if TYPE_CHECKING:
+    from bluegreen.analysis_run import AnalysisRun
+    from bluegreen.clock import Clock
+    from bluegreen.manifest import ServiceRelease
+    from bluegreen.release_accounts import Account
+    from bluegreen.snapshot import DeploymentSnapshot
+
+__all__ = [
+    "deployment_description",
+    "previous_task_definition",
+    "follow_service",
+    "roll_back_service",
+    "start_service",
+    "stop_service",
+]
+
+DESCRIPTION_LIMIT = 256
+"""CodeDeploy's limit on a deployment's description."""
+
+
+_PREVIOUS = re.compile(r"; was (arn:\S+)$")
+
+
+def deployment_description(
+    release_id: str, wave: str, service: ServiceRelease, previous: str | None = None
+) -> str:
+    """``<marker>: deploy of <what>; was <task definition ARN>``, within CodeDeploy's 256
+    characters: the task definition the service ran before is kept whole (the release rolls
+    back to it when the group has no earlier successful deployment), what is deployed is
+    shortened if need be."""
+    if service.task_definition is not None:
+        what = short_arn(service.task_definition)
+    elif isinstance(service.image, Mapping):
+        what = ", ".join(f"{name}={image}" for name, image in service.image.items())
+    else:
+        what = str(service.image)
+    head = f"{release_marker(release_id, wave)}: deploy of "
+    tail = f"; was {previous}" if previous else ""
+    room = DESCRIPTION_LIMIT - len(head) - len(tail)
+    if len(what) > room:
+        what = what[: max(0, room - 3)] + "..."
+    return head + what + tail
+
+
+def previous_task_definition(description: str | None) -> str | None:
+    """The task definition a release's deployment replaced, from its description."""
+    found = _PREVIOUS.search(description or "")
+    return found[1] if found else None
+
+
+def _running_task_definition(service: ServiceRelease, account: Account, call: Caller) -> str | None:
+    """The task definition the service's primary task set runs (DescribeServices)."""
+    answer = call(
+        "DescribeServices",
+        account.clients.ecs.describe_services,
+        cluster=service.cluster,
+        services=[service.service],
+    )
+    for found in answer.get("services", []):
+        for task_set in found.get("taskSets") or []:
+            if task_set.get("status") == "PRIMARY":
+                return str(task_set["taskDefinition"])
+        if found.get("taskDefinition"):
+            return str(found["taskDefinition"])
+    return None
+
+
+def _attach(deployment_id: str, account: Account, clock: Clock) -> Deployment:
+    return Deployment.attach(
+        deployment_id, clients=account.clients, clock=clock, budget=account.budget
+    )
+
+
+def start_service(
+    release_id: str,
+    wave: str,
+    service: ServiceRelease,
+    account: Account,
+    *,
+    clock: Clock | None = None,
+) -> Deployment:
+    """The release's deployment of ``service``: the one it created already, or a new one.
+
+    Looks first (ListDeployments and BatchGetDeployments of the service's group), so a
+    release resumed after its process died re-attaches instead of deploying twice. Then
+    DescribeServices reads the task definition the service runs, kept in the description
+    for a rollback (``roll_back_service``), and
+    ``bluegreen.deploy`` with the service's arguments, the account's clients and budget, and
+    the release's marker in the description. If another deployment won the race for the
+    group (``ConflictError``) and it is this release's own, that one is returned.
+
+    Raises:
+        ServiceConfigError, ValidationError, ConflictError, AWSError: as ``deploy`` raises
+            them (a ``ConflictError`` only for another release's deployment).
+    """
+    the_clock: Clock = clock if clock is not None else MonotonicClock()
+    found = _release_deployment(release_id, service, account, the_clock)
+    if found is not None:
+        return _attach(found, account, the_clock)
+    from bluegreen.deploying import deploy
+
+    call = Caller(clock=the_clock, budget=account.budget)
+    previous = _running_task_definition(service, account, call)
+    try:
+        return deploy(
+            service.cluster,
+            service.service,
+            **service.deploy_arguments(),
+            description=deployment_description(release_id, wave, service, previous),
+            clients=account.clients,
+            clock=the_clock,
+            budget=account.budget,
+        )
+    except ConflictError:
+        found = _release_deployment(release_id, service, account, the_clock)
+        if found is None:
+            raise
+        return _attach(found, account, the_clock)
+
+
+def _release_deployment(
+    release_id: str, service: ServiceRelease, account: Account, clock: Clock
+) -> str | None:
+    deployment, _ = find_release_deployments(
+        service,
+        release_id,
+        clients=account.clients,
+        call=Caller(clock=clock, budget=account.budget),
+    )
+    return deployment["deploymentId"] if deployment is not None else None
+
+
+def follow_service(
+    deployment: Deployment,
+    service: ServiceRelease,
+    *,
+    on_progress: Callable[[DeploymentSnapshot], None] | None = None,
+    on_evaluation: Callable[[AnalysisRun], None] | None = None,
+    timeout: float | None = None,
+) -> DeploymentSnapshot:
+    """Wait for ``deployment`` to end, judging it with the service's analysis.
+
+    A deployment ``start_service`` created carries its analysis run already (with the alarm
+    net ``deploy`` attached); one it re-attached to starts a new run of the service's
+    analysis. At the end the wait restores the scaling ``deploy`` suspended and deletes the
+    net, as every wait does.
+
+    Raises:
+        DeploymentError: the deployment failed, was stopped, or was rolled back.
+        WaitTimeoutError: ``timeout`` (or the service's own) passed first.
+    """
+    analysis = None if deployment.analysis is not None else service.analysis
+    return deployment.wait(
+        timeout=timeout if timeout is not None else service.timeout,
+        on_progress=on_progress,
+        analysis=analysis if analysis is not None else None,
+        on_evaluation=on_evaluation,
+    )
+
+
+def stop_service(deployment_id: str, account: Account, *, clock: Clock | None = None) -> bool:
+    """Stop ``deployment_id`` with rollback (StopDeployment), without waiting.
+
+    Returns:
+        True if it was asked to stop; False if it had ended already (nothing to stop).
+    """
+    the_clock: Clock = clock if clock is not None else MonotonicClock()
+    try:
+        _attach(deployment_id, account, the_clock).abort(wait=False)
+    except DeploymentStateError:
+        return False
+    return True
+
+
+def roll_back_service(
+    release_id: str,
+    wave: str,
+    service: ServiceRelease,
+    deployment_id: str,
+    account: Account,
+    *,
+    clock: Clock | None = None,
+) -> Deployment:
+    """The release's rollback of a service it released (``on_failure: rollback``): the
+    rollback it created already, or a new ``Deployment.rollback()`` of ``deployment_id``
+    whose description carries the release's rollback marker. When the group had no
+    successful deployment before the release's (``rollback()`` has no known good version),
+    the task definition the service ran before, recorded in the release deployment's
+    description, is deployed again.
+
+    Raises:
+        DeploymentStateError: ``deployment_id`` cannot be rolled back (it did not succeed,
+            or is no longer what the service runs); the message says why.
+        AWSError: an API call failed.
+    """
+    the_clock: Clock = clock if clock is not None else MonotonicClock()
+    deployment, rollback = find_release_deployments(
+        service,
+        release_id,
+        clients=account.clients,
+        call=Caller(clock=the_clock, budget=account.budget),
+    )
+    if rollback is not None:
+        return _attach(rollback["deploymentId"], account, the_clock)
+    description = f"{release_marker(release_id, wave, rollback=True)}: rollback of {deployment_id}"
+    try:
+        return _attach(deployment_id, account, the_clock).rollback(description=description)
+    except DeploymentStateError as exc:
+        previous = previous_task_definition((deployment or {}).get("description"))
+        if previous is None or not _first_deployment(exc):
+            raise
+    from bluegreen.deploying import deploy
+
+    # The group has no deployment before the release's (a service set up outside CodeDeploy):
+    # the task definition the service ran before it, recorded in the description.
+    return deploy(
+        service.cluster,
+        service.service,
+        task_definition=previous,
+        suspend_scaling=service.suspend_scaling,
+        application=service.application,
+        deployment_group=service.deployment_group,
+        check_hooks=False,
+        description=description,
+        clients=account.clients,
+        clock=the_clock,
+        budget=account.budget,
+    )
+
+
+def _first_deployment(exc: DeploymentStateError) -> bool:
+    return "has no successful deployment before it" in str(exc)
