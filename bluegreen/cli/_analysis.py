@@ -21,8 +21,8 @@ def add_analysis_option(parser: argparse.ArgumentParser) -> None:
         help="judge green against blue from CloudWatch every minute while it serves "
         "production traffic, through the termination wait, and stop the deployment with "
         "rollback when it fails: a YAML or JSON analysis file, or 'default' (green's 5xx "
-        "rate at most blue's + 1 point and its p99 at most blue's + 20%%, two failed "
-        "evaluations fail it; see docs/analysis.md)",
+        "rate at most blue's + 1 point over 3 minutes, at least 50 requests; one evaluation "
+        "over the limit beyond doubt fails it; see docs/analysis.md)",
     )
 
 
