@@ -115,6 +115,8 @@ class ServiceRun:
     ended: dt.datetime | None = None
     resumed: bool = False
     """Found in AWS when the release started (a resumed release re-attached to it)."""
+    followed: bool = attrs.field(default=False, repr=False)
+    """A thread of this process has followed (or follows) its deployment."""
     snapshot: DeploymentSnapshot | None = attrs.field(default=None, repr=False)
     analysis: AnalysisRun | None = attrs.field(default=None, repr=False)
 

@@ -60,6 +60,9 @@ __all__ = ["ReleaseError", "ReleaseResult", "release"]
 
 EventSink = Callable[[ReleaseEvent], None]
 
+_FAILED = (Phase.FAILED, Phase.ROLLING_BACK, Phase.ROLLED_BACK)
+"""What AWS may show of a release that failed before this process took it over."""
+
 
 def release(
     manifest: Manifest | str | os.PathLike[str] | Mapping[str, Any],
@@ -168,9 +171,13 @@ class _Runner:
             message=f"{len(self.manifest.services)} services in {len(self.manifest.waves)} waves",
             data={"release_name": self.manifest.name, "state": state.to_dict()},
         )
-        pending = [r.service for r in self.runs.values() if r.phase is Phase.PENDING]
-        plan_release(self.manifest, pending, self.accounts, clock=self.clock)
-        self.emit(EventKind.PLANNED, message=f"{len(pending)} services planned, no problem")
+        failed = [r.name for r in self if r.phase in _FAILED]
+        if failed:
+            self.stop(f"{', '.join(failed)} failed before the release was resumed")
+        else:
+            pending = [r.service for r in self if r.phase is Phase.PENDING]
+            plan_release(self.manifest, pending, self.accounts, clock=self.clock)
+            self.emit(EventKind.PLANNED, message=f"{len(pending)} services planned, no problem")
         try:
             for index, wave in enumerate(self.manifest.waves):
                 if self.stopping.is_set():
@@ -179,6 +186,9 @@ class _Runner:
                 last = index == len(self.manifest.waves) - 1
                 if not last and not self.stopping.is_set():
                     self._bake(wave)
+            # A resumed release that stopped at once still has deployments in flight that
+            # no wave followed: follow them to their end (their rollbacks, scaling, nets).
+            self._follow_left()
         except KeyboardInterrupt:
             self.stop("interrupted (Ctrl-C)")
         if self.stopping.is_set() and self.reason is None:
@@ -221,8 +231,6 @@ class _Runner:
             run.error = progress.error
             run.resumed = run.phase is not Phase.PENDING
             self.runs[run.name] = run
-        if any(r.phase in (Phase.FAILED, Phase.ROLLING_BACK, Phase.ROLLED_BACK) for r in self):
-            self.stop("a service of this release failed before it was resumed")
 
     def __iter__(self) -> Any:
         return iter(list(self.runs.values()))
@@ -234,7 +242,34 @@ class _Runner:
         if all(r.phase is Phase.SUCCEEDED for r in todo):
             return
         self.emit(EventKind.WAVE_STARTED, wave=wave.name, data={"width": wave.width})
-        queue = list(todo)
+        self._for_each(todo, lambda run: self._service(wave, run), wave.width)
+        phases = {r.phase for r in todo}
+        self.emit(
+            EventKind.WAVE_ENDED,
+            wave=wave.name,
+            phase=Phase.SUCCEEDED if phases == {Phase.SUCCEEDED} else Phase.FAILED,
+        )
+
+    def _follow_left(self) -> None:
+        """Follow to its end each deployment of the release no thread of this process has
+        followed: in flight when a resumed release stopped at once, or failed while no
+        process watched (its wait restores the scaling and deletes the net)."""
+        left = [
+            r
+            for r in self
+            if r.deployment_id and r.resumed and r.phase in (Phase.IN_FLIGHT, Phase.FAILED)
+        ]
+        if not left:
+            return
+        self._for_each(
+            left, lambda run: self._service(self.manifest.wave_of(run.service), run), len(left)
+        )
+
+    def _for_each(
+        self, runs: list[ServiceRun], action: Callable[[ServiceRun], None], width: int
+    ) -> None:
+        """``action(run)`` for each of ``runs``, at most ``width`` at once, in order."""
+        queue = list(runs)
         take = threading.Lock()
 
         def work() -> None:
@@ -243,15 +278,9 @@ class _Runner:
                     if not queue:
                         return
                     run = queue.pop(0)
-                self._service(wave, run)
+                action(run)
 
-        self._in_threads(work, wave.width)
-        phases = {r.phase for r in todo}
-        self.emit(
-            EventKind.WAVE_ENDED,
-            wave=wave.name,
-            phase=Phase.SUCCEEDED if phases == {Phase.SUCCEEDED} else Phase.FAILED,
-        )
+        self._in_threads(work, max(1, min(width, len(queue))))
 
     def _in_threads(self, work: Callable[[], None], width: int) -> None:
         """Run ``work`` in ``width`` daemon threads (inside the clock's ``worker()`` when it
@@ -286,10 +315,11 @@ class _Runner:
 
     def _service(self, wave: Wave, run: ServiceRun) -> None:
         """Release one service: start (or re-attach), follow to the end, note how it ended."""
-        if run.phase is Phase.SUCCEEDED:
+        if run.phase is Phase.SUCCEEDED or run.followed:
             return
         if self.stopping.is_set() and run.deployment_id is None:
             return  # never started: the release stopped first
+        run.followed = True
         account = self.accounts.for_service(run.service)
         try:
             deployment = start_service(
@@ -301,11 +331,14 @@ class _Runner:
         with self._lock:
             run.deployment_id = deployment.id
             run.phase = Phase.IN_FLIGHT
-        self.emit(EventKind.SERVICE, run, message="deployment created")
+        said = "re-attached to its deployment" if run.resumed else "deployment created"
+        self.emit(EventKind.SERVICE, run, message=said)
         if self.stopping.is_set():
             self._stop_one(run)
 
         def progress(snapshot: DeploymentSnapshot) -> None:
+            if self.stopping.is_set() and self.reason is None:
+                self.stop("asked to stop")  # the caller's stop event, seen at once
             if snapshot.deployment_id != run.deployment_id:
                 # The rollback CodeDeploy started: its end is told (the event's snapshot is
                 # the rollback's, for the service's "rolled back" notification), not shown.
@@ -397,23 +430,14 @@ class _Runner:
             waited += pause
 
     def _roll_back_released(self) -> None:
-        released = [r for r in self if r.phase is Phase.SUCCEEDED and r.deployment_id]
+        released = [
+            r for r in self if r.deployment_id and r.phase in (Phase.SUCCEEDED, Phase.ROLLING_BACK)
+        ]  # a rollback a resumed release finds running is followed again
         if not released:
             return
         self.emit(EventKind.ROLLING_BACK, data={"services": [r.name for r in released]})
-        queue = list(released)
-        take = threading.Lock()
-
-        def work() -> None:
-            while True:
-                with take:
-                    if not queue:
-                        return
-                    run = queue.pop(0)
-                self._roll_back(run)
-
         width = max(w.width for w in self.manifest.waves)
-        self._in_threads(work, min(width, len(released)))
+        self._for_each(released, self._roll_back, width)
 
     def _roll_back(self, run: ServiceRun) -> None:
         assert run.deployment_id is not None

@@ -4,6 +4,7 @@ release's threads (``VirtualClock.worker``), through real boto3 clients."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import pytest
@@ -64,6 +65,12 @@ def _deployments(sim: Simulator, name: str) -> list[dict[str, Any]]:
         return []
     infos = codedeploy.batch_get_deployments(deploymentIds=ids)["deploymentsInfo"]
     return sorted(infos, key=lambda info: info["createTime"])
+
+
+def _released(sim: Simulator, name: str) -> list[dict[str, Any]]:
+    """The deployments of the service's group that a release created (not CodeDeploy's
+    rollbacks)."""
+    return [d for d in _deployments(sim, name) if parse_marker(d.get("description"))]
 
 
 def _suspended(sim: Simulator, name: str) -> dict[str, bool]:
@@ -166,9 +173,7 @@ def test_one_failure_stops_the_deployments_in_flight_and_the_waves_after(
     for name in ("prod/svc0", "prod/svc2"):
         assert runs[name].phase is Phase.FAILED, runs[name]
         assert runs[name].stopped
-        [deployment] = [
-            d for d in _deployments(sim, name.split("/")[1]) if parse_marker(d.get("description"))
-        ]
+        [deployment] = _released(sim, name.split("/")[1])
         assert deployment["status"] == "Stopped"
     assert runs["prod/svc3"].phase is Phase.PENDING
     assert _deployments(sim, "svc3") == []
@@ -238,3 +243,64 @@ def test_a_release_started_already_is_refused_then_resumed_without_a_second_depl
     assert again.ok
     assert len(_deployments(sim, "svc0")) == 1
     assert len(_deployments(sim, "svc1")) == 1
+
+
+def test_the_callers_stop_stops_every_deployment_in_flight(
+    sim: Simulator, fleet: list[str]
+) -> None:
+    manifest = _manifest(
+        Wave("first", (_service("svc0"), _service("svc1"))), Wave("second", (_service("svc2"),))
+    )
+    stop = threading.Event()
+
+    def on_event(event: ReleaseEvent) -> None:
+        if event.kind is EventKind.SERVICE and event.data.get("status") == "InProgress":
+            stop.set()  # as a signal handler or another thread would
+
+    with pytest.raises(ReleaseError) as raised:
+        bluegreen.release(
+            manifest, clients=sim.clients(), clock=sim.clock, on_event=on_event, stop=stop
+        )
+
+    result = raised.value.result
+    assert result.reason == "asked to stop"
+    runs = {r.name: r for r in result.services}
+    for name in ("svc0", "svc1"):
+        assert runs[f"prod/{name}"].stopped
+        [deployment] = _released(sim, name)
+        assert deployment["status"] == "Stopped"
+        assert _suspended(sim, name) == NOT_SUSPENDED
+    assert runs["prod/svc2"].phase is Phase.PENDING
+    assert _deployments(sim, "svc2") == []
+
+
+def test_a_resumed_release_that_had_failed_stops_what_still_runs(
+    sim: Simulator, fleet: list[str]
+) -> None:
+    failing = _service("svc1", hooks={"AfterAllowTestTraffic": FAILING_HOOK})
+    manifest = _manifest(Wave("first", (_service("svc0"), failing)))
+    accounts = Accounts(clients=sim.clients(), clock=sim.clock)
+    # A process started both, then died; svc1's deployment failed meanwhile.
+    running = start_service(
+        manifest.id,
+        "first",
+        manifest.services[0],
+        accounts.for_service(manifest.services[0]),
+        clock=sim.clock,
+    )
+    broken = start_service(
+        manifest.id, "first", failing, accounts.for_service(failing), clock=sim.clock
+    )
+    sim.clock.run_until(lambda: broken.status().status.is_terminal)
+
+    with pytest.raises(ReleaseError) as raised:
+        bluegreen.release(manifest, clients=sim.clients(), clock=sim.clock, resume=True)
+
+    result = raised.value.result
+    assert "prod/svc1 failed before the release was resumed" in (result.reason or "")
+    runs = {r.name: r for r in result.services}
+    assert runs["prod/svc0"].stopped
+    assert [d["deploymentId"] for d in _released(sim, "svc0")] == [running.id]
+    assert _released(sim, "svc0")[0]["status"] == "Stopped"
+    for name in ("svc0", "svc1"):
+        assert _suspended(sim, name) == NOT_SUSPENDED
