@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -96,14 +97,18 @@ class Clients:
         default=None, alias="autoscaling"
     )
     _cloudwatch: CloudWatchClient | None = attrs.field(default=None, alias="cloudwatch")
+    _lock: threading.RLock = attrs.field(factory=threading.RLock, init=False, repr=False, eq=False)
+    """boto3 sessions are not safe for threads: the threads of a release that share these
+    clients make them one at a time."""
 
     def _session(self) -> boto3.Session:
-        if self.session is None:
-            import boto3
+        with self._lock:
+            if self.session is None:
+                import boto3
 
-            with translate_errors():
-                self.session = boto3.Session()
-        return self.session
+                with translate_errors():
+                    self.session = boto3.Session()
+            return self.session
 
     @property
     def region(self) -> str | None:
@@ -128,37 +133,42 @@ class Clients:
         # could repeat a change; botocore's own retries (real sleeps, blind) stay off.
         single = Config(retries={"total_max_attempts": 1})
         kwargs["config"] = self.config.merge(single) if self.config is not None else single
-        with translate_errors():
+        with self._lock, translate_errors():
             return self._session().client(service, **kwargs)  # type: ignore[call-overload]
 
     @property
     def ecs(self) -> ECSClient:
-        if self._ecs is None:
-            self._ecs = self.client("ecs")
+        with self._lock:
+            if self._ecs is None:
+                self._ecs = self.client("ecs")
         return self._ecs
 
     @property
     def elbv2(self) -> ElasticLoadBalancingv2Client:
-        if self._elbv2 is None:
-            self._elbv2 = self.client("elbv2")
+        with self._lock:
+            if self._elbv2 is None:
+                self._elbv2 = self.client("elbv2")
         return self._elbv2
 
     @property
     def codedeploy(self) -> CodeDeployClient:
-        if self._codedeploy is None:
-            self._codedeploy = self.client("codedeploy")
+        with self._lock:
+            if self._codedeploy is None:
+                self._codedeploy = self.client("codedeploy")
         return self._codedeploy
 
     @property
     def autoscaling(self) -> ApplicationAutoScalingClient:
-        if self._autoscaling is None:
-            self._autoscaling = self.client("application-autoscaling")
+        with self._lock:
+            if self._autoscaling is None:
+                self._autoscaling = self.client("application-autoscaling")
         return self._autoscaling
 
     @property
     def cloudwatch(self) -> CloudWatchClient:
-        if self._cloudwatch is None:
-            self._cloudwatch = self.client("cloudwatch")
+        with self._lock:
+            if self._cloudwatch is None:
+                self._cloudwatch = self.client("cloudwatch")
         return self._cloudwatch
 
 
