@@ -122,3 +122,8 @@ def format_duration(seconds: float) -> str:
         return f"{minutes}m {whole:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m"
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 service``, ``3 services``: a count as people write it."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -17,9 +17,11 @@ from bluegreen.notify import DeploymentMilestone, Notification, logger
 if TYPE_CHECKING:
     import httpx
 
+    from bluegreen.release_notify import ReleaseNotification
+
 __all__ = ["Webhook", "slack_body", "webhook_problems"]
 
-_SLACK_ICONS = {
+_SLACK_ICONS: dict[str, str] = {
     DeploymentMilestone.CREATED: ":rocket:",
     DeploymentMilestone.READY_FOR_PROMOTION: ":hourglass:",
     DeploymentMilestone.TRAFFIC_SHIFTED: ":twisted_rightwards_arrows:",
@@ -27,6 +29,14 @@ _SLACK_ICONS = {
     DeploymentMilestone.FAILED: ":x:",
     DeploymentMilestone.ROLLED_BACK: ":leftwards_arrow_with_hook:",
 }
+_RELEASE_ICONS: dict[str, str] = {
+    "release_started": ":rocket:",
+    "wave_started": ":ocean:",
+    "release_succeeded": ":white_check_mark:",
+    "release_failed": ":x:",
+}
+"""``bluegreen.release_notify.ReleaseMilestone``'s values (not imported: a webhook of one
+deployment loads nothing of releases)."""
 
 
 class _Refused(Exception):
@@ -49,15 +59,16 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def slack_body(notification: Notification) -> dict[str, Any]:
+def slack_body(notification: Notification | ReleaseNotification) -> dict[str, Any]:
     """A Slack incoming-webhook body: ``text`` (what notifications show) and two blocks."""
     title = str(notification.milestone).replace("_", " ").capitalize()
-    context = [notification.deployment_id]
-    if notification.service:
-        context.append(notification.service)
+    release = getattr(notification, "release_id", None) or notification.fields.get("release")
+    where = [notification.deployment_id, notification.service, release]
+    context = [str(part) for part in where if part]
     if notification.at is not None:
         context.append(f"{notification.at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC")
-    icon = _SLACK_ICONS[notification.milestone]
+    milestone = str(notification.milestone)
+    icon = _SLACK_ICONS.get(milestone) or _RELEASE_ICONS.get(milestone, ":bell:")
     return {
         "text": notification.text,
         "blocks": [
@@ -141,14 +152,14 @@ class Webhook:
         if problems:
             raise ValidationError(problems, subject="webhook")
 
-    def __call__(self, notification: Notification) -> None:
+    def __call__(self, notification: Notification | ReleaseNotification) -> None:
         self.send(notification)
 
-    def body(self, notification: Notification) -> dict[str, Any]:
-        """What is POSTed for ``notification``."""
+    def body(self, notification: Notification | ReleaseNotification) -> dict[str, Any]:
+        """What is POSTed for ``notification`` (a deployment's or a release's)."""
         return slack_body(notification) if self.slack else notification.to_dict()
 
-    def send(self, notification: Notification) -> bool:
+    def send(self, notification: Notification | ReleaseNotification) -> bool:
         """POST ``notification``, retrying what may pass; True once it was accepted."""
         try:
             self._post(self.body(notification))
@@ -157,7 +168,7 @@ class Webhook:
             logger.warning(
                 "could not deliver the %s notification of %s to the webhook %s: %s",
                 notification.milestone,
-                notification.deployment_id,
+                notification.deployment_id or getattr(notification, "release_id", "a release"),
                 _where(self.url),
                 _reason(exc),
             )

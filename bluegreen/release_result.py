@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from bluegreen.clock import format_duration
+from bluegreen.clock import format_duration, plural
 from bluegreen.errors import BlueGreenError
 from bluegreen.release_state import Phase
 
@@ -56,8 +56,8 @@ class ReleaseResult:
         waves = len(self.manifest.waves)
         if self.ok:
             return (
-                f"release {self.manifest.id} succeeded: {len(self.services)} services in "
-                f"{waves} waves, {took}"
+                f"release {self.manifest.id} succeeded: {plural(len(self.services), 'service')} "
+                f"in {plural(waves, 'wave')}, {took}"
             )
         counts = ", ".join(f"{n} {phase.replace('_', ' ')}" for phase, n in self.counts.items())
         return f"release {self.manifest.id} failed after {took}: {self.reason} ({counts})"

@@ -30,10 +30,12 @@ __all__ = [
     "deployment_summary",
     "deployments_table",
     "github_annotations",
+    "markdown_table",
     "mermaid_text",
     "outcome_word",
     "table_cell",
     "timeline",
+    "workflow_command",
     "write_step_summary",
 ]
 
@@ -97,7 +99,8 @@ def table_cell(value: object) -> str:
     return "<br>".join(line for line in lines if line) or _NO_VALUE
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
+    """A Markdown table: ``header``, then one line per row, every cell through ``table_cell``."""
     lines = [
         "| " + " | ".join(header) + " |",
         "|" + "|".join("---" for _ in header) + "|",
@@ -134,7 +137,7 @@ def deployments_table(
         "Took",
         "Rolled back by",
     )
-    return "\n".join(_table(header, body))
+    return "\n".join(markdown_table(header, body))
 
 
 def _reasons(snapshot: DeploymentSnapshot) -> list[str]:
@@ -169,7 +172,7 @@ def analysis_section(run: AnalysisRun) -> str:
         sentences = [line.strip() for line in evaluation.summary().splitlines()[1:]]
         window = f"{_utc(evaluation.start):%H:%M}-{_utc(evaluation.end):%H:%M} UTC"
         rows.append((window, evaluation.outcome, "\n".join(sentences)))
-    lines += _table(("Window", "Outcome", "Metrics"), rows)
+    lines += markdown_table(("Window", "Outcome", "Metrics"), rows)
     return "\n".join(lines)
 
 
@@ -333,7 +336,9 @@ def _command_property(text: str) -> str:
     return _command_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _command(kind: str, title: str, message: str) -> str:
+def workflow_command(kind: str, title: str, message: str) -> str:
+    """A GitHub workflow command (``::error title=...::message``), escaped as GitHub's
+    toolkit escapes it."""
     return f"::{kind} title={_command_property(title)}::{_command_data(message)}"
 
 
@@ -350,10 +355,10 @@ def github_annotations(
         title = f"Deployment {item.deployment_id} {word}"
         if item.succeeded or not item.status.is_terminal:
             message = f"{item.deployment_id} {item.state_line} ({took})"
-            return [_command("notice", title, message)]
+            return [workflow_command("notice", title, message)]
         details = [f"{item.deployment_id} {item.state_line} after {took}"]
         details += _reasons(item)
-        return [_command("error", title, "\n".join(details))]
+        return [workflow_command("error", title, "\n".join(details))]
     if isinstance(item, DeploymentError):
         title = f"Deployment {item.deployment_id} {(item.status or 'failed').lower()}"
         if item.rollback_deployment_id:
@@ -362,7 +367,7 @@ def github_annotations(
         title = f"bluegreen: {type(item).__name__}"
     else:
         title = f"bluegreen: unexpected {type(item).__name__}"
-    return [_command("error", title, str(item))]
+    return [workflow_command("error", title, str(item))]
 
 
 def write_step_summary(markdown: str, environ: Mapping[str, str] = os.environ) -> bool:

@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from bluegreen.clock import MonotonicClock, wall_now
+from bluegreen.clock import MonotonicClock, plural
+from bluegreen.controls import deployment_error
 from bluegreen.errors import BlueGreenError, DeploymentError
 from bluegreen.manifest import FailurePolicy, Manifest, Wave
 from bluegreen.release_accounts import Accounts
@@ -45,6 +46,7 @@ from bluegreen.release_service import (
     stop_service,
 )
 from bluegreen.release_state import Phase, ReleaseState, read_release
+from bluegreen.server_time import ServerClock, server_clock_for
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -135,11 +137,16 @@ class _Runner:
     runs: dict[str, ServiceRun] = attrs.field(factory=dict)
     reason: str | None = None
     _lock: threading.RLock = attrs.field(factory=threading.RLock)
+    server: ServerClock = attrs.field(
+        default=attrs.Factory(lambda self: server_clock_for(self.clock), takes_self=True)
+    )
 
     # -- events -----------------------------------------------------------------------------
 
     def now(self) -> dt.datetime:
-        return wall_now(self.clock)
+        """The server's time (CodeDeploy's ``Date`` headers, extrapolated), else the local
+        clock's: a release's times are those its deployments show."""
+        return self.server.now()
 
     def emit(self, kind: EventKind, run: ServiceRun | None = None, **fields: Any) -> None:
         if self.on_event is None:
@@ -163,12 +170,17 @@ class _Runner:
     # -- the release --------------------------------------------------------------------------
 
     def run(self, *, resume: bool) -> ReleaseResult:
-        started = self.now()
         state = read_release(self.manifest, self.accounts, clock=self.clock)
-        self._take_in(state, resume=resume)
+        if state.read_at is not None:
+            self.server.observe(state.read_at)
+        started = self.now()
+        done = all(p.phase is Phase.SUCCEEDED for p in state.services)
+        self._take_in(state, resume=resume or done)
         self.emit(
             EventKind.STARTED,
-            message=f"{len(self.manifest.services)} services in {len(self.manifest.waves)} waves",
+            message=f"{plural(len(self.manifest.services), 'service')} in "
+            f"{plural(len(self.manifest.waves), 'wave')}"
+            + (": every one succeeded already, nothing to do" if done else ""),
             data={"release_name": self.manifest.name, "state": state.to_dict()},
         )
         failed = [r.name for r in self if r.phase in _FAILED]
@@ -177,7 +189,8 @@ class _Runner:
         else:
             pending = [r.service for r in self if r.phase is Phase.PENDING]
             plan_release(self.manifest, pending, self.accounts, clock=self.clock)
-            self.emit(EventKind.PLANNED, message=f"{len(pending)} services planned, no problem")
+            said = f"{plural(len(pending), 'service')} planned, no problem"
+            self.emit(EventKind.PLANNED, message=said)
         try:
             for index, wave in enumerate(self.manifest.waves):
                 if self.stopping.is_set():
@@ -201,7 +214,11 @@ class _Runner:
         self.emit(
             EventKind.ENDED,
             message=result.headline,
-            data={"ok": result.ok, "services": [r.to_dict() for r in result.services]},
+            data={
+                "ok": result.ok,
+                "reason": result.reason,
+                "services": [r.to_dict() for r in result.services],
+            },
         )
         if not result.ok:
             raise ReleaseError(result)
@@ -352,8 +369,12 @@ class _Runner:
                         message=message,
                     )
                 return
+            self.server.observe(snapshot.observed_at)
             if run.see(snapshot):
                 self.emit(EventKind.SERVICE, run, at=snapshot.observed_at)
+            if snapshot.status.is_terminal and not snapshot.succeeded and not run.stopped:
+                # Stop the others now, not once this wait has followed the rollback.
+                self.stop(f"{run.name} failed: {deployment_error(snapshot)}")
 
         def evaluation(analysis: AnalysisRun) -> None:
             run.analysis = analysis
@@ -394,7 +415,13 @@ class _Runner:
                 return
             self.stopping.set()
             self.reason = reason
-            in_flight = [r for r in self if r.phase is Phase.IN_FLIGHT and r.deployment_id]
+            in_flight = [
+                r
+                for r in self
+                if r.phase is Phase.IN_FLIGHT
+                and r.deployment_id
+                and not (r.snapshot is not None and r.snapshot.status.is_terminal)
+            ]
         self.emit(EventKind.STOPPING, message=reason, data={"in_flight": len(in_flight)})
         for run in in_flight:
             self._stop_one(run)

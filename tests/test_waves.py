@@ -238,8 +238,8 @@ def test_a_release_started_already_is_refused_then_resumed_without_a_second_depl
     assert len(_deployments(sim, "svc1")) == 1
     for name in ("svc0", "svc1"):
         assert _suspended(sim, name) == NOT_SUSPENDED
-    # Resuming a release that is done deploys nothing more.
-    again = bluegreen.release(manifest, clients=sim.clients(), clock=sim.clock, resume=True)
+    # Running a release that succeeded again deploys nothing more, and is not refused.
+    again = bluegreen.release(manifest, clients=sim.clients(), clock=sim.clock)
     assert again.ok
     assert len(_deployments(sim, "svc0")) == 1
     assert len(_deployments(sim, "svc1")) == 1
