@@ -132,7 +132,7 @@ class ServiceRelease:
 @attrs.frozen
 class Wave:
     """Services released together: at most ``concurrency`` at once (None: all), then
-    ``bake`` seconds of waiting, with the release still able to fail, before the next wave."""
+    ``bake`` seconds of waiting before the next wave (counted from the wave's last end)."""
 
     name: str
     services: tuple[ServiceRelease, ...]
