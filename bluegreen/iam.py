@@ -10,8 +10,11 @@ capitalised placeholders (``REGION``, ``ACCOUNT``, ``CLUSTER``...) to replace.
 
 Features:
 
-- ``release``: plan, deploy, wait, promote, finish, abort, rollback, recover (a CI role);
-- ``readonly``: discover/inspect, status (``--scaling`` too), plan, appspec, schedule;
+- ``release``: plan, deploy, wait, promote, finish, abort, rollback, recover, and ``release
+  FILE`` (its ``status``, ``resume``, ``plan``), which assumes the roles a manifest names (a CI
+  role);
+- ``readonly``: discover/inspect, status (``--scaling`` too), plan, appspec, schedule,
+  ``release status FILE`` and ``release plan FILE``;
 - ``hook``: the hook kit and the ready-made hooks (a hook function's execution role);
 - ``safety-net``: the EventBridge ``restore_scaling`` function's execution role.
 """
@@ -33,6 +36,7 @@ from bluegreen.iam_resources import (
     DEPENDENT_ACTIONS,
     HOOK_FUNCTION_PATTERN,
     KINDS,
+    RELEASE_ROLE_PLACEHOLDER,
     ResourceArns,
     placeholders,
 )
@@ -113,6 +117,7 @@ def iam_policy(
     application: str | None = None,
     deployment_group: str | None = None,
     hook_functions: Sequence[str] = (),
+    roles: Sequence[str] = (),
     clients: Clients | None = None,
     session: boto3.Session | None = None,
     clock: Clock | None = None,
@@ -130,17 +135,22 @@ def iam_policy(
         deployment_group: the CodeDeploy deployment group.
         hook_functions: the Lambda functions (names or ARNs) your deployments name as hooks,
             which ``plan``/``deploy`` look up; default ``CodeDeployHook_*``.
+        roles: the IAM role ARNs your release manifests name (``role:``), which ``release``
+            assumes (``sts:AssumeRole``); default a placeholder that matches no role.
         clients: ready ``bluegreen.Clients``; or
         session: the ``boto3.Session`` to read with.
         clock: where a throttled read waits before it is retried.
 
     Raises:
         ValidationError: an unknown feature, ``cluster`` without ``service``, ``application``
-            without ``deployment_group`` (every problem at once).
+            without ``deployment_group``, a role that is not an IAM role ARN (every problem
+            at once).
         ResourceNotFoundError, ServiceConfigError: as ``discover``.
         AWSError: a read failed.
     """
+    release_roles = (roles,) if isinstance(roles, str) else tuple(roles)
     problems = _problems(feature, cluster, service, application, deployment_group)
+    problems += _role_problems(release_roles)
     if problems:
         raise ValidationError(problems, subject="IAM policy request")
     notes: list[str] = []
@@ -152,13 +162,14 @@ def iam_policy(
             application=application,
             deployment_group=deployment_group,
             hook_functions=tuple(hook_functions),
+            release_roles=release_roles,
             clients=clients,
             session=session,
             clock=clock,
             notes=notes,
         )
     else:
-        arns = placeholders(hook_functions=tuple(hook_functions))
+        arns = placeholders(hook_functions=tuple(hook_functions), release_roles=release_roles)
         notes.append(
             "replace the placeholders in capitals (REGION, ACCOUNT, CLUSTER, SERVICE, FAMILY, "
             "APPLICATION, DEPLOYMENT_GROUP, ALARM, TASK_ROLE, EXECUTION_ROLE) with your "
@@ -215,6 +226,19 @@ def _problems(
     return problems
 
 
+def _role_problems(roles: tuple[str, ...]) -> list[str]:
+    from bluegreen.manifest_checks import ROLE_PATTERN
+
+    return [
+        f"{role!r} is not an IAM role ARN: "
+        + advice("give roles= such as", "give --role such as")
+        + " arn:aws:iam::123456789012:role/bluegreen-release (a role your release manifests "
+        "name)"
+        for role in roles
+        if not ROLE_PATTERN.fullmatch(role)
+    ]
+
+
 def build_policy(
     feature: str,
     arns: ResourceArns,
@@ -264,6 +288,17 @@ def build_policy(
                 "give --hook-function to name yours",
             )
         )
+    if "release-role" in by_kind and RELEASE_ROLE_PLACEHOLDER in arns.release_roles:
+        notes.append(
+            f"sts:AssumeRole on {RELEASE_ROLE_PLACEHOLDER}, a placeholder that matches no "
+            "role: `bluegreen release` assumes the role each service of a manifest names "
+            "(`role:`); "
+            + advice(
+                "pass roles= to name yours",
+                "give --role ARN (repeatable) to name yours",
+            )
+            + ", or leave the statement out if no manifest names one"
+        )
     if "scalable-target" in by_kind and arns.scalable_targets is None:
         notes.append(
             "ScalableTarget: no scalable target ARN known, so any ECS service's DesiredCount "
@@ -288,6 +323,7 @@ def _discovered(
     application: str | None,
     deployment_group: str | None,
     hook_functions: tuple[str, ...],
+    release_roles: tuple[str, ...],
     clients: Clients | None,
     session: boto3.Session | None,
     clock: Clock | None,
@@ -344,6 +380,7 @@ def _discovered(
         scalable_targets=targets,
         hook_functions=hook_functions or (HOOK_FUNCTION_PATTERN,),
         task_roles=roles,
+        release_roles=release_roles or (RELEASE_ROLE_PLACEHOLDER,),
     )
 
 

@@ -25,6 +25,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
         "cloudwatch:DescribeAlarms",
         "codedeploy:BatchGetApplications",
         "codedeploy:BatchGetDeploymentGroups",
+        "codedeploy:BatchGetDeployments",
         "codedeploy:GetDeployment",
         "codedeploy:GetDeploymentGroup",
         "codedeploy:GetDeploymentTarget",
@@ -38,6 +39,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
         "elasticloadbalancing:DescribeRules",
         "elasticloadbalancing:DescribeTargetGroups",
         "lambda:GetFunction",
+        "sts:AssumeRole",
     ),
     "release": (
         "application-autoscaling:DescribeScalableTargets",
@@ -76,6 +78,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
         "elasticloadbalancing:DescribeListeners",
         "elasticloadbalancing:DescribeTargetGroups",
         "lambda:GetFunction",
+        "sts:AssumeRole",
     ),
     "safety-net": (
         "application-autoscaling:DescribeScalableTargets",
@@ -134,4 +137,5 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     "elasticloadbalancing:DescribeTargetGroups": ("*",),
     "iam:PassRole": ("task-role",),
     "lambda:GetFunction": ("hook-function",),
+    "sts:AssumeRole": ("release-role",),
 }

@@ -4,7 +4,7 @@ Which actions a feature needs is recorded from its calls (``bluegreen/iam_action
 generated); where each may be granted is AWS's decision, written down here from the Service
 Authorization Reference (https://docs.aws.amazon.com/service-authorization/latest/reference/,
 the pages for ECS, CodeDeploy, Elastic Load Balancing V2, Application Auto Scaling,
-CloudWatch, Lambda and IAM). An action whose "Resource types" column is empty takes only
+CloudWatch, Lambda, IAM and STS). An action whose "Resource types" column is empty takes only
 ``"*"``; the others take the ARN of the resource kind named below. docs/iam.md lists the
 rules with their sources.
 
@@ -26,6 +26,7 @@ __all__ = [
     "DEPENDENT_ACTIONS",
     "KINDS",
     "PASSED_TO_SERVICE",
+    "RELEASE_ROLE_PLACEHOLDER",
     "Kind",
     "ResourceArns",
     "placeholders",
@@ -64,6 +65,7 @@ KINDS: Mapping[str, Kind] = {
     "scalable-target": Kind("ScalableTarget"),
     "hook-function": Kind("HookFunctions"),
     "task-role": Kind("PassTaskRoles"),
+    "release-role": Kind("AssumeReleaseRoles"),
     ANY: Kind(
         "NoResourceLevelPermissions",
         "these actions support no resource-level permission (their 'Resource types' column "
@@ -139,6 +141,8 @@ ACTION_KINDS: Mapping[str, tuple[str, ...]] = {
     "lambda:GetFunction": ("hook-function",),
     "lambda:GetFunctionConfiguration": ("hook-function",),
     "iam:PassRole": ("task-role",),
+    # AWS Security Token Service: resource type role* (arn:...:iam::ACCOUNT:role/NAME)
+    "sts:AssumeRole": ("release-role",),
 }
 """The resource kinds each action is granted on (``ANY``: only ``"*"``). The kinds a tagging
 call really names are recorded too, and the generator refuses a kind missing here."""
@@ -181,6 +185,10 @@ PASSED_TO_SERVICE = "ecs-tasks.amazonaws.com"
 
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
 
+RELEASE_ROLE_PLACEHOLDER = "arn:aws:iam::ROLE_ACCOUNT:role/RELEASE_ROLE"
+"""What ``sts:AssumeRole`` is granted on unless the roles are named: a placeholder that
+matches no role, so a release assumes none until you name yours (``roles=``, ``--role``)."""
+
 
 @attrs.frozen(kw_only=True)
 class ResourceArns:
@@ -201,6 +209,8 @@ class ResourceArns:
     """Scalable target ARNs; None: not known, any ECS service's target (with conditions)."""
     hook_functions: tuple[str, ...]
     task_roles: tuple[str, ...]
+    release_roles: tuple[str, ...] = (RELEASE_ROLE_PLACEHOLDER,)
+    """The roles a release assumes for its services' accounts (a manifest's ``role:``)."""
 
     def _arn(self, service: str, resource: str, *, region: bool = True) -> str:
         where = self.region if region else ""
@@ -246,6 +256,8 @@ class ResourceArns:
             )
         if kind == "task-role":
             return self.task_roles
+        if kind == "release-role":
+            return self.release_roles
         raise KeyError(kind)
 
     def condition(self, kind: str) -> dict[str, dict[str, str]] | None:
@@ -278,8 +290,11 @@ HOOK_FUNCTION_PATTERN = "CodeDeployHook_*"
 managed role AWSCodeDeployRoleForECSLimited lets CodeDeploy invoke."""
 
 
-def placeholders(*, hook_functions: tuple[str, ...] = ()) -> ResourceArns:
-    """ARNs with a capitalised placeholder for everything a service would tell."""
+def placeholders(
+    *, hook_functions: tuple[str, ...] = (), release_roles: tuple[str, ...] = ()
+) -> ResourceArns:
+    """ARNs with a capitalised placeholder for everything a service would tell (the release
+    roles: ``RELEASE_ROLE_PLACEHOLDER`` unless named)."""
     return ResourceArns(
         partition="aws",
         region="REGION",
@@ -294,4 +309,5 @@ def placeholders(*, hook_functions: tuple[str, ...] = ()) -> ResourceArns:
             "arn:aws:iam::ACCOUNT:role/TASK_ROLE",
             "arn:aws:iam::ACCOUNT:role/EXECUTION_ROLE",
         ),
+        release_roles=release_roles or (RELEASE_ROLE_PLACEHOLDER,),
     )

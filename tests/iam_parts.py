@@ -60,6 +60,23 @@ DEPLOY_ANALYSIS = Part(
     "deploy", (RELEASE,), "--analysis: its alarm net, and an analysis that stops the deployment"
 )
 WAIT_ANALYSIS = Part("wait", (RELEASE,), "--analysis, for a deployment started without one")
+RELEASE_RUN = Part("release FILE", (RELEASE,))
+RELEASE_RUN_ROLLBACK = Part(
+    "release FILE",
+    (RELEASE,),
+    "a service fails: the one in flight is stopped, the released rolled back "
+    "(`on_failure: rollback`)",
+)
+RELEASE_RUN_ROLE = Part("release FILE", (RELEASE,), "a service names a `role:` to assume")
+RELEASE_RESUME = Part("release resume FILE", (RELEASE,))
+RELEASE_STATUS = Part("release status FILE", (RELEASE, READONLY))
+RELEASE_STATUS_ROLE = Part(
+    "release status FILE", (RELEASE, READONLY), "a service names a `role:` to assume"
+)
+RELEASE_PLAN = Part("release plan FILE", (RELEASE, READONLY))
+RELEASE_PLAN_ROLE = Part(
+    "release plan FILE", (RELEASE, READONLY), "a service names a `role:` to assume"
+)
 INSPECT = Part("inspect", (READONLY,))
 INSPECT_RULES = Part("inspect", (READONLY,), "--rules")
 INSPECT_SCAN = Part("inspect", (READONLY,), "the deployment group is found by a scan")
@@ -93,6 +110,14 @@ PARTS = (
     RECOVER,
     DEPLOY_ANALYSIS,
     WAIT_ANALYSIS,
+    RELEASE_RUN,
+    RELEASE_RUN_ROLLBACK,
+    RELEASE_RUN_ROLE,
+    RELEASE_RESUME,
+    RELEASE_STATUS,
+    RELEASE_STATUS_ROLE,
+    RELEASE_PLAN,
+    RELEASE_PLAN_ROLE,
     INSPECT,
     INSPECT_RULES,
     INSPECT_SCAN,

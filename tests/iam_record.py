@@ -29,7 +29,9 @@ import logging
 import os
 import socket
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -53,6 +55,14 @@ from iam_parts import (
     PLAN,
     PROMOTE,
     RECOVER,
+    RELEASE_PLAN,
+    RELEASE_PLAN_ROLE,
+    RELEASE_RESUME,
+    RELEASE_RUN,
+    RELEASE_RUN_ROLE,
+    RELEASE_RUN_ROLLBACK,
+    RELEASE_STATUS,
+    RELEASE_STATUS_ROLE,
     RESTORE_EVENT,
     RESTORE_EVENT_ROLLBACK,
     RESTORE_HOOK,
@@ -492,6 +502,87 @@ def _state_change(env: Any, deployment_id: str, state: str) -> dict[str, Any]:
     }
 
 
+RELEASE_ROLE = "arn:aws:iam::123456789012:role/bluegreen-release"
+"""The role a service of the ``waves`` session's last release names (moto's STS answers)."""
+
+
+def _two_waves(name: str, image: str, *, head: str = "", first: str = "", last: str = "") -> str:
+    """A manifest of ``web`` then ``api`` in cluster prod, both to ``image``; ``head`` goes
+    at the top, ``first`` into ``web``'s mapping, ``last`` into ``api``'s."""
+    return (
+        f"release: {name}\n{head}waves:\n"
+        f"  - name: first\n    services:\n"
+        f'      - {{cluster: prod, service: web, image: "{image}"{first}}}\n'
+        f"  - name: second\n    services:\n"
+        f'      - {{cluster: prod, service: api, image: "{image}"{last}}}\n'
+    )
+
+
+def waves_session(r: Recorder) -> None:
+    """``bluegreen release``: plan, a release of two services (each deployed once before) in
+    two waves, status, resume of
+    a release whose process died, a release whose second wave fails (one service fails, the
+    other is stopped, and ``on_failure: rollback`` rolls back the first wave's), and a
+    release whose service names a role to assume (plan, run, status)."""
+    import bluegreen
+    from bluegreen.manifest_load import load_manifest
+    from bluegreen.release_accounts import Accounts
+    from bluegreen.release_service import start_service
+
+    sim = r.sim
+    for name in ("web", "api", "jobs"):
+        sim.create_environment(name=name, termination_wait_minutes=1)
+    sim.register_hook(CHECK_HOOK, _reporting_hook(sim, "Succeeded"))
+    sim.register_hook(FAILING_HOOK, _reporting_hook(sim, "Failed"))
+    sim.register_hook(SILENT_HOOK, _silent_hook([]))
+    for name in ("web", "api"):  # a group's deployments before the release's (not recorded)
+        before = bluegreen.deploy(
+            "prod", name, image="nginx:1.27", clients=sim.clients(), clock=sim.clock
+        )
+        sim.run_until_done(before.id)
+    checked = f", hooks: {{AfterAllowTestTraffic: {CHECK_HOOK}}}"
+    with tempfile.TemporaryDirectory() as folder:
+
+        def manifest(name: str, text: str) -> str:
+            path = Path(folder, f"{name}.yaml")
+            path.write_text(text)
+            return str(path)
+
+        rollout = manifest("rollout", _two_waves("rollout", "nginx:1.28", first=checked))
+        r.cli(RELEASE_PLAN, "release", "plan", rollout)
+        r.cli(RELEASE_RUN, "release", rollout)
+        r.cli(RELEASE_STATUS, "release", "status", rollout)
+
+        # A process created web's deployment, then died.
+        died = manifest("died", _two_waves("died", "nginx:1.29"))
+        loaded = load_manifest(died)
+        web = loaded.services[0]
+        account = Accounts(clients=sim.clients(), clock=sim.clock).for_service(web)
+        start_service(loaded.id, "first", web, account, clock=sim.clock)
+        r.cli(RELEASE_RESUME, "release", "resume", died)
+
+        # api fails while jobs waits on its hook: jobs is stopped, web rolled back.
+        fails = manifest(
+            "fails",
+            _two_waves(
+                "fails",
+                "nginx:1.30",
+                head="on_failure: rollback\n",
+                last=f", hooks: {{AfterAllowTestTraffic: {FAILING_HOOK}}}}}\n"
+                f'      - {{cluster: prod, service: jobs, image: "nginx:1.30", '
+                f"hooks: {{AfterAllowTestTraffic: {SILENT_HOOK}}}",
+            ),
+        )
+        r.cli(RELEASE_RUN_ROLLBACK, "release", fails, expect=1)
+
+        assumed = manifest(
+            "assumed", _two_waves("assumed", "nginx:1.31", last=f", role: {RELEASE_ROLE!r}")
+        )
+        r.cli(RELEASE_PLAN_ROLE, "release", "plan", assumed)
+        r.cli(RELEASE_RUN_ROLE, "release", assumed)
+        r.cli(RELEASE_STATUS_ROLE, "release", "status", assumed)
+
+
 SESSIONS: dict[str, tuple[Callable[[Recorder], None], tuple[Part, ...]]] = {
     "release": (release_session, (PLAN, DEPLOY, WAIT, PROMOTE, FINISH, ROLLBACK)),
     "failures": (
@@ -516,6 +607,19 @@ SESSIONS: dict[str, tuple[Callable[[Recorder], None], tuple[Part, ...]]] = {
     "hooks": (
         hooks_session,
         (VERIFY_TEST, VERIFY_PRODUCTION, RESTORE_HOOK, RESTORE_EVENT_ROLLBACK, RESTORE_EVENT),
+    ),
+    "waves": (
+        waves_session,
+        (
+            RELEASE_PLAN,
+            RELEASE_RUN,
+            RELEASE_STATUS,
+            RELEASE_RESUME,
+            RELEASE_RUN_ROLLBACK,
+            RELEASE_PLAN_ROLE,
+            RELEASE_RUN_ROLE,
+            RELEASE_STATUS_ROLE,
+        ),
     ),
 }
 """Each session runs in a simulator of its own and records its parts (each part in exactly one

@@ -29,7 +29,7 @@ import bluegreen
 from bluegreen import ValidationError
 from bluegreen.iam import iam_policy, policy_actions
 from bluegreen.iam_recording import recording_actions
-from bluegreen.iam_resources import DEPENDENT_ACTIONS
+from bluegreen.iam_resources import DEPENDENT_ACTIONS, RELEASE_ROLE_PLACEHOLDER
 
 BOTOCORE_SERVICE = {
     "application-autoscaling": "application-autoscaling",
@@ -39,6 +39,7 @@ BOTOCORE_SERVICE = {
     "elasticloadbalancing": "elbv2",
     "iam": "iam",
     "lambda": "lambda",
+    "sts": "sts",
 }
 """The botocore service model of each IAM prefix."""
 
@@ -192,6 +193,61 @@ def test_without_a_service_the_policy_has_placeholders_that_match_nothing():
     }
 
 
+RELEASE_ROLES = [
+    "arn:aws:iam::123456789012:role/bluegreen-release",
+    "arn:aws:iam::210987654321:role/teams/bluegreen-release",
+]
+
+
+def _assume_role_statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in document["Statement"] if "sts:AssumeRole" in s["Action"]]
+
+
+def test_the_release_policy_assumes_exactly_the_roles_named():
+    policy = iam_policy("release", roles=RELEASE_ROLES)
+
+    assert _assume_role_statements(policy.document) == [
+        {
+            "Sid": "AssumeReleaseRoles",
+            "Effect": "Allow",
+            "Action": ["sts:AssumeRole"],
+            "Resource": RELEASE_ROLES,
+        }
+    ]
+    assert RELEASE_ROLE_PLACEHOLDER not in json.dumps(policy.document)
+    assert not any("--role" in note or "roles=" in note for note in policy.notes)
+
+
+def test_without_roles_the_release_policy_assumes_only_a_placeholder_and_says_to_name_them():
+    policy = iam_policy("release")
+
+    statement = _assume_role_statements(policy.document)
+    assert [s["Resource"] for s in statement] == [[RELEASE_ROLE_PLACEHOLDER]]
+    assert "ROLE_ACCOUNT" in RELEASE_ROLE_PLACEHOLDER  # matches no real account
+    assert any(
+        note.startswith(f"sts:AssumeRole on {RELEASE_ROLE_PLACEHOLDER}") and "roles=" in note
+        for note in policy.notes
+    )
+
+
+def test_release_status_and_plan_assume_roles_too_so_readonly_grants_them():
+    readonly = iam_policy("readonly", roles=RELEASE_ROLES[:1]).document
+
+    assert _assume_role_statements(readonly)[0]["Resource"] == RELEASE_ROLES[:1]
+    for feature in ("hook", "safety-net"):
+        assert _assume_role_statements(iam_policy(feature).document) == []
+
+
+def test_a_role_that_is_not_an_iam_role_arn_is_refused():
+    with pytest.raises(ValidationError) as caught:
+        iam_policy("release", roles=["bluegreen-release", RELEASE_ROLES[0]])
+
+    assert list(caught.value.problems) == [
+        "'bluegreen-release' is not an IAM role ARN: give roles= such as "
+        "arn:aws:iam::123456789012:role/bluegreen-release (a role your release manifests name)"
+    ]
+
+
 def test_bad_requests_are_refused_listing_every_problem():
     with pytest.raises(ValidationError) as caught:
         iam_policy("deploy", cluster="prod", application="app")
@@ -241,7 +297,8 @@ def _with_task_role(sim: Any) -> Deployer:
 
 def test_the_policy_for_the_sample_service_names_exactly_its_resources(sim):
     """(d): the service, its group and application, family, alarm, scalable target, hook
-    functions and roles; the target groups and listeners take only "*" (Describe*)."""
+    functions, task roles and release roles; the target groups and listeners take only "*"
+    (Describe*)."""
     d = _with_task_role(sim)
     env = d.env
     target = d.autoscaling.describe_scalable_targets(
@@ -254,6 +311,7 @@ def test_the_policy_for_the_sample_service_names_exactly_its_resources(sim):
         "prod",
         "web",
         hook_functions=["CodeDeployHook_verify"],
+        roles=RELEASE_ROLES[:1],
         clients=sim.clients(),
         clock=sim.clock,
     )
@@ -269,6 +327,7 @@ def test_the_policy_for_the_sample_service_names_exactly_its_resources(sim):
         "arn:aws:lambda:us-east-1:123456789012:function:CodeDeployHook_verify",
         TASK_ROLE,
         EXECUTION_ROLE,
+        RELEASE_ROLES[0],
         # Account-wide, and said why in the notes: the scan for a group, deployment configs.
         f"{codedeploy}:application:*",
         f"{codedeploy}:deploymentgroup:*",
@@ -325,6 +384,30 @@ def test_cli_text_output_is_a_table_of_statements_actions_and_resources(capsys):
         ]
         for line in lines
     )
+
+
+def test_cli_role_names_the_roles_to_assume_and_without_it_stderr_says_to_give_it(capsys):
+    code, out, err = run_cli(
+        capsys,
+        "iam",
+        "policy",
+        "--for",
+        "release",
+        "--role",
+        RELEASE_ROLES[0],
+        "--role",
+        RELEASE_ROLES[1],
+    )
+
+    assert code == 0, err
+    assert _assume_role_statements(json.loads(out))[0]["Resource"] == RELEASE_ROLES
+    assert "--role" not in err
+
+    code, out, err = run_cli(capsys, "iam", "policy", "--for", "release")
+
+    assert code == 0, err
+    assert RELEASE_ROLE_PLACEHOLDER in out
+    assert "give --role ARN (repeatable) to name yours" in err
 
 
 def test_cli_refuses_a_cluster_without_a_service_in_one_line_with_exit_2(capsys):

@@ -30,8 +30,9 @@ def add_parser(commands: Any) -> None:
         "policy",
         help="print the IAM policy one feature needs",
         description="Print a least-privilege IAM policy (JSON on stdout, notes on stderr) for "
-        "release (plan, deploy, wait, promote, finish, abort, rollback, recover), readonly "
-        "(inspect, status, plan, appspec, schedule), hook (a hook function's role) or "
+        "release (plan, deploy, wait, promote, finish, abort, rollback, recover, release FILE "
+        "and its status, resume, plan), readonly (inspect, status, plan, appspec, schedule, "
+        "release status, release plan), hook (a hook function's role) or "
         "safety-net (the restore_scaling EventBridge function's role). With --cluster and "
         "--service the ARNs are read from AWS; without, placeholders in capitals stand for "
         "them.",
@@ -56,6 +57,14 @@ def add_parser(commands: Any) -> None:
         "(repeatable; default CodeDeployHook_*)",
     )
     policy.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        metavar="ARN",
+        help="an IAM role your release manifests name (role:), which `bluegreen release` "
+        "assumes (repeatable; default a placeholder that matches no role)",
+    )
+    policy.add_argument(
         "--output",
         choices=("json", "text"),
         default="json",
@@ -78,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         application=args.application,
         deployment_group=args.deployment_group,
         hook_functions=tuple(args.hook_function),
+        roles=tuple(args.role),
         clients=clients_from(args) if reads else None,
         clock=clock(),
     )
