@@ -309,6 +309,7 @@ def deploy(
             service_arn=state.service_arn or None,
             tags=state.tags,
             targets=the_plan.autoscaling,
+            budget=the_budget,
         )
     request: CreateRequest | None = None
     try:

@@ -9,12 +9,12 @@ whole list, not fifty runs with one problem each.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bluegreen.errors import BlueGreenError, ServiceConfigError, ValidationError
+from bluegreen.release_threads import for_each
 
 if TYPE_CHECKING:
     from bluegreen.clock import Clock
@@ -46,7 +46,6 @@ def plan_release(
 
     plans: dict[str, Plan] = {}
     problems: dict[str, list[str]] = {}
-    queue = list(services)
     lock = threading.Lock()
 
     def one(service: ServiceRelease) -> None:
@@ -72,24 +71,7 @@ def plan_release(
         with lock:
             problems[service.name] = found
 
-    def work() -> None:
-        worker = getattr(clock, "worker", None)
-        with worker() if callable(worker) else contextlib.nullcontext():
-            while True:
-                with lock:
-                    if not queue:
-                        return
-                    service = queue.pop(0)
-                one(service)
-
-    threads = [
-        threading.Thread(target=work, name=f"bluegreen-plan-{i}", daemon=True)
-        for i in range(max(1, min(width, len(services))))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    for_each(services, one, width, clock=clock, name="bluegreen-plan")
     # In the manifest's order, whichever thread finished first.
     every = [p for service in services for p in problems.get(service.name, [])]
     if every:

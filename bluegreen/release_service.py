@@ -11,14 +11,16 @@ creates a second deployment for a service, whichever process resumes it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from bluegreen._aws import Caller
 from bluegreen.clock import MonotonicClock
+from bluegreen.controls import DONE_ALREADY, send_control
 from bluegreen.deployment import Deployment
-from bluegreen.errors import ConflictError, DeploymentStateError
+from bluegreen.errors import AWSError, ConflictError, DeploymentStateError
 from bluegreen.manifest import release_marker
 from bluegreen.release_state import find_release_deployments
 from bluegreen.revision import short_arn
@@ -103,6 +105,7 @@ def start_service(
     account: Account,
     *,
     clock: Clock | None = None,
+    since: dt.datetime | None = None,
 ) -> Deployment:
     """The release's deployment of ``service``: the one it created already, or a new one.
 
@@ -114,12 +117,17 @@ def start_service(
     the release's marker in the description. If another deployment won the race for the
     group (``ConflictError``) and it is this release's own, that one is returned.
 
+    ``since``: only deployments created from then on can be this release's (the runner read
+    the release's state at its start and found none for the service), so the look-up lists
+    only those. Naming the service's ``application`` and ``deployment_group`` (the plan
+    found them) saves finding the group again.
+
     Raises:
         ServiceConfigError, ValidationError, ConflictError, AWSError: as ``deploy`` raises
             them (a ``ConflictError`` only for another release's deployment).
     """
     the_clock: Clock = clock if clock is not None else MonotonicClock()
-    found = _release_deployment(release_id, service, account, the_clock)
+    found = _release_deployment(release_id, service, account, the_clock, since)
     if found is not None:
         return _attach(found, account, the_clock)
     from bluegreen.deploying import deploy
@@ -137,20 +145,25 @@ def start_service(
             budget=account.budget,
         )
     except ConflictError:
-        found = _release_deployment(release_id, service, account, the_clock)
+        found = _release_deployment(release_id, service, account, the_clock, since)
         if found is None:
             raise
         return _attach(found, account, the_clock)
 
 
 def _release_deployment(
-    release_id: str, service: ServiceRelease, account: Account, clock: Clock
+    release_id: str,
+    service: ServiceRelease,
+    account: Account,
+    clock: Clock,
+    since: dt.datetime | None = None,
 ) -> str | None:
     deployment, _ = find_release_deployments(
         service,
         release_id,
         clients=account.clients,
         call=Caller(clock=clock, budget=account.budget),
+        since=since,
     )
     return deployment["deploymentId"] if deployment is not None else None
 
@@ -184,16 +197,33 @@ def follow_service(
 
 
 def stop_service(deployment_id: str, account: Account, *, clock: Clock | None = None) -> bool:
-    """Stop ``deployment_id`` with rollback (StopDeployment), without waiting.
+    """Stop ``deployment_id`` with rollback: one StopDeployment, without waiting.
+
+    A release stops every deployment in flight when one fails, and every second counts: the
+    stop is the only call (no read first; a deployment that has ended already is answered
+    as such by CodeDeploy), and it does not wait its turn in the account's budget behind the
+    reads of the waits (stops are few; throttling is still retried).
 
     Returns:
         True if it was asked to stop; False if it had ended already (nothing to stop).
+
+    Raises:
+        AWSError: StopDeployment failed for another reason (after the retries).
     """
-    the_clock: Clock = clock if clock is not None else MonotonicClock()
+    call = Caller(clock=clock if clock is not None else MonotonicClock(), budget=None)
     try:
-        _attach(deployment_id, account, the_clock).abort(wait=False)
-    except DeploymentStateError:
-        return False
+        send_control(
+            call,
+            "StopDeployment",
+            account.clients.codedeploy.stop_deployment,
+            done_if=DONE_ALREADY["StopDeployment"],
+            deploymentId=deployment_id,
+            autoRollbackEnabled=True,
+        )
+    except AWSError as exc:
+        if exc.code in DONE_ALREADY["StopDeployment"]:
+            return False
+        raise
     return True
 
 

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     import boto3
 
     from bluegreen._aws import Clients
-    from bluegreen.clock import Clock
+    from bluegreen.clock import Clock, RateBudget
 
 
 __all__ = [
@@ -256,6 +256,7 @@ def suspend_scaling(
     service_arn: str | None = None,
     tags: Mapping[str, str] | None = None,
     targets: Sequence[ScalableTargetState] | None = None,
+    budget: RateBudget | None = None,
 ) -> ScalingLease:
     """Write this release's own record on the service, then suspend ``suspend``.
 
@@ -275,6 +276,7 @@ def suspend_scaling(
         service_arn, tags, targets: what the caller has just read of the service (its ARN,
             its tags, its scalable targets, e.g. the preflight's reads), so they are not
             read again. ``tags`` must have been read before ``targets``.
+        budget: the ``RateBudget`` the calls draw from (default: ``DEFAULT_BUDGET``).
 
     Returns:
         A ``ScalingLease``; use it as a context manager or call ``restore()``.
@@ -284,7 +286,7 @@ def suspend_scaling(
         AWSError: an AWS call failed; whatever was suspended has been restored.
     """
     flags = _check_flags(suspend)
-    svc = service_scaling(cluster, service, clients, session, clock, arn=service_arn)
+    svc = service_scaling(cluster, service, clients, session, clock, arn=service_arn, budget=budget)
     before = svc.records_in(tags) if tags is not None else svc.records()
     current = tuple(targets) if targets is not None else svc.targets()
     if not current:
@@ -328,6 +330,7 @@ def restore_scaling(
     clients: Clients | None = None,
     session: boto3.Session | None = None,
     clock: Clock | None = None,
+    budget: RateBudget | None = None,
 ) -> RestoreResult:
     """Give back the records made for ``deployment_id`` (every record when None), even while
     it runs, and reconcile: the original state comes back unless another release's record is
@@ -337,6 +340,7 @@ def restore_scaling(
         deployment_id: the deployment whose records are given back (a deployment's own
             restore, at its end or when its release process is interrupted).
         pending_limit: how long a record without a deployment id stays in force.
+        budget: the ``RateBudget`` the calls draw from (default: ``DEFAULT_BUDGET``).
 
     Returns:
         What was done; ``already_restored`` when there was no record; ``live`` the records
@@ -346,7 +350,7 @@ def restore_scaling(
         AWSError: the state could not be put back; the records are kept.
     """
     limit = _check_pending(pending_limit)
-    svc = service_scaling(cluster, service, clients, session, clock)
+    svc = service_scaling(cluster, service, clients, session, clock, budget=budget)
     return reconcile(svc, give_back=_given_back(deployment_id), pending_limit=limit).result
 
 

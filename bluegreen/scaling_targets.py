@@ -17,14 +17,14 @@ import attrs
 from bluegreen._advice import advice
 from bluegreen._aws import Caller, Clients, resolve_clients
 from bluegreen.arguments import check_connection, service_problems
-from bluegreen.clock import MonotonicClock
+from bluegreen.clock import DEFAULT_BUDGET, MonotonicClock
 from bluegreen.errors import AWSError, ResourceNotFoundError
 from bluegreen.scaling_record import DIMENSION, ScalableTargetState, ScalingRecord, records_in
 
 if TYPE_CHECKING:
     import boto3
 
-    from bluegreen.clock import Clock
+    from bluegreen.clock import Clock, RateBudget
 
 __all__ = ["RestoreResult", "ServiceScaling", "service_scaling"]
 
@@ -189,10 +189,12 @@ def service_scaling(
     clock: Clock | None,
     *,
     arn: str | None = None,
+    budget: RateBudget | None = None,
 ) -> ServiceScaling:
     """The ``ServiceScaling`` of a public function's arguments, with its own ``Caller`` on
-    ``clock`` (default: the monotonic clock); ``arn``: the service's ARN, when the caller
-    has read it already (then never read again).
+    ``clock`` (default: the monotonic clock) drawing from ``budget`` (default: the
+    process's ``DEFAULT_BUDGET``); ``arn``: the service's ARN, when the caller has read it
+    already (then never read again).
 
     Raises:
         ValidationError: a name, ``clients``, ``session`` or ``clock`` that cannot work.
@@ -202,11 +204,17 @@ def service_scaling(
         clients=clients,
         session=session,
         clock=clock,
+        budget=budget,
         problems=service_problems(cluster=cluster, service=service),
     )
     aws = resolve_clients(clients, session)
     clock = clock if clock is not None else MonotonicClock()
-    caller = Caller(clock=clock, attempts=RETRY_ATTEMPTS, patience=RETRY_PATIENCE)
+    caller = Caller(
+        clock=clock,
+        budget=budget if budget is not None else DEFAULT_BUDGET,
+        attempts=RETRY_ATTEMPTS,
+        patience=RETRY_PATIENCE,
+    )
     return ServiceScaling(aws, clock, cluster, service, caller, arn or None)
 
 

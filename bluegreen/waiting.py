@@ -280,6 +280,7 @@ class DeploymentWaiter(DeploymentReader):
             deployment_id=snapshot.rollback_of or self.id,
             clients=self._clients,
             clock=self._clock,
+            budget=self.budget,
         )
 
     def _restore_scaling(self, snapshot: DeploymentSnapshot) -> None:
@@ -300,6 +301,7 @@ class DeploymentWaiter(DeploymentReader):
             deployment_id=snapshot.rollback_of or self.id,
             clients=self._clients,
             clock=self._clock,
+            budget=self.budget,
         )
 
     def _remove_alarm_net(self, snapshot: DeploymentSnapshot) -> None:

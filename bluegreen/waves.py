@@ -23,7 +23,7 @@ release runs inside it, so simulated time moves only when every thread waits.
 
 from __future__ import annotations
 
-import contextlib
+import datetime as dt
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -34,7 +34,7 @@ import attrs
 from bluegreen.clock import MonotonicClock, plural
 from bluegreen.controls import deployment_error
 from bluegreen.errors import BlueGreenError, DeploymentError
-from bluegreen.manifest import FailurePolicy, Manifest, Wave
+from bluegreen.manifest import FailurePolicy, Manifest, ServiceRelease, Wave
 from bluegreen.release_accounts import Accounts
 from bluegreen.release_events import EventKind, ReleaseEvent, ServiceRun
 from bluegreen.release_plan import plan_release
@@ -46,21 +46,25 @@ from bluegreen.release_service import (
     stop_service,
 )
 from bluegreen.release_state import Phase, ReleaseState, read_release
+from bluegreen.release_threads import for_each
 from bluegreen.server_time import ServerClock, server_clock_for
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     import boto3
 
     from bluegreen._aws import Clients
     from bluegreen.analysis_run import AnalysisRun
     from bluegreen.clock import Clock
+    from bluegreen.plan import Plan
     from bluegreen.snapshot import DeploymentSnapshot
 
 __all__ = ["ReleaseError", "ReleaseResult", "release"]
 
 EventSink = Callable[[ReleaseEvent], None]
+
+SINCE_MARGIN = 300.0
+"""Seconds before the state read's start from which a service's deployments are looked
+for again before one is created (clock differences between this machine and AWS)."""
 
 _FAILED = (Phase.FAILED, Phase.ROLLING_BACK, Phase.ROLLED_BACK)
 """What AWS may show of a release that failed before this process took it over."""
@@ -137,6 +141,8 @@ class _Runner:
     runs: dict[str, ServiceRun] = attrs.field(factory=dict)
     reason: str | None = None
     _lock: threading.RLock = attrs.field(factory=threading.RLock)
+    plans: dict[str, Plan] = attrs.field(factory=dict)
+    since: dt.datetime | None = None
     server: ServerClock = attrs.field(
         default=attrs.Factory(lambda self: server_clock_for(self.clock), takes_self=True)
     )
@@ -170,9 +176,14 @@ class _Runner:
     # -- the release --------------------------------------------------------------------------
 
     def run(self, *, resume: bool) -> ReleaseResult:
+        reading = self.clock.time()
         state = read_release(self.manifest, self.accounts, clock=self.clock)
         if state.read_at is not None:
             self.server.observe(state.read_at)
+        # What the state read did not see was created after it began (with a margin for
+        # the server's clock): a later look for one service's deployment lists only that.
+        took = (self.clock.time() - reading) * max(1.0, self.server.rate)
+        self.since = state.read_at - dt.timedelta(seconds=took + SINCE_MARGIN)
         started = self.now()
         done = all(p.phase is Phase.SUCCEEDED for p in state.services)
         self._take_in(state, resume=resume or done)
@@ -188,7 +199,7 @@ class _Runner:
             self.stop(f"{', '.join(failed)} failed before the release was resumed")
         else:
             pending = [r.service for r in self if r.phase is Phase.PENDING]
-            plan_release(self.manifest, pending, self.accounts, clock=self.clock)
+            self.plans = plan_release(self.manifest, pending, self.accounts, clock=self.clock)
             said = f"{plural(len(pending), 'service')} planned, no problem"
             self.emit(EventKind.PLANNED, message=said)
         try:
@@ -285,50 +296,20 @@ class _Runner:
     def _for_each(
         self, runs: list[ServiceRun], action: Callable[[ServiceRun], None], width: int
     ) -> None:
-        """``action(run)`` for each of ``runs``, at most ``width`` at once, in order."""
-        queue = list(runs)
-        take = threading.Lock()
+        """``action(run)`` for each of ``runs``, at most ``width`` at once, in order; a
+        caller's stop event is noticed while they run, and Ctrl-C stops the release (a
+        second one leaves at once)."""
 
-        def work() -> None:
-            while True:
-                with take:
-                    if not queue:
-                        return
-                    run = queue.pop(0)
-                action(run)
+        def watch() -> None:
+            if self.stopping.is_set() and self.reason is None:
+                self.stop("asked to stop")
 
-        self._in_threads(work, max(1, min(width, len(queue))))
+        def interrupted() -> None:
+            if self.stopping.is_set():
+                raise KeyboardInterrupt  # Ctrl-C while stopping already: leave now
+            self.stop("interrupted (Ctrl-C)")
 
-    def _in_threads(self, work: Callable[[], None], width: int) -> None:
-        """Run ``work`` in ``width`` daemon threads (inside the clock's ``worker()`` when it
-        has one) and wait for them; Ctrl-C here stops the release and waits again."""
-        worker = getattr(self.clock, "worker", None)
-        # Every thread joins the clock before any sleeps, so they all start at one moment.
-        ready = threading.Barrier(width)
-
-        def body() -> None:
-            with worker() if callable(worker) else contextlib.nullcontext():
-                ready.wait()
-                work()
-
-        threads = [
-            threading.Thread(target=body, name=f"bluegreen-release-{i}", daemon=True)
-            for i in range(width)
-        ]
-        for thread in threads:
-            thread.start()
-        while True:
-            try:
-                for thread in threads:
-                    while thread.is_alive():
-                        thread.join(timeout=0.25)
-                        if self.stopping.is_set() and self.reason is None:
-                            self.stop("asked to stop")
-                return
-            except KeyboardInterrupt:
-                if self.stopping.is_set():
-                    raise  # a second Ctrl-C: leave now (recover/resume restore the rest)
-                self.stop("interrupted (Ctrl-C)")
+        for_each(runs, action, width, clock=self.clock, watch=watch, on_interrupt=interrupted)
 
     def _service(self, wave: Wave, run: ServiceRun) -> None:
         """Release one service: start (or re-attach), follow to the end, note how it ended."""
@@ -340,7 +321,12 @@ class _Runner:
         account = self.accounts.for_service(run.service)
         try:
             deployment = start_service(
-                self.manifest.id, wave.name, run.service, account, clock=self.clock
+                self.manifest.id,
+                wave.name,
+                self._with_group(run),
+                account,
+                clock=self.clock,
+                since=None if run.resumed else self.since,
             )
         except BlueGreenError as exc:
             self._ended(run, Phase.FAILED, f"could not start: {exc}")
@@ -395,6 +381,14 @@ class _Runner:
         run.see(final)
         run.ended = final.complete_time
         self._ended(run, Phase.SUCCEEDED, None)
+
+    def _with_group(self, run: ServiceRun) -> ServiceRelease:
+        """The service, naming the deployment group its plan found (not looked for again)."""
+        plan = self.plans.get(run.name)
+        group = plan.service.deployment_group if plan is not None else None
+        if group is None or run.service.deployment_group is not None:
+            return run.service
+        return attrs.evolve(run.service, application=group.application, deployment_group=group.name)
 
     def _ended(self, run: ServiceRun, phase: Phase, error: str | None) -> None:
         with self._lock:
