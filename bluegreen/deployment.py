@@ -198,6 +198,7 @@ class Deployment(DeploymentWaiter):
         on_progress: Callable[[DeploymentSnapshot], None] | None = None,
         analysis: Analysis | bool | None = None,
         on_evaluation: Callable[[AnalysisRun], None] | None = None,
+        light: bool = False,
     ) -> DeploymentSnapshot:
         """Poll until the deployment reaches ``until``; returns the snapshot that showed it.
 
@@ -220,6 +221,9 @@ class Deployment(DeploymentWaiter):
                 wait raises ``DeploymentError`` naming the metric, with green's and blue's
                 numbers; INCONCLUSIVE stops nothing. ``self.analysis`` keeps the run.
             on_evaluation: called with ``self.analysis`` after every evaluation.
+            light: read as a wait for the end that nobody watches does (fewer calls;
+                ``on_progress`` still gets each snapshot, some of whose task sets and events
+                are an earlier read's); see ``DeploymentWaiter.wait``.
 
         Raises:
             ValidationError: ``until`` names no milestone, ``timeout`` is negative, the
@@ -236,6 +240,7 @@ class Deployment(DeploymentWaiter):
             on_progress=on_progress,
             analysis=analysis,
             on_evaluation=on_evaluation,
+            light=light,
         )
         return super().wait(
             milestone,
@@ -245,6 +250,7 @@ class Deployment(DeploymentWaiter):
             on_progress=on_progress,
             analysis=analysis,
             on_evaluation=on_evaluation,
+            light=light,
         )
 
     # -- controls -----------------------------------------------------------------------

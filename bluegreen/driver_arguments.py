@@ -120,6 +120,7 @@ def check_wait(
     on_progress: object,
     analysis: object = None,
     on_evaluation: object = None,
+    light: object = False,
 ) -> Milestone:
     """The milestone ``Deployment.wait`` waits for; refuses every wrong argument at once.
 
@@ -137,6 +138,8 @@ def check_wait(
             "on_evaluation= must be a function taking an AnalysisRun (or None), "
             f"got {show_value(on_evaluation)}"
         )
+    if not isinstance(light, bool):
+        problems.append(f"light= must be True or False, got {show_value(light)}")
     if problems or milestone is None:
         raise ValidationError(problems, subject=advice("wait arguments", "command line"))
     return milestone

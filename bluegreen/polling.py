@@ -287,11 +287,13 @@ def poll(
     max_interval: float,
     on_progress: Callable[[DeploymentSnapshot], None] | None,
     wake: Callable[[], float | None] | None = None,
+    light: bool = False,
 ) -> DeploymentSnapshot:
     """Read until ``done``; the first snapshot that is, is returned.
 
     ``read(previous, light)`` reads the next snapshot; ``light`` is True when the wait is for
-    the end and nobody watches the way there, so the read may skip what only they would see.
+    the end and nobody watches the way there (or ``light`` was asked for: ``on_progress``
+    then sees what such a wait reads), so the read may skip what only they would see.
 
     The pauses follow ``poll_interval``, in the server's seconds (``rate()`` of them per
     second of ``clock``), and sleep on ``clock``. ``wake()`` gives the server seconds until
@@ -305,7 +307,7 @@ def poll(
     if problems:
         raise ValidationError(problems, subject=advice("wait arguments", "command line"))
     started = clock.time()
-    only_end = milestone is Milestone.END and on_progress is None
+    only_end = milestone is Milestone.END and (on_progress is None or light)
     snapshot: DeploymentSnapshot | None = None
     while True:
         snapshot = read(snapshot, only_end)

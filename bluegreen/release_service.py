@@ -180,19 +180,20 @@ def follow_service(
 
     A deployment ``start_service`` created carries its analysis run already (with the alarm
     net ``deploy`` attached); one it re-attached to starts a new run of the service's
-    analysis. At the end the wait restores the scaling ``deploy`` suspended and deletes the
-    net, as every wait does.
+    analysis. It reads as a wait for the end does (``light``: GetDeployment alone while only
+    the status can change), so that fifty of them share one budget. At the end the wait
+    restores the scaling ``deploy`` suspended and deletes the net, as every wait does.
 
     Raises:
         DeploymentError: the deployment failed, was stopped, or was rolled back.
         WaitTimeoutError: ``timeout`` (or the service's own) passed first.
     """
-    analysis = None if deployment.analysis is not None else service.analysis
     return deployment.wait(
         timeout=timeout if timeout is not None else service.timeout,
         on_progress=on_progress,
-        analysis=analysis if analysis is not None else None,
+        analysis=None if deployment.analysis is not None else service.analysis,
         on_evaluation=on_evaluation,
+        light=True,
     )
 
 

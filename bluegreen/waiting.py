@@ -39,6 +39,7 @@ class DeploymentWaiter(DeploymentReader):
         on_progress: Callable[[DeploymentSnapshot], None] | None = None,
         analysis: Analysis | bool | None = None,
         on_evaluation: Callable[[AnalysisRun], None] | None = None,
+        light: bool = False,
     ) -> DeploymentSnapshot:
         """Poll until the deployment reaches ``until``; returns the snapshot that showed it.
 
@@ -65,6 +66,10 @@ class DeploymentWaiter(DeploymentReader):
                 ``AnalysisRun``); None runs the one ``deploy`` was given, if any; False none.
                 A FAILED verdict stops the deployment with rollback (StopDeployment).
             on_evaluation: called with ``self.analysis`` after every evaluation.
+            light: with ``until`` the end, read as a wait that watches only the end does
+                even when ``on_progress`` is given (what a release of many services does to
+                spare its rate budget): ``on_progress`` then gets every snapshot read, the
+                task sets and events of one read kept while only the status can change.
 
         Raises:
             DeploymentError: the deployment failed, was stopped or was rolled back; carries
@@ -91,6 +96,7 @@ class DeploymentWaiter(DeploymentReader):
             max_interval=max_interval,
             on_progress=on_progress,
             wake=None if run is None else lambda: run.seconds_to_next(self.server_now()),
+            light=light,
         )
         if run is not None and snapshot.status.is_terminal:
             run.finish()

@@ -278,3 +278,23 @@ def test_a_well_formed_deployment_id_is_accepted_as_it_is(sim):
     assert Deployment.attach("d-A1B2C3123", clients=sim.clients(), clock=sim.clock).id == (
         "d-A1B2C3123"
     )
+
+
+def test_a_light_wait_reports_every_read_for_fewer_calls_and_ends_the_same(sim):
+    d = Deployer.create(
+        sim,
+        deployment_config="CodeDeployDefault.ECSCanary10Percent5Minutes",
+        termination_wait_minutes=5,
+    )
+    first = attach(sim, d.deploy())
+    seen: list[DeploymentStatus] = []
+    closely = first.wait(on_progress=lambda s: seen.append(s.status))
+    second = attach(sim, d.deploy())
+    lightly: list[DeploymentStatus] = []
+    lightly_end = second.wait(on_progress=lambda s: lightly.append(s.status), light=True)
+
+    assert closely.succeeded
+    assert lightly_end.succeeded
+    assert lightly_end.task_sets  # the last snapshot is whole
+    assert lightly[-1] is DeploymentStatus.SUCCEEDED  # on_progress saw the end too
+    assert second.calls < first.calls / 2, (first.calls, second.calls)
