@@ -218,15 +218,28 @@ def _next_line_with(lines: queue.Queue[str], text: str, seen: list[str]) -> str:
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_sim_serve_seeds_the_sample_answers_boto3_and_exits_0_on_a_signal(
-    signum: signal.Signals,
+    signum: signal.Signals, tmp_path: Any
 ) -> None:
+    """One ``bluegreen sim serve`` process per signal, followed from its start to its exit
+    (each start costs seconds of moto's model loading, so one process is checked for all
+    of these): it accepts connections only once the sample is seeded, stands a ``--hook``
+    in for a Lambda function, answers boto3, takes ``--blue-cleanup`` seconds to remove
+    blue after the termination wait, and exits 0 on the signal."""
+    (tmp_path / "served_hooks.py").write_text(
+        "def verify(event, context):\n    return None\n", encoding="utf-8"
+    )
+    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
+    command = [sys.executable, "-m", "bluegreen", "sim", "serve", "--port", str(port)]
+    command += ["--speed", "600", "--hook", "CodeDeployHook_verify=served_hooks:verify"]
+    command += ["--termination-wait", "0", "--blue-cleanup", "120"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "bluegreen", "sim", "serve", "--port", "0", "--speed", "600"],
+        command,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
         env=env,
+        cwd=tmp_path,
     )
     assert process.stdout is not None
     lines: queue.Queue[str] = queue.Queue()
@@ -234,7 +247,10 @@ def test_sim_serve_seeds_the_sample_answers_boto3_and_exits_0_on_a_signal(
     reader.start()
     seen: list[str] = []
     try:
-        endpoint = _next_line_with(lines, "serving on http://127.0.0.1:", seen).split()[-1]
+        endpoint = f"http://127.0.0.1:{port}"
+        _check_accepts_connections_only_once_the_sample_is_seeded(process, port)
+        banner = _next_line_with(lines, "serving on http://127.0.0.1:", seen)
+        assert banner.split()[-1] == endpoint
         _next_line_with(lines, "Press Ctrl-C", seen)
         assert any("AppECS-prod-web / DgpECS-prod-web" in line for line in seen)
 
@@ -245,6 +261,8 @@ def test_sim_serve_seeds_the_sample_answers_boto3_and_exits_0_on_a_signal(
         assert service["deploymentController"] == {"type": "CODE_DEPLOY"}
         assert [ts["status"] for ts in service["taskSets"]] == ["PRIMARY"]
 
+        _check_blue_cleanup_sets_how_long_blue_takes_to_go_after_the_termination_wait(endpoint)
+
         process.send_signal(signum)
         assert process.wait(timeout=WAIT_SECONDS) == 0
         reader.join(timeout=WAIT_SECONDS)
@@ -254,8 +272,6 @@ def test_sim_serve_seeds_the_sample_answers_boto3_and_exits_0_on_a_signal(
             process.kill()
             process.wait(timeout=WAIT_SECONDS)
         process.stdout.close()
-        assert process.stderr is not None
-        process.stderr.close()
 
 
 def _date_seconds(response: Any) -> float:
@@ -345,103 +361,62 @@ def _accepts(port: int) -> bool:
         return False
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_sim_serve_accepts_connections_only_once_the_sample_is_seeded(tmp_path: Any) -> None:
-    (tmp_path / "served_hooks.py").write_text(
-        "def verify(event, context):\n    return None\n", encoding="utf-8"
-    )
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
-    command = [sys.executable, "-m", "bluegreen", "sim", "serve", "--port", str(port)]
-    command += ["--speed", "600", "--hook", "CodeDeployHook_verify=served_hooks:verify"]
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
-    assert process.stdout is not None
-    lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True)
-    reader.start()
+def _check_accepts_connections_only_once_the_sample_is_seeded(
+    process: subprocess.Popen[str], port: int
+) -> None:
+    """Wait for the port as a script would; the first answers already hold the sample
+    and the ``--hook`` function."""
     endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while not _accepts(port):  # as a script waiting for the port would
-            assert process.poll() is None, "bluegreen sim serve exited"
-            if time.monotonic() > deadline:
-                pytest.fail("bluegreen sim serve never accepted a connection")
-            time.sleep(0.01)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not _accepts(port):  # as a script waiting for the port would
+        assert process.poll() is None, "bluegreen sim serve exited"
+        if time.monotonic() > deadline:
+            pytest.fail("bluegreen sim serve never accepted a connection")
+        time.sleep(0.01)
 
-        ecs = boto3.client("ecs", endpoint_url=endpoint, region_name="us-east-1")
-        assert ecs.list_clusters()["clusterArns"] != []
-        service = ecs.describe_services(cluster="prod", services=["web"])["services"]
-        assert [s["serviceName"] for s in service] == ["web"]
-        lam = boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1")
-        config = lam.get_function(FunctionName="CodeDeployHook_verify")["Configuration"]
-        assert config["Handler"] == "served_hooks.verify"
-
-        seen: list[str] = []
-        banner = _next_line_with(lines, "serving on http://127.0.0.1:", seen)
-        assert banner.split()[-1] == endpoint
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=WAIT_SECONDS) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=WAIT_SECONDS)
-        process.stdout.close()
+    ecs = boto3.client("ecs", endpoint_url=endpoint, region_name="us-east-1")
+    assert ecs.list_clusters()["clusterArns"] != []
+    service = ecs.describe_services(cluster="prod", services=["web"])["services"]
+    assert [s["serviceName"] for s in service] == ["web"]
+    lam = boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1")
+    config = lam.get_function(FunctionName="CodeDeployHook_verify")["Configuration"]
+    assert config["Handler"] == "served_hooks.verify"
 
 
-def test_sim_serve_blue_cleanup_sets_how_long_blue_takes_to_go_after_the_termination_wait() -> None:
-    """``--blue-cleanup 120``: the deployment succeeds 120 simulated seconds after its last
-    event, through the AWS API as any client sees it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
-    command = [sys.executable, "-m", "bluegreen", "sim", "serve", "--port", "0", "--speed", "600"]
-    command += ["--termination-wait", "0", "--blue-cleanup", "120"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
-    assert process.stdout is not None
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
-    seen: list[str] = []
-    try:
-        endpoint = _next_line_with(lines, "serving on http://127.0.0.1:", seen).split()[-1]
-        _next_line_with(lines, "Press Ctrl-C", seen)
-        session = boto3.Session(region_name="us-east-1")
-        clients = Clients(session=session, endpoint_url=endpoint)
-        state = discover("prod", "web", clients=clients)
-        new = clients.ecs.register_task_definition(
-            family="web",
-            networkMode="awsvpc",
-            requiresCompatibilities=["FARGATE"],
-            cpu="256",
-            memory="512",
-            containerDefinitions=[
-                {"name": "web", "image": "nginx:2", "portMappings": [{"containerPort": 80}]}
-            ],
-        )["taskDefinition"]["taskDefinitionArn"]
-        deployment_id = clients.codedeploy.create_deployment(
-            applicationName="AppECS-prod-web",
-            deploymentGroupName="DgpECS-prod-web",
-            revision=AppSpec.for_service(state, new).revision(),
-        )["deploymentId"]
+def _check_blue_cleanup_sets_how_long_blue_takes_to_go_after_the_termination_wait(
+    endpoint: str,
+) -> None:
+    """``--termination-wait 0 --blue-cleanup 120``: the deployment succeeds 120 simulated
+    seconds after its last event, through the AWS API as any client sees it."""
+    session = boto3.Session(region_name="us-east-1")
+    clients = Clients(session=session, endpoint_url=endpoint)
+    state = discover("prod", "web", clients=clients)
+    new = clients.ecs.register_task_definition(
+        family="web",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {"name": "web", "image": "nginx:2", "portMappings": [{"containerPort": 80}]}
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    deployment_id = clients.codedeploy.create_deployment(
+        applicationName="AppECS-prod-web",
+        deploymentGroupName="DgpECS-prod-web",
+        revision=AppSpec.for_service(state, new).revision(),
+    )["deploymentId"]
 
-        def info() -> Any:
-            return clients.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+    def info() -> Any:
+        return clients.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
 
-        _wait_for(lambda: info()["status"] in ("Succeeded", "Failed", "Stopped"), "the end")
-        done = info()
-        target = clients.codedeploy.get_deployment_target(
-            deploymentId=deployment_id, targetId="prod:web"
-        )["deploymentTarget"]["ecsTarget"]
-        last = next(
-            e for e in target["lifecycleEvents"] if e["lifecycleEventName"] == "AfterAllowTraffic"
-        )
-        assert done["status"] == "Succeeded"
-        assert 120 <= (done["completeTime"] - last["endTime"]).total_seconds() < 125
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=WAIT_SECONDS) == 0
-        process.stdout.close()
+    _wait_for(lambda: info()["status"] in ("Succeeded", "Failed", "Stopped"), "the end")
+    done = info()
+    target = clients.codedeploy.get_deployment_target(
+        deploymentId=deployment_id, targetId="prod:web"
+    )["deploymentTarget"]["ecsTarget"]
+    last = next(
+        e for e in target["lifecycleEvents"] if e["lifecycleEventName"] == "AfterAllowTraffic"
+    )
+    assert done["status"] == "Succeeded"
+    assert 120 <= (done["completeTime"] - last["endTime"]).total_seconds() < 125

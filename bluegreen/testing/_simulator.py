@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from bluegreen._aws import Clients
 from bluegreen.testing._alarms import Alarms
 from bluegreen.testing._clock import Clock, RealTimeClock, VirtualClock
 from bluegreen.testing._codedeploy import CodeDeploy
@@ -39,7 +40,6 @@ from bluegreen.testing._traffic import Traffic
 from bluegreen.testing._wire import Response
 
 if TYPE_CHECKING:
-    from bluegreen._aws import Clients
     from bluegreen.testing._environment import Environment
     from bluegreen.testing._server import SimServer
 
@@ -48,6 +48,7 @@ __all__ = ["Faults", "HookFunction", "LambdaContext", "Simulator"]
 _NO_DEFAULT_AMIS = "MOTO_EC2_LOAD_DEFAULT_AMIS"
 _SESSIONS: dict[str, Any] = {}
 _SESSIONS_LOCK = threading.Lock()
+_ENVIRONMENT_CLIENTS: dict[tuple[str, frozenset[tuple[str, str]]], Clients] = {}
 
 
 @attrs.define(eq=False)
@@ -208,10 +209,12 @@ class Simulator:
         return Clients(session=_fake_session(self.region), endpoint_url=endpoint_url)
 
     def create_environment(self, **options: Any) -> Environment:
-        """The sample environment (see ``build_environment`` for the options)."""
+        """The sample environment (see ``build_environment`` for the options).
+
+        It is made through clients kept for the process (see ``_environment_clients``)."""
         from bluegreen.testing._environment import build_environment
 
-        return build_environment(clients=self.clients(), **options)
+        return build_environment(clients=_environment_clients(self.region), **options)
 
     # -- hooks --------------------------------------------------------------------------
 
@@ -329,6 +332,38 @@ def _fake_session(region: str) -> Any:
             )
             _SESSIONS[region] = session
         return session
+
+
+@attrs.define
+class _KeptClients(Clients):
+    """``Clients`` that also keep the clients ``client()`` makes (the EC2 one)."""
+
+    _made: dict[str, Any] = attrs.field(init=False, factory=dict)
+
+    def client(self, service: str) -> Any:
+        if service not in self._made:
+            self._made[service] = super().client(service)
+        return self._made[service]
+
+
+def _environment_clients(region: str) -> Clients:
+    """The clients ``create_environment`` makes the sample environment through, made once
+    per process (again only when the region or an ``AWS_*`` variable changed).
+
+    Making its six clients (EC2's model alone has some 700 operations) took longer than
+    the environment's 17 calls, and nearly every test makes an environment. The clients
+    never leave ``build_environment``, so nobody registers handlers on them; requests are
+    routed to whichever simulator is running when they are sent.
+    """
+    key = (region, frozenset((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+    session = _fake_session(region)
+    with _SESSIONS_LOCK:
+        kept = _ENVIRONMENT_CLIENTS.get(key)
+        if kept is None:
+            kept = _KeptClients(session=session)
+            _ENVIRONMENT_CLIENTS.clear()  # one set at a time: tests that change AWS_* are rare
+            _ENVIRONMENT_CLIENTS[key] = kept
+        return kept
 
 
 def _new_simulator(speed: float) -> Simulator:
