@@ -106,6 +106,7 @@ def start_service(
     *,
     clock: Clock | None = None,
     since: dt.datetime | None = None,
+    resumed: bool = False,
 ) -> Deployment:
     """The release's deployment of ``service``: the one it created already, or a new one.
 
@@ -116,6 +117,11 @@ def start_service(
     ``bluegreen.deploy`` with the service's arguments, the account's clients and budget, and
     the release's marker in the description. If another deployment won the race for the
     group (``ConflictError``) and it is this release's own, that one is returned.
+
+    A deployment found (re-attached to) adopts the scaling records without a deployment id
+    that a dead attempt left (``bluegreen.release_adoption``), and so does a new one when
+    ``resumed`` (the release, or this step, is being resumed: an attempt that died before
+    CreateDeployment left its record too); the wait's end restores them.
 
     ``since``: only deployments created from then on can be this release's (the runner read
     the release's state at its start and found none for the service), so the look-up lists
@@ -129,13 +135,13 @@ def start_service(
     the_clock: Clock = clock if clock is not None else MonotonicClock()
     found = _release_deployment(release_id, service, account, the_clock, since)
     if found is not None:
-        return _attach(found, account, the_clock)
+        return _adopting(_attach(found, account, the_clock), service, account, the_clock)
     from bluegreen.deploying import deploy
 
     call = Caller(clock=the_clock, budget=account.budget)
     previous = _running_task_definition(service, account, call)
     try:
-        return deploy(
+        created = deploy(
             service.cluster,
             service.service,
             **service.deploy_arguments(),
@@ -148,7 +154,20 @@ def start_service(
         found = _release_deployment(release_id, service, account, the_clock, since)
         if found is None:
             raise
-        return _attach(found, account, the_clock)
+        return _adopting(_attach(found, account, the_clock), service, account, the_clock)
+    return _adopting(created, service, account, the_clock) if resumed else created
+
+
+def _adopting(
+    deployment: Deployment, service: ServiceRelease, account: Account, clock: Clock
+) -> Deployment:
+    """``deployment``, once the scaling records a dead attempt left without a deployment id
+    carry its id (``bluegreen.release_adoption``): its wait's end then restores them."""
+    if service.suspend_scaling:
+        from bluegreen.release_adoption import adopt_orphan_records
+
+        adopt_orphan_records(service, account, deployment.id, clock)
+    return deployment
 
 
 def _release_deployment(

@@ -143,6 +143,8 @@ class _Runner:
     _lock: threading.RLock = attrs.field(factory=threading.RLock)
     plans: dict[str, Plan] = attrs.field(factory=dict)
     since: dt.datetime | None = None
+    resuming: bool = False
+    """AWS showed the release started: a dead process may have left scaling records."""
     server: ServerClock = attrs.field(
         default=attrs.Factory(lambda self: server_clock_for(self.clock), takes_self=True)
     )
@@ -187,6 +189,7 @@ class _Runner:
         started = self.now()
         done = all(p.phase is Phase.SUCCEEDED for p in state.services)
         self._take_in(state, resume=resume or done)
+        self.resuming = resume or any(r.resumed for r in self)
         self.emit(
             EventKind.STARTED,
             message=f"{plural(len(self.manifest.services), 'service')} in "
@@ -327,6 +330,7 @@ class _Runner:
                 account,
                 clock=self.clock,
                 since=None if run.resumed else self.since,
+                resumed=self.resuming,
             )
         except BlueGreenError as exc:
             self._ended(run, Phase.FAILED, f"could not start: {exc}")

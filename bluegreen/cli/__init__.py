@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         sim,
         status,
         wait,
+        worker,
     )
 
     parser = argparse.ArgumentParser(
@@ -126,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         sim,
         hooks,
         iam,
+        worker,
     ):
         module.add_parser(commands)
     return parser

@@ -377,31 +377,27 @@ def _tell_github(
 
 
 def _hand_to_temporal(args: argparse.Namespace, manifest: Manifest, path: str) -> int:
-    """Start the release's workflow on ``--temporal`` and say how to follow it."""
-    import importlib
+    """Start the release's workflow on ``--temporal`` (or attach to it when it runs) and say
+    how to follow it; its workers (``bluegreen worker``) run it."""
+    from bluegreen.temporal.client import start_release
 
-    import bluegreen.temporal  # noqa: F401  (MissingExtraError names the extra)
-
-    try:
-        client = importlib.import_module("bluegreen.temporal.client")
-    except ModuleNotFoundError:
-        raise ValidationError(
-            [
-                "--temporal: this bluegreen cannot start a release on Temporal yet "
-                "(bluegreen.temporal.client is missing); run the release in-process: leave "
-                "out --temporal"
-            ],
-            subject="command line",
-        ) from None
-    started = client.start_release(manifest, address=args.temporal)
-    workflow_id = getattr(started, "workflow_id", None) or getattr(started, "id", None) or started
+    started = start_release(path, args.temporal)
+    verb = "runs already on" if started.attached else "handed to"
     if args.output == "json":
-        record = {"release": manifest.id, "temporal": args.temporal, "workflow_id": workflow_id}
+        record = {
+            "event": "release_handed_to_temporal",
+            "release": manifest.id,
+            "temporal": args.temporal,
+            "workflow_id": started.release_id,
+            "run_id": started.run_id,
+            "attached": started.attached,
+        }
         print(json.dumps(record, default=str), flush=True)
     else:
         print(
-            f"release {manifest.id} handed to Temporal at {args.temporal} (workflow "
-            f"{workflow_id}); follow it with: bluegreen release status {path}",
+            f"release {manifest.id} {verb} Temporal at {args.temporal} (workflow "
+            f"{started.release_id}); `bluegreen worker --temporal {args.temporal}` runs it; "
+            f"follow it with: bluegreen release status {path}",
             flush=True,
         )
     return EXIT_OK
