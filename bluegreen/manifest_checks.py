@@ -324,7 +324,12 @@ def read_manifest_file(path: Path) -> tuple[object, list[str]]:
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return None, [f"cannot read it ({reason}): give the path of a YAML or JSON file"]
-    if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
+    return read_manifest_text(text, path.suffix.lower() == ".json")
+
+
+def read_manifest_text(text: str, json_file: bool = False) -> tuple[object, list[str]]:
+    """``read_manifest_file`` for a manifest's text (a Temporal workflow carries it)."""
+    if json_file or text.lstrip().startswith("{"):
         return _read_json(text)
     return _read_yaml(text)
 

@@ -37,9 +37,10 @@ from bluegreen.manifest_checks import (
     key_problems,
     name_problems,
     read_manifest_file,
+    read_manifest_text,
 )
 
-__all__ = ["format_duration", "load_manifest", "parse_duration"]
+__all__ = ["format_duration", "load_manifest", "load_manifest_text", "parse_duration"]
 
 _INVALID: Any = object()
 """A setting whose value has a problem (already reported): later checks leave it be."""
@@ -97,6 +98,21 @@ def load_manifest(
     if loader.problems or loaded is None:
         raise ValidationError(loader.problems, subject=subject)
     return loaded
+
+
+def load_manifest_text(text: str, source: str | None = None) -> Manifest:
+    """``load_manifest`` of a manifest's text (YAML or JSON), as if read from the file
+    ``source`` (its name, and where relative analysis paths start); every problem at once.
+
+    Raises:
+        ValidationError: as ``load_manifest``.
+    """
+    json_file = source is not None and source.lower().endswith(".json")
+    data, problems = read_manifest_text(text, json_file)
+    if problems or not isinstance(data, Mapping):
+        problems = problems or ["the manifest is not a mapping: give release: and waves:"]
+        raise ValidationError(problems, subject=source or "release manifest")
+    return load_manifest(data, source=source)
 
 
 def parse_duration(value: object) -> float:

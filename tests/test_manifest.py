@@ -570,3 +570,22 @@ def test_the_problems_shown_in_the_docs_are_what_the_loader_says(tmp_path: Path)
     )
 
     assert list(problems_of(path)) == documented
+
+
+def test_a_manifests_text_loads_as_its_file_does_duplicate_keys_included() -> None:
+    from bluegreen.manifest_load import load_manifest_text
+
+    text = (
+        "release: shop\n"
+        "waves:\n"
+        "  - name: only\n"
+        "    services:\n"
+        "      - {cluster: prod, service: web, image: 'registry.example.com/web:2'}\n"
+    )
+    loaded = load_manifest_text(text, "shop.yaml")
+    assert [s.name for s in loaded.services] == ["prod/web"]
+    assert loaded.source == "shop.yaml"
+
+    with pytest.raises(ValidationError) as raised:
+        load_manifest_text(text + "release: other\n", "shop.yaml")
+    assert any("given twice" in p for p in raised.value.problems), raised.value.problems

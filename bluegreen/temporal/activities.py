@@ -43,6 +43,7 @@ from bluegreen.errors import (
     ValidationError,
     WaitTimeoutError,
 )
+from bluegreen.manifest_load import load_manifest_text
 from bluegreen.release_plan import plan_release
 from bluegreen.release_service import (
     follow_service,
@@ -383,22 +384,6 @@ class ReleaseActivities:
         return Deployment.attach(
             deployment_id, clients=account.clients, clock=clock, budget=account.budget
         )
-
-
-def load_manifest_text(text: str, path: str | None) -> Manifest:
-    """The manifest from its source text (YAML or JSON, read as ``load_manifest`` reads a
-    file), as if loaded from ``path``."""
-    import json
-
-    import yaml
-
-    from bluegreen.manifest_load import load_manifest
-
-    is_json = (path or "").lower().endswith(".json") or text.lstrip().startswith("{")
-    document = json.loads(text) if is_json else yaml.safe_load(text)
-    if not isinstance(document, dict):
-        raise ValidationError(["the manifest's text is not a mapping"], subject="manifest")
-    return load_manifest(document, source=path)
 
 
 def _deployment_id(deployment: Deployment | str) -> str:
