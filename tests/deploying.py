@@ -409,3 +409,17 @@ def as_text(renderable: Any, **console_options: Any) -> str:
     text = console.file.getvalue()
     assert isinstance(text, str)
     return text
+
+
+def reporting_hook(codedeploy: Any, status: str) -> Callable[[dict[str, Any], Any], None]:
+    """A stand-in Lambda hook that reports ``status`` (``Succeeded``/``Failed``) through the
+    plain boto3 ``codedeploy`` client given (never through bluegreen's door)."""
+
+    def hook(event: dict[str, Any], context: Any) -> None:
+        codedeploy.put_lifecycle_event_hook_execution_status(
+            deploymentId=event["DeploymentId"],
+            lifecycleEventHookExecutionId=event["LifecycleEventHookExecutionId"],
+            status=status,
+        )
+
+    return hook

@@ -181,16 +181,9 @@ def simulator(**options: Any) -> Iterator[Any]:
 def _reporting_hook(sim: Any, status: str) -> Any:
     """A stand-in hook that reports ``status`` through plain boto3 (never through bluegreen's
     door, so a release's recording holds only the release's calls)."""
-    codedeploy = sim.clients().session.client("codedeploy")
+    from deploying import reporting_hook
 
-    def hook(event: dict[str, Any], context: Any) -> None:
-        codedeploy.put_lifecycle_event_hook_execution_status(
-            deploymentId=event["DeploymentId"],
-            lifecycleEventHookExecutionId=event["LifecycleEventHookExecutionId"],
-            status=status,
-        )
-
-    return hook
+    return reporting_hook(sim.clients().session.client("codedeploy"), status)
 
 
 def _silent_hook(events: list[dict[str, Any]]) -> Any:

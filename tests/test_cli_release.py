@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from deploying import reporting_hook
 from test_notify import Endpoint
 
 import bluegreen.cli._clock
@@ -40,14 +41,7 @@ def sim(bluegreen_sim: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         )
     codedeploy = clients.session.client("codedeploy")
 
-    def refuse(event: dict[str, Any], context: Any) -> None:
-        codedeploy.put_lifecycle_event_hook_execution_status(
-            deploymentId=event["DeploymentId"],
-            lifecycleEventHookExecutionId=event["LifecycleEventHookExecutionId"],
-            status="Failed",
-        )
-
-    bluegreen_sim.register_hook(FAILING_HOOK, refuse)
+    bluegreen_sim.register_hook(FAILING_HOOK, reporting_hook(codedeploy, "Failed"))
     return bluegreen_sim
 
 

@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 import pytest
+from deploying import reporting_hook
 
 import bluegreen
 from bluegreen.errors import ConflictError, ServiceConfigError
@@ -36,14 +37,7 @@ def fleet(sim: Simulator) -> list[str]:
         )
     codedeploy = clients.session.client("codedeploy")
 
-    def refuse(event: dict[str, Any], context: Any) -> None:
-        codedeploy.put_lifecycle_event_hook_execution_status(
-            deploymentId=event["DeploymentId"],
-            lifecycleEventHookExecutionId=event["LifecycleEventHookExecutionId"],
-            status="Failed",
-        )
-
-    sim.register_hook(FAILING_HOOK, refuse)
+    sim.register_hook(FAILING_HOOK, reporting_hook(codedeploy, "Failed"))
     return names
 
 

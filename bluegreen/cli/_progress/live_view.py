@@ -6,7 +6,7 @@ here, and only once a view is drawn)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Self
 
 from bluegreen.cli._progress.reading import (
     describe_expected,
@@ -29,29 +29,48 @@ if TYPE_CHECKING:
     from bluegreen.deployment import DeploymentSnapshot
 
 
-class LiveView(Reporter):
-    """A rich ``Live`` panel redrawn at every poll and once a second (for the clocks)."""
+class RichLive:
+    """A rich ``Live`` display of ``self`` (a renderable) on ``self.console``: entered, it
+    is redrawn once a second (and by ``refresh()``) until ``close()``."""
 
-    def __init__(self, stream: IO[str], now: Now) -> None:
-        super().__init__(stream, now)
+    console: Console
+    _live: Live | None = None
+
+    def _open_console(self, stream: IO[str]) -> None:
         from rich.console import Console
 
-        self.console: Console = Console(file=stream)
-        self._live: Live | None = None
+        self.console = Console(file=stream)
+        self._live = None
 
-    def __enter__(self) -> LiveView:
+    def __enter__(self) -> Self:
         from rich.live import Live
 
         self._live = Live(
-            self, console=self.console, refresh_per_second=1, transient=False, auto_refresh=True
+            self.renderable(),
+            console=self.console,
+            refresh_per_second=1,
+            transient=False,
+            auto_refresh=True,
         )
         self._live.start()
         return self
+
+    def renderable(self) -> RenderableType:
+        """What the display draws: ``self``, which draws itself (``__rich__``)."""
+        return self  # type: ignore[return-value]  # subclasses define __rich__
 
     def close(self) -> None:
         live, self._live = self._live, None
         if live is not None:
             live.stop()
+
+
+class LiveView(RichLive, Reporter):
+    """A rich ``Live`` panel redrawn at every poll and once a second (for the clocks)."""
+
+    def __init__(self, stream: IO[str], now: Now) -> None:
+        super().__init__(stream, now)
+        self._open_console(stream)
 
     def show(self, changes: Changes) -> None:
         if self._live is not None:

@@ -29,15 +29,14 @@ from typing import IO, TYPE_CHECKING, Any
 
 from bluegreen.cli._exit_codes import EXIT_DEPLOYMENT_FAILED, EXIT_OK
 from bluegreen.cli._progress.following import _is_terminal
-from bluegreen.cli._progress.live_view import _BLUE_CELL, _GREEN_CELL
+from bluegreen.cli._progress.live_view import _BLUE_CELL, _GREEN_CELL, RichLive
 from bluegreen.cli._progress.reading import json_default
 from bluegreen.clock import format_duration
 from bluegreen.release_events import EventKind, ReleaseEvent
 from bluegreen.release_state import Phase
 
 if TYPE_CHECKING:
-    from rich.console import Console, RenderableType
-    from rich.live import Live
+    from rich.console import RenderableType
 
     from bluegreen.manifest import Manifest
 
@@ -263,29 +262,12 @@ class ReleaseJson(ReleaseView):
         self._write(record)
 
 
-class ReleaseLive(ReleaseView):
+class ReleaseLive(RichLive, ReleaseView):
     """A rich ``Live`` table of every service, redrawn at every event and once a second."""
 
     def __init__(self, stream: IO[str], manifest: Manifest, now: Now) -> None:
         super().__init__(stream, manifest, now)
-        from rich.console import Console
-
-        self.console: Console = Console(file=stream)
-        self._live: Live | None = None
-
-    def __enter__(self) -> ReleaseLive:
-        from rich.live import Live
-
-        self._live = Live(
-            self, console=self.console, refresh_per_second=1, transient=False, auto_refresh=True
-        )
-        self._live.start()
-        return self
-
-    def close(self) -> None:
-        live, self._live = self._live, None
-        if live is not None:
-            live.stop()
+        self._open_console(stream)
 
     def show(self, event: ReleaseEvent, before: dict[str, Any]) -> None:
         if self._live is not None:
