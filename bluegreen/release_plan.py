@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bluegreen.errors import BlueGreenError, ServiceConfigError, ValidationError
+from bluegreen.release_service import deployment_description
 from bluegreen.release_threads import for_each
 
 if TYPE_CHECKING:
@@ -50,12 +51,14 @@ def plan_release(
 
     def one(service: ServiceRelease) -> None:
         account = accounts.for_service(service)
-        where = f"wave {manifest.wave_of(service).name}, {service.name}"
+        wave = manifest.wave_of(service).name
+        where = f"wave {wave}, {service.name}"
         try:
             the_plan = plan(
                 service.cluster,
                 service.service,
                 **service.deploy_arguments(),
+                description=deployment_description(manifest.id, wave, service),
                 clients=account.clients,
                 clock=clock,
                 budget=account.budget,

@@ -35,6 +35,7 @@ from bluegreen.cli._exit_codes import (
 )
 from bluegreen.cli._options import add_aws_options, add_output_option
 from bluegreen.cli._telling import NOTIFY_VARIABLE, add_telling_options, notify_urls
+from bluegreen.clock import plural
 from bluegreen.errors import BlueGreenError, ValidationError
 
 if TYPE_CHECKING:
@@ -236,7 +237,8 @@ def _plan(args: argparse.Namespace, manifest: Manifest) -> int:
         print(json.dumps(record, default=json_default), flush=True)
         return EXIT_OK
     waves = len(manifest.waves)
-    print(f"release {manifest.id}: {len(manifest.services)} services in {waves} waves")
+    counted = plural(len(manifest.services), "service")
+    print(f"release {manifest.id}: {counted} in {plural(waves, 'wave')}")
     for wave in manifest.waves:
         bake = f", then bake {_duration(wave.bake)}" if wave.bake else ""
         print(f"\nwave {wave.name} ({wave.width} at once{bake})")

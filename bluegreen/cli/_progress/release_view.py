@@ -31,7 +31,7 @@ from bluegreen.cli._exit_codes import EXIT_DEPLOYMENT_FAILED, EXIT_OK
 from bluegreen.cli._progress.following import _is_terminal
 from bluegreen.cli._progress.live_view import _BLUE_CELL, _GREEN_CELL, RichLive
 from bluegreen.cli._progress.reading import json_default
-from bluegreen.clock import format_duration
+from bluegreen.clock import format_duration, plural
 from bluegreen.release_events import EventKind, ReleaseEvent
 from bluegreen.release_state import Phase
 
@@ -290,7 +290,7 @@ def render_release(
     from rich.text import Text
 
     header = Text.assemble(("Release ", "bold"), (manifest.id, "bold"))
-    header.append(f"  {len(rows)} services in {len(manifest.waves)} waves  ")
+    header.append(f"  {plural(len(rows), 'service')} in {plural(len(manifest.waves), 'wave')}  ")
     for number, (phase, count) in enumerate(counts.items()):
         header.append(" · " if number else "")
         header.append(f"{count} {phase}", style=_PHASE_STYLES.get(phase, ""))
