@@ -199,9 +199,17 @@ class ReleaseWorkflow:
         told = False
         width = wave.concurrency or len(wave.services)
         while waiting or running:
-            while waiting and len(running) < width and not self._stopping:
-                ref = waiting.pop(0)
-                running[ref.name] = await self._start_child(release, wave, ref)
+            # Every free slot's child is started at once (one round trip for all of them, not
+            # one each): a wave's deployments start together, as in-process.
+            starting: list[ServiceRef] = []
+            while waiting and len(running) + len(starting) < width and not self._stopping:
+                starting.append(waiting.pop(0))
+            handles = await asyncio.gather(
+                *(self._start_child(release, wave, ref) for ref in starting)
+            )
+            running.update(
+                (ref.name, handle) for ref, handle in zip(starting, handles, strict=True)
+            )
             if not running:
                 break
             try:
