@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.xdist_group("install")  # one worker: the wheel is built once
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTALL_SIM = "pip install 'bluegreen[sim]'"
 

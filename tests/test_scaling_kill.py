@@ -42,7 +42,10 @@ from bluegreen.scaling import RECORD_TAG, recover
 from bluegreen.testing import Environment, Simulator
 from bluegreen.testing._server import SimServer
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"),
+    pytest.mark.xdist_group("scaling_kill"),  # one worker: its module fixtures start once
+]
 
 SPEED = 60.0
 ENDING_SPEED = 600.0
@@ -62,6 +65,7 @@ _images = itertools.count(100)
 RELEASE = """
 import json, sys
 import bluegreen
+
 
 image, hooks, config = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3] or None
 print("starting", flush=True)

@@ -38,7 +38,10 @@ from bluegreen.manifest import parse_marker
 from bluegreen.testing import Environment, Simulator
 from bluegreen.testing._server import SimServer
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"),
+    pytest.mark.xdist_group("temporal"),  # one worker: its module fixtures start once
+]
 
 SPEED = 240.0
 WORKER_SPEED = SPEED / 4
@@ -70,6 +73,7 @@ import bluegreen.cli
 import bluegreen.cli._clock
 import bluegreen.temporal.worker
 from bluegreen.testing import RealTimeClock
+
 
 clock = RealTimeClock(speed=float(sys.argv[1]))
 bluegreen.cli._clock._clock_factory = lambda: clock
