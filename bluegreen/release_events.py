@@ -117,6 +117,8 @@ class ServiceRun:
     """Found in AWS when the release started (a resumed release re-attached to it)."""
     followed: bool = attrs.field(default=False, repr=False)
     """A thread of this process has followed (or follows) its deployment."""
+    unread: bool = attrs.field(default=False, repr=False)
+    """AWS could not be read for it when the release started (its deployments unknown)."""
     snapshot: DeploymentSnapshot | None = attrs.field(default=None, repr=False)
     analysis: AnalysisRun | None = attrs.field(default=None, repr=False)
 

@@ -180,8 +180,7 @@ class _Runner:
     def run(self, *, resume: bool) -> ReleaseResult:
         reading = self.clock.time()
         state = read_release(self.manifest, self.accounts, clock=self.clock)
-        if state.read_at is not None:
-            self.server.observe(state.read_at)
+        self.server.observe(state.read_at)
         # What the state read did not see was created after it began (with a margin for
         # the server's clock): a later look for one service's deployment lists only that.
         took = (self.clock.time() - reading) * max(1.0, self.server.rate)
@@ -252,9 +251,10 @@ class _Runner:
             )
         for progress in state.services:
             run = ServiceRun(progress.service, progress.wave)
-            # Unknown (its group could not be read): planned, and looked for again before
-            # anything is created for it.
+            # Unknown (its group could not be read): planned, and its whole history looked
+            # through again before anything is created for it.
             run.phase = Phase.PENDING if progress.phase is Phase.UNKNOWN else progress.phase
+            run.unread = progress.phase is Phase.UNKNOWN
             run.deployment_id = progress.deployment_id
             run.status = str(progress.status) if progress.status else None
             run.rollback_id = progress.rollback_id
@@ -329,7 +329,7 @@ class _Runner:
                 self._with_group(run),
                 account,
                 clock=self.clock,
-                since=None if run.resumed else self.since,
+                since=None if run.resumed or run.unread else self.since,
                 resumed=self.resuming,
             )
         except BlueGreenError as exc:
