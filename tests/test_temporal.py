@@ -504,8 +504,12 @@ def test_a_failed_service_fails_the_release_which_rolls_back_what_it_had_release
     from bluegreen.temporal.client import release_status, start_release
 
     before = served.scaling()
+    held = len(served.deployments(HELD))
     manifest = _manifest(
-        tmp_path, [("first", [UNDONE]), ("second", [FAILING])], "undo", "on_failure: rollback"
+        tmp_path,
+        [("first", [UNDONE]), ("second", [FAILING, HELD])],
+        "undo",
+        "on_failure: rollback",
     )
     started = start_release(manifest, temporal, options=_options())
     result = _result(temporal, started.release_id)
@@ -526,6 +530,11 @@ def test_a_failed_service_fails_the_release_which_rolls_back_what_it_had_release
     assert marker is not None
     assert (marker.release, marker.rollback) == (started.release_id, True)
     _wait_for(lambda: not served.in_flight(FAILING), "CodeDeploy's rollback of the failed one")
+    # The one beside it (waiting for promotion) was stopped, and CodeDeploy rolled it back.
+    stopped = served.deployments(HELD)[held]
+    assert stopped["status"] == "Stopped"
+    assert states[f"prod/{HELD}"].phase == "stopped"
+    _wait_for(lambda: not served.in_flight(HELD), "CodeDeploy's rollback of the stopped one")
     assert served.scaling() == before
     assert release_status(started.release_id, temporal)["phase"] == "failed"
 

@@ -31,6 +31,7 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from bluegreen._aws import Caller
 from bluegreen.clock import MonotonicClock
+from bluegreen.controls import deployment_error
 from bluegreen.errors import (
     AccessDeniedError,
     ConfigurationError,
@@ -271,16 +272,34 @@ class ReleaseActivities:
     @activity.defn(name="bluegreen.follow")
     async def follow(self, job: FollowInput) -> FollowResult:
         """Follow the deployment to its end (the release's own rollback without analysis);
-        raises ``DeploymentError`` (non-retryable) when it failed or was stopped."""
+        raises ``DeploymentError`` (non-retryable) when it failed or was stopped. With
+        ``until_failure`` it returns ``failed`` at the first read that shows the deployment
+        failed, without waiting for CodeDeploy's rollback (the release stops the others)."""
 
         def run(progress: _Progress) -> FollowResult:
             service = self._service(job.step)
             account = self.accounts.for_service(service)
             deployment = self._attach(job.deployment_id, account, progress.clock)
-            if job.rollback:
-                snapshot = deployment.wait(on_progress=progress.seen, analysis=False)
-            else:
-                snapshot = follow_service(deployment, service, on_progress=progress.seen)
+
+            def seen(snapshot: DeploymentSnapshot) -> None:
+                progress.seen(snapshot)
+                if (
+                    job.until_failure
+                    and snapshot.deployment_id == job.deployment_id
+                    and snapshot.status.is_terminal
+                    and not snapshot.succeeded
+                ):
+                    raise _FailureSeen(snapshot)
+
+            try:
+                if job.rollback:
+                    snapshot = deployment.wait(on_progress=seen, analysis=False)
+                else:
+                    snapshot = follow_service(deployment, service, on_progress=seen)
+            except _FailureSeen as failure:
+                failed = failure.snapshot
+                reason = str(deployment_error(failed))
+                return FollowResult(failed.deployment_id, str(failed.status), True, reason)
             return FollowResult(snapshot.deployment_id, str(snapshot.status))
 
         return await self._heartbeating(run)
@@ -384,6 +403,14 @@ class ReleaseActivities:
         return Deployment.attach(
             deployment_id, clients=account.clients, clock=clock, budget=account.budget
         )
+
+
+class _FailureSeen(Exception):
+    """Raised from a follow's ``on_progress`` to end it at the first failed read."""
+
+    def __init__(self, snapshot: DeploymentSnapshot) -> None:
+        super().__init__(snapshot.deployment_id)
+        self.snapshot = snapshot
 
 
 def _deployment_id(deployment: Deployment | str) -> str:

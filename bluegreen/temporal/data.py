@@ -128,14 +128,21 @@ class FollowInput:
     step: ServiceStepInput
     deployment_id: str
     rollback: bool = False
+    until_failure: bool = False
+    """Return at the first read that shows the deployment failed (``FollowResult.failed``),
+    before CodeDeploy's rollback of it has ended, so the release stops the others at once;
+    a second follow then waits for the end (where scaling and the net are restored)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class FollowResult:
-    """How a followed deployment ended (it succeeded: the others raise)."""
+    """How a followed deployment ended (it succeeded: the others raise), or, with
+    ``until_failure``, that it failed (``failed``, ``reason``)."""
 
     deployment_id: str
     status: str
+    failed: bool = False
+    reason: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,7 +159,8 @@ class DeploymentInput:
 class ServiceState:
     """Where a service of the release stands (the ``status`` Query shows one per service).
 
-    ``phase`` is one of ``pending``, ``starting``, ``deploying``, ``stopping``,
+    ``phase`` is one of ``pending``, ``starting``, ``deploying``, ``failing`` (its
+    deployment failed; its rollback runs), ``stopping``,
     ``succeeded``, ``failed``, ``stopped``, ``rolling_back``, ``rolled_back``,
     ``rollback_failed``.
     """

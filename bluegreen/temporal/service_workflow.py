@@ -89,12 +89,7 @@ class ServiceWorkflow:
     async def _follow(
         self, job: ServiceJob, step: ServiceStepInput, deployment_id: str
     ) -> ServiceOutcome:
-        following = workflow.start_activity(
-            "bluegreen.follow",
-            FollowInput(step, deployment_id),
-            result_type=FollowResult,
-            **follow_options(job.options, job.task_queue, job.service.timeout),
-        )
+        following = self._following(job, step, deployment_id, until_failure=True)
         stop_sent = False
         while not following.done():
             # Until the stop is sent, an abort wakes this up too; afterwards only the end.
@@ -104,14 +99,50 @@ class ServiceWorkflow:
                 await self._report("stopping", self._abort)
                 await self._stop(job, deployment_id)
         try:
-            await following
+            result: FollowResult = await following
         except ActivityError as error:
             if stop_sent:
                 return await self._end("stopped", self._abort)
             return await self._end("failed", failure_reason(error))
+        if result.failed:
+            return await self._fail(job, step, deployment_id, result, stopped=stop_sent)
         if stop_sent:  # it ended before the stop reached it
             return await self._end("succeeded", f"ended before it could be stopped ({self._abort})")
         return await self._end("succeeded")
+
+    def _following(
+        self, job: ServiceJob, step: ServiceStepInput, deployment_id: str, *, until_failure: bool
+    ) -> Any:
+        return workflow.start_activity(
+            "bluegreen.follow",
+            FollowInput(step, deployment_id, until_failure=until_failure),
+            result_type=FollowResult,
+            **follow_options(job.options, job.task_queue, job.service.timeout),
+        )
+
+    async def _fail(
+        self,
+        job: ServiceJob,
+        step: ServiceStepInput,
+        deployment_id: str,
+        result: FollowResult,
+        *,
+        stopped: bool,
+    ) -> ServiceOutcome:
+        """The deployment failed (or was stopped): tell the release at once (``failing``: it
+        stops the others), then follow it to its end, after CodeDeploy's rollback, where the
+        library restores scaling and removes the net."""
+        if not stopped:
+            await self._report("failing", result.reason)
+        ending = self._following(job, step, deployment_id, until_failure=False)
+        try:
+            await self._until_done(ending)
+        except ActivityError as error:
+            if stopped:
+                return await self._end("stopped", self._abort)
+            return await self._end("failed", failure_reason(error))
+        # The end said no more than the failure did (a rollback that ended without error).
+        return await self._end("stopped" if stopped else "failed", self._abort or result.reason)
 
     def _follow_moved(self, following: Any, stop_sent: bool) -> bool:
         return bool(following.done()) or (self._abort is not None and not stop_sent)

@@ -88,6 +88,9 @@ class ReleaseWorkflow:
         if known is not None and known.phase in _ENDED and state.phase not in _ENDED:
             return  # a late report of an earlier phase
         self._states[state.name] = state
+        if state.phase == "failing" and self._failure is None and self._abort is None:
+            # Its deployment failed (its rollback runs): stop the others now, not at its end.
+            self._failure = f"{state.name}: {state.reason or 'failed'}"
 
     @workflow.update
     async def abort(self, reason: str) -> list[str]:
