@@ -598,3 +598,17 @@ def test_without_temporalio_the_worker_command_names_the_extra_in_one_line():
         "bluegreen: bluegreen.temporal needs bluegreen's 'temporal' extra (temporalio is not "
         "installed): pip install 'bluegreen[temporal]'"
     ]
+
+
+def test_a_worker_that_cannot_reach_its_server_says_so_in_one_line_and_exits_2():
+    done = subprocess.run(
+        [sys.executable, "-m", "bluegreen", "worker", "--temporal", f"127.0.0.1:{_free_port()}"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=WAIT_SECONDS,
+    )
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("bluegreen: cannot connect to Temporal at 127.0.0.1:")
+    assert line.endswith("give its address with --temporal HOST:PORT")

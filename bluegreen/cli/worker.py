@@ -10,9 +10,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from bluegreen.cli._exit_codes import EXIT_OK
+from bluegreen.cli._exit_codes import EXIT_INVALID, EXIT_OK
 from bluegreen.cli._options import add_aws_options
-from bluegreen.errors import ValidationError
+from bluegreen.errors import ConfigurationError, ValidationError
 
 TEMPORAL_VARIABLE = "TEMPORAL_ADDRESS"
 STICKY_SECONDS = 10.0
@@ -108,6 +108,14 @@ def run(args: argparse.Namespace) -> int:
             ready=ready,
         )
 
-    asyncio.run(serve())
+    try:
+        asyncio.run(serve())
+    except ConfigurationError as exc:
+        # After a failed connect, temporalio's core runtime (1.35) aborts the interpreter
+        # while it shuts down ("Fatal Python error: PyGILState_Release", exit 134): say what
+        # is wrong, in one line as every command does, and leave without that shutdown.
+        print(f"bluegreen: {exc}", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(EXIT_INVALID)
     print("bluegreen worker: stopped", file=sys.stderr)
     return EXIT_OK
