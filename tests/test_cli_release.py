@@ -392,3 +392,24 @@ def test_the_live_view_shows_a_line_per_service_with_its_traffic_and_the_counts(
     assert "d-AAAAAAAAA" in line
     assert "the canary" in line
     assert "prod/b: AfterAllowTestTraffic failed" in screen
+
+
+def test_status_shows_every_service_and_exits_4_when_one_cannot_be_read(
+    sim: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "missing.yaml"
+    path.write_text(
+        "release: missing\n"
+        "defaults: {cluster: prod, image: 'registry.example.com/app:2'}\n"
+        "waves:\n"
+        "  - name: only\n"
+        "    services: [{service: svc0}, {service: nosuch}]\n"
+    )
+
+    code, out, _ = run(capsys, "release", "status", str(path))
+
+    assert code == 4
+    assert "prod/svc0" in out
+    assert "pending" in out
+    assert "prod/nosuch" in out
+    assert "unknown" in out

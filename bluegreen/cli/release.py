@@ -209,6 +209,7 @@ def _accounts(args: argparse.Namespace, manifest: Manifest) -> Accounts:
 
 
 def _status(args: argparse.Namespace, manifest: Manifest) -> int:
+    from bluegreen.cli._exit_codes import EXIT_AWS_ERROR
     from bluegreen.cli._progress.reading import json_default
     from bluegreen.release_state import read_release
 
@@ -218,7 +219,8 @@ def _status(args: argparse.Namespace, manifest: Manifest) -> int:
         print(json.dumps(state.to_dict(), default=json_default), flush=True)
     else:
         print(str(state), flush=True)
-    return EXIT_OK
+    # Every service is shown, those that could not be read with why; a script learns of them.
+    return EXIT_AWS_ERROR if state.problems else EXIT_OK
 
 
 def _plan(args: argparse.Namespace, manifest: Manifest) -> int:
