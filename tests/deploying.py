@@ -423,3 +423,15 @@ def reporting_hook(codedeploy: Any, status: str) -> Callable[[dict[str, Any], An
         )
 
     return hook
+
+
+def served_client(endpoint_url: str, service: str) -> Any:
+    """A plain boto3 client of a served simulator (``bluegreen sim serve``), with the fake
+    credentials and region it answers."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )

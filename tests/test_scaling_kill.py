@@ -34,8 +34,8 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
+from deploying import served_client
 
 from bluegreen.deployment import ROLLBACK_CREATOR
 from bluegreen.scaling import RECORD_TAG, recover
@@ -94,7 +94,7 @@ class Held:
     def __call__(self, event: dict[str, Any], context: Any) -> None:
         self.entered.set()
         self.release.wait(WAIT_SECONDS)
-        _client(self._endpoint_url, "codedeploy").put_lifecycle_event_hook_execution_status(
+        served_client(self._endpoint_url, "codedeploy").put_lifecycle_event_hook_execution_status(
             deploymentId=event["DeploymentId"],
             lifecycleEventHookExecutionId=event["LifecycleEventHookExecutionId"],
             status="Succeeded",
@@ -108,10 +108,10 @@ class Served:
         self.server = server
         self.env = env
         self.url = server.endpoint_url
-        self.ecs = _client(self.url, "ecs")
-        self.codedeploy = _client(self.url, "codedeploy")
-        self.elbv2 = _client(self.url, "elbv2")
-        self.autoscaling = _client(self.url, "application-autoscaling")
+        self.ecs = served_client(self.url, "ecs")
+        self.codedeploy = served_client(self.url, "codedeploy")
+        self.elbv2 = served_client(self.url, "elbv2")
+        self.autoscaling = served_client(self.url, "application-autoscaling")
         self.held = Held(self.url)
         self.clients = server.simulator.clients(self.url)
 
@@ -164,16 +164,6 @@ class Served:
             deploymentGroupName=self.env.deployment_group,
             includeOnlyStatuses=ACTIVE,  # type: ignore[typeddict-item]
         )["deployments"]
-
-
-def _client(endpoint_url: str, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 @pytest.fixture(scope="module")

@@ -29,8 +29,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
+from deploying import served_client
 
 pytest.importorskip("temporalio", reason="bluegreen[temporal] is not installed")
 
@@ -158,8 +158,8 @@ class Served:
         self.url = server.endpoint_url
         self.clients = server.simulator.clients(self.url)
         self.envs = envs
-        self.codedeploy = _client(self.url, "codedeploy")
-        self.autoscaling = _client(self.url, "application-autoscaling")
+        self.codedeploy = served_client(self.url, "codedeploy")
+        self.autoscaling = served_client(self.url, "application-autoscaling")
 
     def deployments(self, name: str) -> list[dict[str, Any]]:
         env = self.envs[name]
@@ -191,16 +191,6 @@ class Served:
         }
 
 
-def _client(endpoint_url: str, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
     with Simulator(speed=SPEED).serve() as server:
@@ -213,7 +203,7 @@ def served() -> Iterator[Served]:
         )
         for name in (AGAIN, ORPHAN, UNDONE, FAILING):
             envs[name] = server.create_environment(name=name, termination_wait_minutes=1)
-        codedeploy = _client(server.endpoint_url, "codedeploy")
+        codedeploy = served_client(server.endpoint_url, "codedeploy")
 
         def fail(event: dict[str, Any], context: Any) -> None:
             codedeploy.put_lifecycle_event_hook_execution_status(
