@@ -20,7 +20,7 @@ from bluegreen._aws import Caller
 from bluegreen.clock import MonotonicClock
 from bluegreen.controls import DONE_ALREADY, send_control
 from bluegreen.deployment import Deployment
-from bluegreen.errors import AWSError, ConflictError, DeploymentStateError
+from bluegreen.errors import AWSError, BlueGreenError, ConflictError, DeploymentStateError
 from bluegreen.manifest import release_marker
 from bluegreen.release_state import find_release_deployments
 from bluegreen.revision import short_arn
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from bluegreen.snapshot import DeploymentSnapshot
 
 __all__ = [
+    "created_anyway",
     "deployment_description",
     "previous_task_definition",
     "follow_service",
@@ -156,6 +157,28 @@ def start_service(
             raise
         return _adopting(_attach(found, account, the_clock), service, account, the_clock)
     return _adopting(created, service, account, the_clock) if resumed else created
+
+
+def created_anyway(
+    release_id: str,
+    service: ServiceRelease,
+    account: Account,
+    *,
+    clock: Clock | None = None,
+    since: dt.datetime | None = None,
+) -> Deployment | None:
+    """After a ``start_service`` that raised: the deployment it created all the same (a call
+    after CreateDeployment failed, such as writing the deployment id into the scaling
+    record), re-attached with that record adopted, so it can be stopped and followed to its
+    end; None when there is none, or when looking fails too (the first error stands)."""
+    the_clock: Clock = clock if clock is not None else MonotonicClock()
+    try:
+        found = _release_deployment(release_id, service, account, the_clock, since)
+        if found is None:
+            return None
+        return _adopting(_attach(found, account, the_clock), service, account, the_clock)
+    except BlueGreenError:
+        return None
 
 
 def _adopting(

@@ -40,6 +40,7 @@ from bluegreen.release_events import EventKind, ReleaseEvent, ServiceRun
 from bluegreen.release_plan import plan_release
 from bluegreen.release_result import ReleaseError, ReleaseResult
 from bluegreen.release_service import (
+    created_anyway,
     follow_service,
     roll_back_service,
     start_service,
@@ -322,19 +323,27 @@ class _Runner:
             return  # never started: the release stopped first
         run.followed = True
         account = self.accounts.for_service(run.service)
+        service = self._with_group(run)
+        since = None if run.resumed or run.unread else self.since
         try:
             deployment = start_service(
                 self.manifest.id,
                 wave.name,
-                self._with_group(run),
+                service,
                 account,
                 clock=self.clock,
-                since=None if run.resumed or run.unread else self.since,
+                since=since,
                 resumed=self.resuming,
             )
         except BlueGreenError as exc:
-            self._ended(run, Phase.FAILED, f"could not start: {exc}")
-            return
+            left = created_anyway(self.manifest.id, service, account, clock=self.clock, since=since)
+            if left is None:
+                self._ended(run, Phase.FAILED, f"could not start: {exc}")
+                return
+            # Created, then a later step failed: the release stops, and this deployment is
+            # stopped and followed to its end like the others (its scaling restored there).
+            self.stop(f"{run.name} could not start: {exc}")
+            deployment = left
         with self._lock:
             run.deployment_id = deployment.id
             run.phase = Phase.IN_FLIGHT

@@ -298,3 +298,33 @@ def test_a_resumed_release_that_had_failed_stops_what_still_runs(
     assert _released(sim, "svc0")[0]["status"] == "Stopped"
     for name in ("svc0", "svc1"):
         assert _suspended(sim, name) == NOT_SUSPENDED
+
+
+def test_a_deployment_created_before_its_start_failed_is_stopped_and_scaling_restored(
+    sim: Simulator, fleet: list[str]
+) -> None:
+    from deploying import botocore_handlers
+
+    from bluegreen.scaling_targets import RETRY_ATTEMPTS
+
+    manifest = _manifest(Wave("only", (_service("svc0"),)))
+    handlers = botocore_handlers(sim)
+    register = next(handlers)
+
+    def after_create(**_: Any) -> None:
+        # Writing the deployment id into the scaling record fails, after CreateDeployment.
+        sim.faults.server_error("TagResource", service="ecs", count=RETRY_ATTEMPTS)
+
+    register("after-call.codedeploy.CreateDeployment", after_create)
+    try:
+        with pytest.raises(ReleaseError) as raised:
+            bluegreen.release(manifest, clients=sim.clients(), clock=sim.clock)
+    finally:
+        handlers.close()
+
+    result = raised.value.result
+    assert "prod/svc0 could not start" in (result.reason or "")
+    [deployment] = _released(sim, "svc0")
+    assert deployment["status"] == "Stopped"
+    assert result.services[0].deployment_id == deployment["deploymentId"]
+    assert _suspended(sim, "svc0") == NOT_SUSPENDED
