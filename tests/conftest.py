@@ -22,6 +22,26 @@ _AWS_VARIABLES = (
 )
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Make ``--dist loadgroup`` (pyproject's addopts) group the tests marked ``xdist_group``
+    again: pytest-xdist marks a test's group by appending ``@group`` to its node id, which
+    pytest 9.2 no longer reads (pytest-xdist issue #1386), so a module meant for one worker
+    was spread over both and set its module fixtures up on each (the wheel built twice, two
+    Temporal servers). Where xdist's own suffix took effect (an older pytest), nothing
+    changes."""
+    if not getattr(config.option, "loadgroup", False):  # set on xdist's workers only
+        return
+    for item in items:
+        names = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        suffix = "@" + "_".join(sorted(names))
+        if names and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
+            item._id = type(item._id).parse(item.nodeid + suffix)
+
+
 @pytest.fixture(autouse=True)
 def fake_aws_credentials(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory

@@ -213,10 +213,15 @@ SERVE_SECONDS = 120.0
 @pytest.fixture
 def served_fast() -> Iterator[dict[str, str]]:
     """``bluegreen sim serve --speed 20`` (simulated time runs 20 times as fast as ours), and
-    the environment that points the CLI at it."""
+    the environment that points the CLI at it. Blue goes as soon as the termination wait
+    ends: the deployment is still in progress for that minute after the traffic shift."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT", "BLUEGREEN"))}
     server = subprocess.Popen(
-        [*BLUEGREEN, "sim", "serve", "--port", "0", "--speed", "20", "--termination-wait", "1"],
+        [
+            *BLUEGREEN,
+            *("sim", "serve", "--port", "0", "--speed", "20", "--termination-wait", "1"),
+            *("--blue-cleanup", "0"),  # 30 s (1.5 s of ours) nothing here looks at
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
