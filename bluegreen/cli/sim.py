@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from bluegreen.testing import Simulator
 
 DEFAULT_PORT = 5055
+NATIVE_STRATEGIES = ("BLUE_GREEN", "CANARY", "LINEAR")
 
 
 def add_parser(commands: Any) -> None:
@@ -30,7 +31,8 @@ def add_parser(commands: Any) -> None:
         "production listener :80 and a test listener :8080, two target groups, cluster "
         "prod with the Fargate service web (CODE_DEPLOY controller), a CodeDeploy "
         "application and deployment group, a scalable target with a target-tracking "
-        "policy, and an alarm. Runs until Ctrl-C or SIGTERM.",
+        "policy, and an alarm (with --native, an ECS-native blue/green service beside it). "
+        "Runs until Ctrl-C or SIGTERM.",
     )
     serve.add_argument(
         "--port",
@@ -84,6 +86,46 @@ def add_parser(commands: Any) -> None:
         action="store_false",
         help="no test listener on :8080 in the sample",
     )
+    native = serve.add_argument_group("ECS-native service (--native)")
+    native.add_argument(
+        "--native",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="NAME",
+        help="also seed an ECS-native blue/green service on the same cluster and load "
+        "balancer (ECS deployment controller, its own target groups and listener rules); "
+        "NAME defaults to web-native",
+    )
+    native.add_argument(
+        "--native-strategy",
+        choices=NATIVE_STRATEGIES,
+        default="BLUE_GREEN",
+        help="its deploymentConfiguration.strategy (default BLUE_GREEN)",
+    )
+    native.add_argument(
+        "--native-percent",
+        type=float,
+        default=None,
+        metavar="PERCENT",
+        help="CANARY: the canary's percent (default 5); LINEAR: each step's (default 10)",
+    )
+    native.add_argument(
+        "--native-step-minutes",
+        type=int,
+        default=None,
+        metavar="MINUTES",
+        help="CANARY: how long the canary bakes (default 10); LINEAR: minutes between "
+        "steps (default 6)",
+    )
+    native.add_argument(
+        "--native-bake",
+        type=int,
+        default=None,
+        metavar="MINUTES",
+        help="bakeTimeInMinutes: how long blue is kept after production traffic moved "
+        "(default: --termination-wait)",
+    )
     serve.add_argument(
         "--hook",
         action="append",
@@ -112,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
         problems.append(f"--port must be between 0 and 65535, not {args.port}")
     if args.blue_cleanup is not None and args.blue_cleanup < 0:
         problems.append(f"--blue-cleanup must not be negative, not {args.blue_cleanup:g}")
+    problems += _native_problems(args)
     if problems:
         raise ValidationError(problems, subject="command line")
     settings = SimSettings(blue_cleanup_seconds=args.blue_cleanup)
@@ -128,12 +171,7 @@ def run(args: argparse.Namespace) -> int:
         _point_boto3_at(bound_server.endpoint_url, args.region)
         if args.seed:
             with translate_errors("seeding the sample environment"):
-                environment = bound_server.create_environment(
-                    deployment_config=args.config,
-                    ready_wait_minutes=args.ready_wait,
-                    termination_wait_minutes=args.termination_wait,
-                    test_listener=args.test_listener,
-                )
+                environment = bound_server.create_environment(**environment_options(args))
 
     def ready() -> None:
         print(f"bluegreen simulator serving on {server.endpoint_url}")
@@ -164,6 +202,67 @@ def run(args: argparse.Namespace) -> int:
         server.stop()
     print("bluegreen simulator stopped", flush=True)
     return EXIT_OK
+
+
+def environment_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The sample environment's options (``build_environment``) the command line asks for."""
+    options: dict[str, Any] = {
+        "deployment_config": args.config,
+        "ready_wait_minutes": args.ready_wait,
+        "termination_wait_minutes": args.termination_wait,
+        "test_listener": args.test_listener,
+    }
+    if args.native:
+        options.update(
+            native=args.native,
+            native_strategy=args.native_strategy,
+            native_percent=args.native_percent,
+            native_step_minutes=args.native_step_minutes,
+            native_bake_minutes=args.native_bake,
+        )
+    return options
+
+
+def _native_problems(args: argparse.Namespace) -> list[str]:
+    """What is wrong with the ``--native*`` options, in command-line words."""
+    problems = []
+    given = [
+        flag
+        for flag, value in (
+            ("--native-percent", args.native_percent),
+            ("--native-step-minutes", args.native_step_minutes),
+            ("--native-bake", args.native_bake),
+        )
+        if value is not None
+    ]
+    if args.native_strategy != "BLUE_GREEN":
+        given.insert(0, "--native-strategy")
+    if not args.native:
+        if given:
+            problems.append(f"{', '.join(given)} needs --native (the ECS-native service)")
+        return problems
+    if not args.seed:
+        problems.append("--native seeds a service in the sample: drop --no-seed")
+    if args.native is not True and args.native == "web":
+        problems.append("--native NAME must not be web, the CodeDeploy service's name")
+    if args.native_strategy == "BLUE_GREEN" and (
+        args.native_percent is not None or args.native_step_minutes is not None
+    ):
+        problems.append(
+            "--native-percent and --native-step-minutes need --native-strategy CANARY or LINEAR"
+        )
+    low = 3.0 if args.native_strategy == "LINEAR" else 0.1
+    if args.native_percent is not None and not low <= args.native_percent <= 100:
+        problems.append(
+            f"--native-percent must be between {low:g} and 100, not {args.native_percent:g}"
+        )
+    for flag, value in (
+        ("--native-step-minutes", args.native_step_minutes),
+        ("--native-bake", args.native_bake),
+    ):
+        if value is not None and not 0 <= value <= 1440:
+            problems.append(f"{flag} must be between 0 and 1440, not {value}")
+    return problems
 
 
 def _register_hooks(simulator: Simulator, specs: list[str]) -> None:

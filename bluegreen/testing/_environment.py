@@ -3,24 +3,34 @@
 A VPC with two subnets, a load balancer with a production listener (:80) and an optional
 test listener (:8080), two target groups, a cluster, a Fargate service with the CODE_DEPLOY
 controller, a CodeDeploy application and deployment group named the way the ECS console
-names them, a scalable target with a target-tracking policy, and a CloudWatch alarm. It runs
+names them, a scalable target with a target-tracking policy, and a CloudWatch alarm; with
+``native=``, an ECS-native blue/green service beside it (``_environment_native``). It runs
 against whatever the clients reach: the in-process simulator or ``bluegreen sim serve``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from bluegreen.testing._environment_native import (
+    EXECUTION_ROLE_ARN,
+    NativeService,
+    NativeSite,
+    Strategy,
+    build_native_service,
+    check_native_options,
+    register_scaling,
+)
+
 if TYPE_CHECKING:
     from bluegreen._aws import Clients
 
-__all__ = ["Environment", "build_environment"]
+__all__ = ["EXECUTION_ROLE_ARN", "Environment", "NativeService", "build_environment"]
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/ecsCodeDeployRole"
-EXECUTION_ROLE_ARN = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
 ALL_ROLLBACK_EVENTS = (
     "DEPLOYMENT_FAILURE",
     "DEPLOYMENT_STOP_ON_ALARM",
@@ -53,6 +63,8 @@ class Environment:
     security_group: str
     alarm_names: tuple[str, ...]
     scalable_resource_id: str | None
+    native: NativeService | None = None
+    """The ECS-native service beside the CodeDeploy one, when asked for (``native=``)."""
 
     def describe(self) -> str:
         lines = [
@@ -70,6 +82,8 @@ class Environment:
             lines.append(f"  alarms             {', '.join(self.alarm_names)}")
         if self.scalable_resource_id:
             lines.append(f"  scalable target    {self.scalable_resource_id}")
+        if self.native is not None:
+            lines.append(self.native.describe())
         return "\n".join(lines)
 
 
@@ -89,6 +103,12 @@ def build_environment(
     autoscaling: bool = True,
     image: str = "public.ecr.aws/nginx/nginx:1.27",
     container_port: int = 80,
+    native: bool | str = False,
+    native_strategy: Strategy = "BLUE_GREEN",
+    native_percent: float | None = None,
+    native_step_minutes: int | None = None,
+    native_bake_minutes: int | None = None,
+    native_hooks: Sequence[Mapping[str, Any]] = (),
 ) -> Environment:
     """Create the sample environment through ``clients``.
 
@@ -103,7 +123,35 @@ def build_environment(
         alarms: create ``<name>-5xx`` and watch it from the group.
         auto_rollback_events: the group's auto-rollback events (empty: off).
         autoscaling: register a scalable target (1-10 tasks) with a target-tracking policy.
+        native: also create an ECS-native blue/green service on the same cluster and load
+            balancer: ``True`` names it ``<name>-native``, a string names it.
+        native_strategy: its ``deploymentConfiguration.strategy``: ``BLUE_GREEN``,
+            ``CANARY`` or ``LINEAR``.
+        native_percent: ``canaryPercent`` (CANARY, default 5) or ``stepPercent`` (LINEAR,
+            default 10).
+        native_step_minutes: ``canaryBakeTimeInMinutes`` (CANARY, default 10) or
+            ``stepBakeTimeInMinutes`` (LINEAR, default 6).
+        native_bake_minutes: ``bakeTimeInMinutes``, how long blue is kept after production
+            traffic moved (default ``termination_wait_minutes``, as for the CodeDeploy one).
+        native_hooks: its ``lifecycleHooks``, as ECS takes them.
+
+    Raises:
+        ValueError: an option is wrong; nothing was created.
     """
+    native_name = (f"{name}-native" if native is True else native) or None
+    native_bake = termination_wait_minutes if native_bake_minutes is None else native_bake_minutes
+    if native_name is not None:
+        problems = check_native_options(
+            strategy=native_strategy,
+            percent=native_percent,
+            step_minutes=native_step_minutes,
+            bake_minutes=native_bake,
+            load_balancer=load_balancer,
+        )
+        if native_name == name:
+            problems.append(f"native={native_name!r} must differ from name={name!r}")
+        if problems:
+            raise ValueError("the sample environment: " + "; ".join(problems))
     ec2 = clients.client("ec2")
     region = clients.region or "us-east-1"
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
@@ -203,27 +251,7 @@ def build_environment(
     resource_id = None
     if autoscaling:
         resource_id = f"service/{cluster}/{name}"
-        aas = clients.autoscaling
-        aas.register_scalable_target(
-            ServiceNamespace="ecs",
-            ResourceId=resource_id,
-            ScalableDimension="ecs:service:DesiredCount",
-            MinCapacity=1,
-            MaxCapacity=10,
-        )
-        aas.put_scaling_policy(
-            PolicyName=f"{name}-cpu",
-            ServiceNamespace="ecs",
-            ResourceId=resource_id,
-            ScalableDimension="ecs:service:DesiredCount",
-            PolicyType="TargetTrackingScaling",
-            TargetTrackingScalingPolicyConfiguration={
-                "TargetValue": 60.0,
-                "PredefinedMetricSpecification": {
-                    "PredefinedMetricType": "ECSServiceAverageCPUUtilization"
-                },
-            },
-        )
+        register_scaling(clients, resource_id, name)
 
     application, group = f"AppECS-{cluster}-{name}", f"DgpECS-{cluster}-{name}"
     codedeploy = clients.codedeploy
@@ -267,6 +295,33 @@ def build_environment(
             "alarms": [{"name": a} for a in alarm_names],
         },
     )
+    native_service = None
+    if native_name is not None:
+        site = NativeSite(
+            region=region,
+            cluster=cluster,
+            vpc=vpc,
+            subnets=subnets,
+            security_group=sg,
+            load_balancer_arn=lb["LoadBalancerArn"],
+            production_listener_arn=production,
+            test_listener_arn=test,
+            container_port=container_port,
+            image=image,
+            desired_count=desired_count,
+        )
+        native_service = build_native_service(
+            clients,
+            site,
+            name=native_name,
+            strategy=native_strategy,
+            percent=native_percent,
+            step_minutes=native_step_minutes,
+            bake_minutes=native_bake,
+            hooks=native_hooks,
+            alarms=alarms,
+            autoscaling=autoscaling,
+        )
     return Environment(
         region=region,
         cluster=cluster,
@@ -289,4 +344,5 @@ def build_environment(
         security_group=sg,
         alarm_names=alarm_names,
         scalable_resource_id=resource_id,
+        native=native_service,
     )

@@ -31,6 +31,9 @@ from bluegreen.testing._context import SimContext
 from bluegreen.testing._faults import ConnectionReset, fault_response
 from bluegreen.testing._hooks import lambda_operation
 from bluegreen.testing._metric_queries import install as install_metric_queries
+from bluegreen.testing._native_api import OPERATIONS as NATIVE_OPERATIONS
+from bluegreen.testing._native_api import NativeEcs
+from bluegreen.testing._native_rules import rule_weights
 from bluegreen.testing._running import Running
 from bluegreen.testing._wire import ApiError, Response, error, http_date, ok
 
@@ -58,6 +61,9 @@ class Router:
     _suspended_before: dict[tuple[str, str], dict[str, bool]] = attrs.Factory(dict)
     _lost: threading.local = attrs.Factory(threading.local)
     """Per thread: the operation whose answer ``after_moto`` drops (an injected reset)."""
+    native: NativeEcs | None = None
+    """ECS-native service deployments (``_native_api``): their operations are answered here,
+    and CreateService/UpdateService are checked before moto and followed after it."""
 
     def http_date(self) -> str:
         """The ``Date`` header of every response: the simulator's clock, not the wall clock
@@ -119,12 +125,20 @@ class Router:
                 return self.sim.hooks.get_function(
                     function, target, in_moto=self.sim.moto.has_lambda_function
                 )
+            if service == "ecs" and self.native is not None:
+                answer = self._native(operation, body)
+                if answer is not None:
+                    return answer
             if service != "codedeploy":
                 if operation == "RegisterScalableTarget":
                     self._remember_suspended_state(body)
                 if operation == "ModifyListener":  # the weights before, for the traffic
                     arn = _form_value(body, "ListenerArn")
                     self.sim.moto.weight_log.before_change(arn, self.sim.moto.listener_weights(arn))
+                if operation == "ModifyRule":  # a rule's weights before (ECS-native traffic)
+                    arn = _form_value(body, "RuleArn")
+                    before = rule_weights(self.sim.moto, arn)
+                    self.sim.moto.weight_log.before_change(arn, before)
                 if service == "monitoring":  # percentiles and metric math in GetMetricData
                     install_metric_queries(self.sim.moto.cloudwatch)
                     if operation == "GetMetricData":  # in pages, as CloudWatch answers it
@@ -151,6 +165,21 @@ class Router:
                 return ok(self.codedeploy.handle(operation, payload))
             except ApiError as exc:
                 return error(exc)
+
+    def _native(self, operation: str, body: bytes | str | None) -> Response | None:
+        """ECS-native operations, and the checks of CreateService/UpdateService (None: moto
+        answers)."""
+        assert self.native is not None
+        if operation not in (*NATIVE_OPERATIONS, "CreateService", "UpdateService"):
+            return None
+        try:
+            payload = json.loads(body or b"{}")
+            if operation in NATIVE_OPERATIONS:
+                return ok(self.native.handle(operation, payload))
+            self.native.check_request(operation, payload)
+        except ApiError as exc:
+            return error(exc)
+        return None
 
     def _remember_suspended_state(self, body: bytes | str | None) -> None:
         """The target's ``SuspendedState`` before a RegisterScalableTarget, for ``after_moto``."""
@@ -196,12 +225,20 @@ class Router:
             with self.sim.lock:
                 moto = self.sim.moto
                 moto.weight_log.changed(arn, self.sim.clock.time(), moto.listener_weights(arn))
+        if operation == "ModifyRule":  # a user's own rule weights: the same for a rule
+            arn = _form_value(body, "RuleArn")
+            with self.sim.lock:
+                weights = rule_weights(self.sim.moto, arn)
+                self.sim.moto.weight_log.changed(arn, self.sim.clock.time(), weights)
         if service == "ecs" and operation == "CreateService":
             payload = json.loads(body or b"{}")
             with self.sim.lock:
                 self.sim.moto.ensure_initial_task_set(
                     payload.get("cluster", "default"), payload.get("serviceName", "")
                 )
+        if service == "ecs" and operation in ("CreateService", "UpdateService") and self.native:
+            with self.sim.lock:
+                self.native.after_request(operation, json.loads(body or b"{}"))
 
 
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:

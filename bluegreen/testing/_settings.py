@@ -54,6 +54,10 @@ class SimSettings:
             ``False`` (the default) is what the contract (5.1, [O]) saw: null while an ECS
             deployment runs, the target's counts once it has ended. ``True`` shows the
             counts in every state.
+        native_alarm_at_start: [I] an ECS-native deployment's alarm already in ALARM when the
+            deployment starts: ``"ignore"`` (the default) leaves it out of that deployment's
+            checks, as ECS documents for rolling deployments (contract 9.3; not confirmed for
+            BLUE_GREEN/LINEAR/CANARY); ``"rollback"`` checks it like any other.
     """
 
     start_delay: float = 3.0
@@ -72,6 +76,7 @@ class SimSettings:
     install_timeout_error_code: str = "TIMEOUT"
     hook_timeout_error_code: str = "HOOK_EXECUTION_FAILURE"
     overview_while_running: bool = False
+    native_alarm_at_start: Literal["ignore", "rollback"] = "ignore"
 
     @property
     def blue_cleanup(self) -> float:

@@ -31,6 +31,8 @@ from bluegreen.testing._faults import Faults
 from bluegreen.testing._hooks import HookFunction, Hooks, LambdaContext
 from bluegreen.testing._lifecycle import Lifecycle
 from bluegreen.testing._moto import MotoState
+from bluegreen.testing._native_api import NativeEcs
+from bluegreen.testing._native_records import ServiceDeploymentRecord
 from bluegreen.testing._records import DeploymentRecord, HookExecution, Store
 from bluegreen.testing._routing import Call, Router
 from bluegreen.testing._running import Running
@@ -84,6 +86,7 @@ class Simulator:
     hooks: Hooks = attrs.field(init=False)
     lifecycle: Lifecycle = attrs.field(init=False)
     codedeploy: CodeDeploy = attrs.field(init=False)
+    native: NativeEcs = attrs.field(init=False)
     router: Router = attrs.field(init=False)
     _mock: Any = attrs.field(init=False, default=None)
     _set_env: bool = attrs.field(init=False, default=False)
@@ -98,7 +101,8 @@ class Simulator:
         self.hooks = Hooks(self.clock, self.lock, self.region)
         self.lifecycle = Lifecycle(self)
         self.codedeploy = CodeDeploy(self, self.lifecycle)
-        self.router = Router(self, self.codedeploy, self.region)
+        self.native = NativeEcs(self)
+        self.router = Router(self, self.codedeploy, self.region, native=self.native)
         self.clock.every(60.0, self._minute)
 
     @property
@@ -172,9 +176,17 @@ class Simulator:
     def run_until_done(self, deployment_id: str, *, timeout: float | None = 6 * 3600) -> str:
         """Advance until the deployment, and any rollback it started, has ended.
 
+        ``deployment_id`` may be an ECS-native ``serviceDeploymentArn`` too.
+
         Returns:
-            The deployment's final status (``Succeeded``, ``Failed`` or ``Stopped``).
+            The deployment's final status (``Succeeded``, ``Failed`` or ``Stopped``; for a
+            native one ``SUCCESSFUL``, ``STOPPED``, ``ROLLBACK_SUCCESSFUL`` or
+            ``ROLLBACK_FAILED``).
         """
+        native = self.native.store.deployments.get(deployment_id)
+        if native is not None:
+            self.run_until(lambda: native.is_terminal, timeout=timeout)
+            return native.status
 
         def done() -> bool:
             record = self.codedeploy.deployments[deployment_id]
@@ -191,14 +203,19 @@ class Simulator:
         CloudWatch evaluates its alarms, and CodeDeploy stops deployments whose alarm fired."""
         with self.lock:
             now = self.clock.time() // 60 * 60  # the real-time clock's tick can run late
-            if not self.traffic.while_idle and all(
-                record.status.is_terminal and (record.complete_time or 0.0) < now - 60.0
-                for record in self.codedeploy.deployments.values()
+            if (
+                not self.traffic.while_idle
+                and all(
+                    record.status.is_terminal and (record.complete_time or 0.0) < now - 60.0
+                    for record in self.codedeploy.deployments.values()
+                )
+                and not self.native.in_flight(now - 60.0)
             ):
                 return  # nothing in flight this minute: none to judge (Traffic.while_idle)
             self.traffic.publish_minute(self, now - 60.0)
             if self.alarms.evaluate(self.moto.cloudwatch, now):
                 self.lifecycle.watch_alarms()
+            self.native.watch_alarms()
 
     # -- clients and the sample environment ---------------------------------------------
 
@@ -305,6 +322,10 @@ class Simulator:
 
     def deployment(self, deployment_id: str) -> DeploymentRecord:
         return self.codedeploy.deployments[deployment_id]
+
+    def service_deployment(self, arn: str) -> ServiceDeploymentRecord:
+        """An ECS-native service deployment's record (``_native_records``), by its ARN."""
+        return self.native.store.deployments[arn]
 
     def listener_weights(self, listener_arn: str) -> list[tuple[str, int]]:
         """The live ``(target group ARN, weight)`` pairs of a listener's forward action."""

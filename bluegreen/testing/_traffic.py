@@ -1,19 +1,20 @@
 """Simulated production traffic and the ALB target-group metrics it leaves in CloudWatch.
 
 Every simulated minute (``Traffic.publish_minute``, run by the simulator's minute ticker)
-each deployment group's production listener receives about ``requests_per_minute``
-requests, split between its target groups as an ALB splits them: each request by the
-weights of its moment, so the minute by the listener's weights averaged over
-``[minute_start, minute_start + 60)``, each weighted by the seconds it was in force
-(``_weights.WeightLog``: every change CodeDeploy makes, a shift step or a rollback's
-reroute to blue, and a user's own ModifyListener, is recorded with its simulated time). A
+each deployment group's production listener, and each ECS-native service's production
+listener rule, receives about ``requests_per_minute`` requests, split between its target
+groups as an ALB splits them: each request by the weights of its moment, so the minute by the
+listener's (rule's) weights averaged over ``[minute_start, minute_start + 60)``, each
+weighted by the seconds it was in force (``_weights.WeightLog``: every change CodeDeploy or
+ECS makes, a shift step or a rollback's reroute to blue, and a user's own ModifyListener or
+ModifyRule, is recorded with its simulated time). A
 canary that starts 45 s into a minute gets a quarter of its 10 % of that minute, and the
 minute of a rollback is shared by green until the reroute and blue after it. Each target
-group's requests are served by the task set registered with it, and behave as the
-behaviour matching that task set's task definition says (``Traffic.behave``; healthy by
-default: no 5xx, median 50 ms, p99 200 ms). The minute's numbers go to moto's CloudWatch
-as an ALB publishes them, namespace ``AWS/ApplicationELB``, timestamped with the start of
-the minute on the simulator's clock:
+group's requests are served by the task set registered with it (for a native service, the
+service revision serving it), and behave as the behaviour matching that task definition
+says (``Traffic.behave``; healthy by default: no 5xx, median 50 ms, p99 200 ms). The
+minute's numbers go to moto's CloudWatch as an ALB publishes them, namespace
+``AWS/ApplicationELB``, timestamped with the start of the minute on the simulator's clock:
 
 * per target group (dimensions ``TargetGroup``, ``LoadBalancer``) and per load balancer
   (``LoadBalancer``): ``RequestCount``, ``HTTPCode_Target_5XX_Count`` and
@@ -42,6 +43,7 @@ from typing import Any
 import attrs
 
 from bluegreen.testing._metric_data import as_naive_utc
+from bluegreen.testing._native_rules import find_rule, rule_weights
 
 __all__ = ["Behaviour", "Traffic"]
 
@@ -146,24 +148,22 @@ class Traffic:
         """Serve one minute of traffic (``[minute_start, +60 s)``) and publish its metrics."""
         data: list[dict[str, Any]] = []
         when = as_naive_utc(minute_start)
-        for listener, (service, pair) in _production_listeners(sim).items():
-            data.extend(self._listener_minute(sim, listener, service, pair, minute_start))
+        for route in _production_routes(sim):
+            data.extend(self._route_minute(sim, route, minute_start))
         for datum in data:
             datum["Timestamp"] = when
         if data:
             sim.moto.cloudwatch.put_metric_data(NAMESPACE, data)
 
-    def _listener_minute(
-        self, sim: Any, listener: str, service: Any, pair: list[str], minute_start: float
-    ) -> list[dict[str, Any]]:
-        lb = sim.moto.load_balancer_of_listener(listener)
-        weights = sim.moto.averaged_weights(listener, minute_start, minute_start + 60.0)
+    def _route_minute(self, sim: Any, route: _Route, minute_start: float) -> list[dict[str, Any]]:
+        lb, weights = route.load_balancer_and_weights(sim, minute_start, minute_start + 60.0)
         if lb is None or not weights:
             return []
+        pair = route.target_groups
         lb_dims = [{"Name": "LoadBalancer", "Value": lb.arn.split(":loadbalancer/")[-1]}]
         out: list[dict[str, Any]] = []
         for tg_arn in sorted({*pair, *(arn for arn, _ in weights)}):
-            healthy, unhealthy, _ = _targets(sim, service, tg_arn)
+            healthy, unhealthy, _ = _targets(sim, route, tg_arn)
             dims = [{"Name": "TargetGroup", "Value": tg_arn.split(":")[-1]}, *lb_dims]
             out.append(_value("HealthyHostCount", dims, healthy, "Count"))
             out.append(_value("UnHealthyHostCount", dims, unhealthy, "Count"))
@@ -177,7 +177,7 @@ class Traffic:
             remaining -= served
             weight_left -= weight
             dims = [{"Name": "TargetGroup", "Value": tg_arn.split(":")[-1]}, *lb_dims]
-            healthy, _, task_definition = _targets(sim, service, tg_arn)
+            healthy, _, task_definition = _targets(sim, route, tg_arn)
             if served == 0:
                 continue
             lb_requests += served
@@ -265,10 +265,41 @@ def _value(name: str, dims: list[dict[str, str]], value: float, unit: str) -> di
     return {"MetricName": name, "Dimensions": dims, "Value": float(value), "Unit": unit}
 
 
-def _production_listeners(sim: Any) -> dict[str, tuple[Any, list[str]]]:
-    """``{production listener ARN: (moto ECS service, its pair's target group ARNs)}`` of
-    every ECS deployment group."""
-    seen: dict[str, tuple[Any, list[str]]] = {}
+@attrs.frozen
+class _Route:
+    """Where a service's production traffic comes in: a listener (a CodeDeploy deployment
+    group's) or an ECS-native service's ``productionListenerRule`` (a listener rule, or an
+    NLB's listener)."""
+
+    arn: str
+    service: Any
+    """moto's ECS service."""
+    target_groups: tuple[str, ...]
+    native: bool = False
+
+    @property
+    def is_rule(self) -> bool:
+        return ":listener-rule/" in self.arn
+
+    def load_balancer_and_weights(
+        self, sim: Any, start: float, end: float
+    ) -> tuple[Any | None, list[tuple[str, float]]]:
+        """The load balancer, and the weights averaged over ``[start, end)``."""
+        if not self.is_rule:
+            lb = sim.moto.load_balancer_of_listener(self.arn)
+            return lb, sim.moto.averaged_weights(self.arn, start, end)
+        rule = find_rule(sim.moto, self.arn)
+        if rule is None:
+            return None, []
+        lb = sim.moto.load_balancer_of_listener(rule.listener_arn)
+        current = rule_weights(sim.moto, self.arn)
+        return lb, sim.moto.weight_log.averaged(self.arn, start, end, current)
+
+
+def _production_routes(sim: Any) -> list[_Route]:
+    """The production listener of every ECS deployment group, and the production listener
+    rule of every ECS-native service (one route per listener or rule)."""
+    seen: dict[str, _Route] = {}
     for group in list(sim.store.groups.values()):
         services = group.get("ecsServices") or []
         pairs = (group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or []
@@ -276,15 +307,28 @@ def _production_listeners(sim: Any) -> dict[str, tuple[Any, list[str]]]:
             continue
         service = sim.moto.service(services[0]["clusterName"], services[0]["serviceName"])
         names = [tg["name"] for tg in pairs[0].get("targetGroups") or ()]
-        arns = [tg.arn for tg in sim.moto.target_groups_by_name(names).values()]
+        arns = tuple(tg.arn for tg in sim.moto.target_groups_by_name(names).values())
         for arn in (pairs[0].get("prodTrafficRoute") or {}).get("listenerArns") or []:
-            seen.setdefault(arn, (service, arns))
-    return seen
+            seen.setdefault(arn, _Route(arn, service, arns))
+    for service in list(sim.moto.ecs.services.values()):
+        if service.status != "ACTIVE":
+            continue
+        for lb in service.load_balancers or ():
+            advanced = lb.get("advancedConfiguration") or {}
+            rule = advanced.get("productionListenerRule")
+            if not rule:
+                continue
+            pair = (lb.get("targetGroupArn", ""), advanced.get("alternateTargetGroupArn", ""))
+            seen.setdefault(rule, _Route(rule, service, tuple(a for a in pair if a), native=True))
+    return list(seen.values())
 
 
-def _targets(sim: Any, service: Any, tg_arn: str) -> tuple[int, int, str | None]:
+def _targets(sim: Any, route: _Route, tg_arn: str) -> tuple[int, int, str | None]:
     """Healthy and unhealthy tasks registered with a target group, and the task definition
     of the task set serving it."""
+    service = route.service
+    if route.native and not getattr(service, "task_sets", None):
+        return _native_targets(sim, route, tg_arn)
     healthy = unhealthy = 0
     task_definition = None
     for task_set in list(getattr(service, "task_sets", None) or ()):
@@ -297,3 +341,31 @@ def _targets(sim: Any, service: Any, tg_arn: str) -> tuple[int, int, str | None]
         if running and task_definition is None:
             task_definition = task_set.task_definition
     return healthy, unhealthy, task_definition
+
+
+def _native_targets(sim: Any, route: _Route, tg_arn: str) -> tuple[int, int, str | None]:
+    """A native service's tasks behind ``tg_arn``: those of its service revisions registered
+    with it (``sim.native.store``), the newest running one's task definition; with no
+    revision known, the service's own tasks behind its primary target group."""
+    service = route.service
+    store = getattr(getattr(sim, "native", None), "store", None)
+    revisions = [
+        r
+        for r in (store.revisions.values() if store is not None else ())
+        if r.service_arn == service.arn
+    ]
+    if revisions:
+        healthy = unhealthy = 0
+        task_definition = None
+        for revision in sorted(revisions, key=lambda r: r.created_at, reverse=True):
+            if revision.target_group != tg_arn:
+                continue
+            healthy += int(revision.running)
+            unhealthy += int(revision.pending)
+            if revision.running and task_definition is None:
+                task_definition = revision.task_definition
+        return healthy, unhealthy, task_definition
+    if not route.target_groups or tg_arn != route.target_groups[0]:
+        return 0, 0, None
+    running = int(getattr(service, "running_count", 0) or 0) or int(service.desired_count or 0)
+    return running, 0, service.task_definition

@@ -1,11 +1,15 @@
-"""The record of every change to a listener's forward weights, with its simulated time.
+"""The record of every change to a listener's (or a listener rule's) forward weights, with
+its simulated time.
 
 An ALB splits each request by the listener's weights at the moment it arrives, so a minute
 in which the weights changed is split by their average over the minute, each weighted by
 how long it was in force. ``Traffic.publish_minute`` asks ``WeightLog.averaged`` for that
 average; the simulator records a change wherever it writes a listener's weights
 (``MotoState.set_listener_weights``: CodeDeploy's shifts and a rollback's reroute to blue)
-and after a user's own ModifyListener through the API (``Router``).
+and after a user's own ModifyListener through the API (``Router``). A listener rule's
+weights (an ECS-native service's production rule, rewritten by ECS at every traffic shift) are
+logged the same way under the rule's ARN: wherever the simulator writes them, and after a
+user's own ModifyRule (``Router``); ``_native_rules.rule_weights`` reads them from moto.
 
 Weights are compared as shares of their total, as the ALB reads them: ``[(a, 1), (b, 1)]``
 and ``[(a, 50), (b, 50)]`` are the same split. A listener whose weights never changed through
@@ -36,7 +40,8 @@ def _shares(weights: Sequence[tuple[str, float]]) -> Weights:
 
 @attrs.define(eq=False)
 class WeightLog:
-    """``{listener ARN: [(simulated time, shares in force from then), ...]}``, in time order."""
+    """``{listener or rule ARN: [(simulated time, shares in force from then), ...]}``, in time
+    order."""
 
     _changes: dict[str, list[tuple[float, Weights]]] = attrs.Factory(dict)
 
