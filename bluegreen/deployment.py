@@ -1,4 +1,6 @@
-"""Follow and drive one CodeDeploy ECS blue/green deployment: the ``Deployment`` driver.
+"""Follow and drive one ECS blue/green deployment, CodeDeploy's or ECS-native (BLUE_GREEN,
+LINEAR, CANARY): the ``Deployment`` driver. The kind is the id's: ``d-XXXXXXXXX`` for
+CodeDeploy, the service deployment ARN for ECS-native (``bluegreen.native_controls``).
 
 ``Deployment.attach(deployment_id)`` (or ``Deployment.current(cluster, service)``) gives a
 lifecycle object: ``status()`` reads a ``DeploymentSnapshot``, ``wait(until=...)`` polls
@@ -43,6 +45,13 @@ from bluegreen.driver_arguments import (
     check_wait,
 )
 from bluegreen.listing import NO_ACTIVE_DEPLOYMENT
+from bluegreen.native_controls import (
+    check_can_promote_native,
+    continue_hooks,
+    refuse_finish,
+    roll_back_native,
+)
+from bluegreen.native_status import StageMilestone
 from bluegreen.polling import Milestone, poll, poll_interval
 from bluegreen.rollback import rollback_request
 from bluegreen.snapshot import (
@@ -105,7 +114,8 @@ class Deployment(DeploymentWaiter):
         """Follow the deployment ``deployment_id``; no API call is made yet.
 
         Args:
-            deployment_id: ``d-XXXXXXXXX``.
+            deployment_id: ``d-XXXXXXXXX``, or an ECS-native deployment's ARN
+                (``arn:aws:ecs:<region>:<account>:service-deployment/<cluster>/<service>/<id>``).
             clients: ready ``bluegreen.Clients``; or
             session: the ``boto3.Session`` to use (region and profile).
             clock: an object with ``time()`` and ``sleep(seconds)`` used by every wait and
@@ -116,8 +126,8 @@ class Deployment(DeploymentWaiter):
 
         Raises:
             ValidationError: ``deployment_id`` is not ``d-`` followed by nine upper-case
-                letters or digits, or another argument has the wrong type (nothing is sent
-                to AWS).
+                letters or digits nor a service deployment ARN, or another argument has the
+                wrong type (nothing is sent to AWS).
         """
         return cls(
             check_attach(
@@ -152,7 +162,9 @@ class Deployment(DeploymentWaiter):
         finds it, without reading its listeners and target groups; not counted in
         ``calls``), one ListDeployments, and one BatchGetDeployments when several are
         listed. The deployment's target, ``<cluster>:<service>``, is then known, so
-        ``status()`` makes no ListDeploymentTargets.
+        ``status()`` makes no ListDeploymentTargets. A service ECS deploys itself
+        (deployment controller ECS, strategy BLUE_GREEN, LINEAR or CANARY) costs
+        DescribeServices and one ListServiceDeployments instead.
 
         Args:
             cluster: cluster name or ARN.
@@ -190,7 +202,7 @@ class Deployment(DeploymentWaiter):
 
     def wait(
         self,
-        until: Milestone | str = Milestone.END,
+        until: Milestone | StageMilestone | str = Milestone.END,
         *,
         timeout: float | None = None,
         min_interval: float = 5.0,
@@ -207,7 +219,8 @@ class Deployment(DeploymentWaiter):
         schedule; ``calls`` counts what it cost.
 
         Args:
-            until: a ``Milestone`` or its name (``"installed"``, ``"ready"``, ...).
+            until: a ``Milestone`` or its name (``"installed"``, ``"ready"``, ...), or an
+                ECS lifecycle stage ``"ecs:<STAGE>"`` (``"ecs:BAKE_TIME"``): at it or later.
             timeout: give up after this many seconds (of the injected clock); no cap when
                 None.
             min_interval: the shortest pause between two reads, in seconds.
@@ -256,7 +269,8 @@ class Deployment(DeploymentWaiter):
     # -- controls -----------------------------------------------------------------------
 
     def promote(self) -> ControlResult:
-        """Start shifting production traffic: ContinueDeployment READY_WAIT.
+        """Start shifting production traffic: ContinueDeployment READY_WAIT. An ECS-native
+        deployment paused by a PAUSE hook goes on: ContinueServiceDeployment CONTINUE.
 
         Returns:
             What was done: the status before and after, and what happens next.
@@ -265,6 +279,15 @@ class Deployment(DeploymentWaiter):
             DeploymentStateError: the deployment is not Ready (the status says why).
         """
         snapshot = self.status()
+        if self.is_native:
+            hooks = check_can_promote_native(snapshot)
+            continue_hooks(self._call(), self._clients, self.id, hooks, "CONTINUE")
+            return self._result(
+                "promoted",
+                "ContinueServiceDeployment(CONTINUE)",
+                snapshot.status,
+                f"the deployment goes on past {hooks[0].stage or 'the pause'}",
+            )
         check_can_promote(snapshot)
         self._continue("READY_WAIT")
         shift = f" ({snapshot.deployment_config})" if snapshot.deployment_config else ""
@@ -282,9 +305,12 @@ class Deployment(DeploymentWaiter):
             What was done: the status before and after, and what happens next.
 
         Raises:
-            DeploymentStateError: the deployment is not in its termination wait.
+            DeploymentStateError: the deployment is not in its termination wait, or is
+                ECS-native: ECS cannot end its bake time early.
         """
         snapshot = self.status()
+        if self.is_native:
+            raise refuse_finish(snapshot)
         check_can_finish(snapshot)
         self._continue("TERMINATION_WAIT")
         return self._result(
@@ -307,8 +333,8 @@ class Deployment(DeploymentWaiter):
     def _result(
         self, action: str, request: str, before: DeploymentStatus, next_: str
     ) -> ControlResult:
-        """A ``ControlResult``, with the status read back once (GetDeployment)."""
-        after = DeploymentStatus(self._info()["status"])
+        """A ``ControlResult``, with the status read back once."""
+        after = self.status().status if self.is_native else DeploymentStatus(self._info()["status"])
         self._last_status = after
         return ControlResult(
             deployment_id=self.id,
@@ -345,6 +371,8 @@ class Deployment(DeploymentWaiter):
         on_progress: Callable[[DeploymentSnapshot], None] | None = None,
     ) -> DeploymentSnapshot | ControlResult:
         """Stop the deployment and roll it back: StopDeployment(autoRollbackEnabled=True).
+        ECS-native: ContinueServiceDeployment ROLLBACK when paused, else
+        StopServiceDeployment ROLLBACK; ``wait`` follows it to ROLLBACK_SUCCESSFUL.
 
         Args:
             wait: follow the rollback deployment to its end and return its snapshot.
@@ -367,6 +395,12 @@ class Deployment(DeploymentWaiter):
         check_abort(wait, timeout, on_progress)
         snapshot = self.status()
         check_can_abort(snapshot)
+        if self.is_native:
+            request = self._send_native_rollback(snapshot)
+            if wait:
+                return self._follow_native_rollback(timeout, on_progress)
+            next_ = "ECS moves production traffic back to blue in this same service deployment"
+            return self._result("stopping", request, snapshot.status, next_)
         self._send_stop()
         if not wait:
             return self._result(
@@ -416,9 +450,11 @@ class Deployment(DeploymentWaiter):
         the deployment it may have created before it is tried again, so one call never
         makes two deployments.
 
+        ECS-native: UpdateService back to the source revision's task definition.
+
         Args:
             description: the new deployment's description (default: ``bluegreen rollback
-                of d-... to family:revision``).
+                of d-... to family:revision``); ECS-native deployments have none.
 
         Returns:
             The new deployment, created and not waited for.
@@ -431,6 +467,11 @@ class Deployment(DeploymentWaiter):
             ValidationError: ``description`` is not a string of at most 256 characters.
         """
         check_rollback(description)
+        if self.is_native:
+            arn, origin = roll_back_native(self._call(), self._clients, self.status())
+            created = self._sibling(arn)
+            created.rollback_origin = origin
+            return created
         request, origin = rollback_request(
             self._call(),
             self._clients,

@@ -15,6 +15,7 @@ from bluegreen.arguments import (
     service_problems,
 )
 from bluegreen.errors import ValidationError, show_value
+from bluegreen.native_status import StageMilestone, is_native_deployment_id
 from bluegreen.polling import Milestone, interval_problems
 
 __all__ = [
@@ -38,18 +39,23 @@ _DEPLOYMENT_ID = re.compile(r"d-[A-Z0-9]{9}")
 def _deployment_id_problems(deployment_id: object) -> list[str]:
     if isinstance(deployment_id, str) and _DEPLOYMENT_ID.fullmatch(deployment_id):
         return []
+    if is_native_deployment_id(deployment_id):
+        return []
     hint = ""
     if isinstance(deployment_id, str) and _DEPLOYMENT_ID.fullmatch(deployment_id.strip().upper()):
         hint = f" (did you mean {deployment_id.strip().upper()!r}?)"
     shown = repr(deployment_id) if isinstance(deployment_id, str) else show_value(deployment_id)
     return [
         f"deployment id {shown} is not a CodeDeploy deployment id: expected "
-        f"'d-' followed by 9 upper-case letters or digits, like 'd-A1B2C3D4E'{hint}"
+        f"'d-' followed by 9 upper-case letters or digits, like 'd-A1B2C3D4E'{hint}, or an "
+        "ECS service deployment ARN, 'arn:aws:ecs:<region>:<account>:service-deployment/"
+        "<cluster>/<service>/<id>'"
     ]
 
 
 def check_deployment_id(deployment_id: object) -> str:
-    """``deployment_id`` if it has the form of a CodeDeploy deployment id.
+    """``deployment_id`` if it has the form of a CodeDeploy deployment id or of an ECS
+    service deployment ARN (an ECS-native deployment's id).
 
     Raises:
         ValidationError: it does not (checked before any AWS call).
@@ -121,8 +127,9 @@ def check_wait(
     analysis: object = None,
     on_evaluation: object = None,
     light: object = False,
-) -> Milestone:
-    """The milestone ``Deployment.wait`` waits for; refuses every wrong argument at once.
+) -> Milestone | StageMilestone:
+    """The milestone ``Deployment.wait`` waits for (a ``Milestone``, or a native lifecycle
+    stage ``ecs:<STAGE>``); refuses every wrong argument at once.
 
     Raises:
         ValidationError: every problem found.
@@ -145,19 +152,25 @@ def check_wait(
     return milestone
 
 
-def _milestone(until: object, problems: list[str]) -> Milestone | None:
-    if isinstance(until, Milestone):
+def _milestone(until: object, problems: list[str]) -> Milestone | StageMilestone | None:
+    if isinstance(until, Milestone | StageMilestone):
         return until
     names = [m.value for m in Milestone]
     if isinstance(until, str) and until in names:
         return Milestone(until)
+    stage = StageMilestone.parse(until)
+    if stage is not None:
+        return stage
     hint = ""
     if isinstance(until, str):
         guess = until.strip().lower().replace("-", "_")
         hint = f" (did you mean {guess!r}?)" if guess in names else ""
+        if guess.startswith("ecs:"):
+            hint = " (no such ECS lifecycle stage)"
     problems.append(
         advice("until=", "--until")
-        + f" {show_value(until)} is not a milestone{hint}: use one of {', '.join(names)}"
+        + f" {show_value(until)} is not a milestone{hint}: use one of {', '.join(names)}, "
+        f"or an ECS-native lifecycle stage: {', '.join(StageMilestone.names())}"
     )
     return None
 

@@ -151,6 +151,9 @@ class Milestones:
             found.append(DeploymentMilestone.SUCCEEDED)
         elif snapshot.status.is_terminal:
             found.append(DeploymentMilestone.FAILED)
+            if snapshot.native is not None and snapshot.ending == "rolled_back":
+                # ECS rolls a native deployment back within itself: no second deployment.
+                found.append(DeploymentMilestone.ROLLED_BACK)
         return [self._note(m, snapshot) for m in found if m not in self._seen]
 
     def _rollback(self, rollback: DeploymentSnapshot) -> list[Notification]:
@@ -167,7 +170,9 @@ class Milestones:
             "deployment_group": snapshot.deployment_group,
         }
         name = f"deployment {deployment_id}" + (f" of {self.service}" if self.service else "")
-        if milestone is DeploymentMilestone.ROLLED_BACK:
+        if milestone is DeploymentMilestone.ROLLED_BACK and snapshot.native is not None:
+            text = f"{name} was rolled back by ECS: blue serves production traffic again"
+        elif milestone is DeploymentMilestone.ROLLED_BACK:
             fields["rollback_deployment_id"] = snapshot.deployment_id
             text = (
                 f"{name} was rolled back by {snapshot.deployment_id}: blue serves production "
@@ -190,6 +195,8 @@ class Milestones:
                 else ""
             )
             text = f"{name} did not succeed: {error.message}{rolled}"
+        elif milestone is DeploymentMilestone.READY_FOR_PROMOTION and snapshot.native is not None:
+            text = f"{name} is ready for promotion: {snapshot.native.waiting_for}"
         else:
             text = f"{name} " + _TEXTS[milestone]
         return Notification(

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from bluegreen._advice import advice
 from bluegreen.clock import Clock
 from bluegreen.errors import ValidationError, WaitTimeoutError
+from bluegreen.native_status import STAGE_EVENTS, LifecycleStage, StageMilestone
 from bluegreen.snapshot import DeploymentSnapshot, TransitionState
 from bluegreen.status import DeploymentStatus, LifecycleEvent, LifecycleEventStatus, TargetLabel
 
@@ -77,10 +78,15 @@ def _next_step() -> Callable[[DeploymentSnapshot], bool]:
     return done
 
 
-def reached(snapshot: DeploymentSnapshot, milestone: Milestone) -> bool:
-    """True once ``snapshot`` is at or past ``milestone`` (failures are checked first)."""
+def reached(snapshot: DeploymentSnapshot, milestone: Milestone | StageMilestone) -> bool:
+    """True once ``snapshot`` is at or past ``milestone`` (failures are checked first). An
+    ECS-native deployment rolling back reaches nothing but its end."""
     if snapshot.status.is_terminal:
         return True
+    if snapshot.native is not None and snapshot.native.rolling_back:
+        return False
+    if isinstance(milestone, StageMilestone):
+        return _stage_reached(snapshot, milestone.stage)
     event = snapshot.event
     done_ok = (LifecycleEventStatus.SUCCEEDED, LifecycleEventStatus.SKIPPED)
     if milestone is Milestone.INSTALLED:
@@ -105,7 +111,21 @@ def reached(snapshot: DeploymentSnapshot, milestone: Milestone) -> bool:
     return False
 
 
-def done_when(milestone: Milestone) -> Callable[[DeploymentSnapshot], bool]:
+def _stage_reached(snapshot: DeploymentSnapshot, stage: LifecycleStage) -> bool:
+    """At ``stage`` or past it: by the stage a native deployment reports, or by the event
+    it maps to for a CodeDeploy one (BAKE_TIME: the termination wait)."""
+    if snapshot.native is not None:
+        now = LifecycleStage.parse(snapshot.native.stage)
+        return now is not None and now.position >= stage.position
+    if stage is LifecycleStage.BAKE_TIME:
+        return snapshot.in_termination_wait
+    if stage is LifecycleStage.CLEAN_UP:
+        return False  # CodeDeploy reports no clean-up: the end is its only sign
+    event = STAGE_EVENTS.get(stage) or STAGE_EVENTS[LifecycleStage.PRE_SCALE_UP]
+    return any(e.name >= event and e.has_started for e in snapshot.events)
+
+
+def done_when(milestone: Milestone | StageMilestone) -> Callable[[DeploymentSnapshot], bool]:
     """The test a wait for ``milestone`` applies to each snapshot."""
     if milestone is Milestone.TRAFFIC_STEP:
         return _next_step()
@@ -281,7 +301,7 @@ def poll(
     clock: Clock,
     rate: Callable[[], float],
     deployment_id: str,
-    milestone: Milestone | str,
+    milestone: Milestone | StageMilestone | str,
     timeout: float | None,
     min_interval: float,
     max_interval: float,

@@ -1,7 +1,9 @@
 """Reading one deployment: ``DeploymentReader``, the part of ``Deployment`` that calls AWS to
 see where a deployment is (``status()``), with its own ``Caller`` on the injected clock, the
 server's time read from every answer, and what it learned once (the ECS target, the
-deployment config, the group's service)."""
+deployment config, the group's service). A CodeDeploy deployment is read with GetDeployment
+and GetDeploymentTarget; an ECS-native one (its id is its service deployment ARN) with
+DescribeServiceDeployments (``bluegreen.native_reading``)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,13 @@ from bluegreen.errors import (
     TrafficConfigError,
 )
 from bluegreen.listing import NO_ACTIVE_DEPLOYMENT, in_flight
+from bluegreen.native_reading import (
+    describe_service_deployment,
+    find_service_deployment,
+    is_native_service,
+)
+from bluegreen.native_snapshot import native_snapshot
+from bluegreen.native_status import LifecycleStage, is_native_deployment_id, service_of
 from bluegreen.polling import shift_ends
 from bluegreen.server_time import ServerClock, http_date, server_clock_for
 from bluegreen.snapshot import DeploymentSnapshot
@@ -80,12 +89,21 @@ class DeploymentReader:
     """The service's ARN and tags, when ``Deployment.current`` read them."""
     _last_status: DeploymentStatus | None = attrs.field(default=None, init=False, repr=False)
     _where: str | None = attrs.field(default=None, init=False, repr=False)
+    _forward_stage: str | None = attrs.field(default=None, init=False, repr=False)
+    """ECS-native: the furthest stage seen while it went forward (where a rollback began)."""
+    _stage_times: dict[str, dt.datetime] = attrs.field(factory=dict, init=False, repr=False)
+    """ECS-native: when each stage was first seen (``updatedAt`` then)."""
 
     def __attrs_post_init__(self) -> None:
         self._caller = Caller(clock=self._clock, on_answer=self._observe)
         # For calls made for something else than following the deployment (discover, the
         # group's service for scaling): not counted in ``calls``.
         self._aside = Caller(clock=self._clock, on_answer=self._observe)
+
+    @property
+    def is_native(self) -> bool:
+        """True for an ECS-native service deployment (its id is its ARN)."""
+        return is_native_deployment_id(self.id)
 
     @property
     def calls(self) -> int:
@@ -157,10 +175,19 @@ class DeploymentReader:
         )
         group = found.group
         where = f"service {found.cluster}/{found.service}"
+        finder._service = (found.cluster, found.service)
+        finder._service_read = (found.service_arn, found.tags)
+        if group is None and is_native_service(found.raw):
+            finder.id = find_service_deployment(
+                finder._call(), aws, found.cluster, found.service, or_last=or_last
+            )
+            return finder
         if group is None:
             raise ResourceNotFoundError(
                 f"{where} has no CodeDeploy deployment group (deployment controller "
-                f"{found.controller}), so no CodeDeploy deployment can be in flight",
+                f"{found.controller}), so no CodeDeploy deployment can be in flight, nor "
+                "does ECS deploy it blue/green itself (deploymentConfiguration.strategy "
+                "BLUE_GREEN, LINEAR or CANARY)",
                 operation="GetDeploymentGroup",
                 code="DeploymentGroupNotFound",
             )
@@ -173,8 +200,6 @@ class DeploymentReader:
             finder.id = last
         # A group deploys one ECS service, and CodeDeploy names its target <cluster>:<service>.
         finder._target_id = f"{found.cluster}:{found.service}"
-        finder._service = (found.cluster, found.service)
-        finder._service_read = (found.service_arn, found.tags)
         return finder
 
     # -- what is read once ----------------------------------------------------------------
@@ -228,7 +253,10 @@ class DeploymentReader:
     def _scaling_service(self, snapshot: DeploymentSnapshot) -> tuple[str, str] | None:
         """The deployment group's ``(cluster, service)``: from the target id
         ``<cluster>:<service>`` once known (no call), else GetDeploymentGroup once (not
-        counted in ``calls``: part of restoring scaling, not of following the deployment)."""
+        counted in ``calls``: part of restoring scaling, not of following the deployment).
+        An ECS-native deployment names its service in its ARN."""
+        if self._service is None and self.is_native:
+            self._service = service_of(self.id)
         if self._service is None and self._target_id and ":" in self._target_id:
             cluster, _, service = self._target_id.partition(":")
             self._service = (cluster, service)
@@ -260,7 +288,27 @@ class DeploymentReader:
             ResourceNotFoundError: no such deployment.
             AWSError: an API call failed (throttling is retried first).
         """
+        if self.is_native:
+            return self._native_snapshot()
         return self._snapshot(self._info())
+
+    def _native_snapshot(self) -> DeploymentSnapshot:
+        """An ECS-native deployment now: one DescribeServiceDeployments."""
+        raw = describe_service_deployment(self._call(), self._clients, self.id)
+        stage = LifecycleStage.parse(raw.get("lifecycleStage"))
+        if raw.get("status") in ("PENDING", "IN_PROGRESS", "SUCCESSFUL") and stage is not None:
+            known = LifecycleStage.parse(self._forward_stage)
+            if known is None or stage.position >= known.position:
+                self._forward_stage = stage
+            updated = raw.get("updatedAt") or self.server_clock.now()
+            self._stage_times.setdefault(stage, min(updated, self.server_clock.now()))
+        snapshot = native_snapshot(
+            raw, forward_stage=self._forward_stage, stage_times=self._stage_times
+        )
+        self.server_clock.observe(at_least=snapshot.latest_timestamp)
+        self._last_status = snapshot.status
+        self._where = snapshot.where
+        return attrs.evolve(snapshot, observed_at=self.server_clock.now())
 
     def _snapshot(self, info: Mapping[str, Any]) -> DeploymentSnapshot:
         target: Mapping[str, Any] | None = None
@@ -292,8 +340,9 @@ class DeploymentReader:
         the same, whenever the target has nothing to tell it: in the termination wait
         (before it is due and after), and while production traffic cannot all be on green
         yet (``shift_ends``). What is left to see then is the status changing; the read
-        that sees it change reads the target too, so the last snapshot is whole."""
-        if not light or previous is None:
+        that sees it change reads the target too, so the last snapshot is whole. An
+        ECS-native deployment is one call whole: it is always read whole."""
+        if not light or previous is None or self.is_native:
             return self.status()
         shifting_until = shift_ends(previous)
         if not previous.in_termination_wait and (

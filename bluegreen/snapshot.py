@@ -1,5 +1,5 @@
-"""What one deployment looked like at one moment (GetDeployment + GetDeploymentTarget): the
-frozen ``DeploymentSnapshot``, its lifecycle events, task sets and expected transitions."""
+"""What one deployment looked like at one moment (GetDeployment + GetDeploymentTarget, or an
+ECS-native service deployment): the frozen ``DeploymentSnapshot`` and its parts."""
 
 from __future__ import annotations
 
@@ -10,12 +10,8 @@ from typing import Any
 
 import attrs
 
-from bluegreen.status import (
-    DeploymentStatus,
-    LifecycleEvent,
-    LifecycleEventStatus,
-    TargetLabel,
-)
+from bluegreen.native_status import NativeState
+from bluegreen.status import DeploymentStatus, LifecycleEvent, LifecycleEventStatus, TargetLabel
 from bluegreen.task_set import TaskSetProgress
 from bluegreen.traffic import Schedule
 
@@ -149,6 +145,8 @@ class DeploymentSnapshot:
     """What the deployment config and the group's waits make it do, when known."""
     observed_at: dt.datetime | None = None
     """When this snapshot was read, on the reader's clock (UTC)."""
+    native: NativeState | None = None
+    """ECS-native: its own words (status, stage, hooks; ``bluegreen.native_snapshot``)."""
 
     @classmethod
     def from_api(
@@ -216,6 +214,16 @@ class DeploymentSnapshot:
         return next((ts for ts in self.task_sets if ts.label is label), None)
 
     @property
+    def kind(self) -> str:
+        """``codedeploy``, or ``ecs`` for an ECS-native service deployment."""
+        return "codedeploy" if self.native is None else "ecs"
+
+    @property
+    def where(self) -> str:
+        """``application/group`` for CodeDeploy, ``cluster/service`` for ECS-native."""
+        return self.native.where if self.native else f"{self.application}/{self.deployment_group}"
+
+    @property
     def latest_timestamp(self) -> dt.datetime | None:
         """The latest moment the deployment reports (creation, start, end, a lifecycle
         event's start or end): the server's clock has passed it."""
@@ -241,7 +249,7 @@ class DeploymentSnapshot:
 
     @property
     def in_termination_wait(self) -> bool:
-        """InProgress with every lifecycle event done: traffic shifted, blue still kept."""
+        """InProgress with every event done: traffic shifted, blue kept (ECS: BAKE_TIME)."""
         return (
             self.status is DeploymentStatus.IN_PROGRESS
             and bool(self.events)
@@ -253,6 +261,8 @@ class DeploymentSnapshot:
     def waiting_for(self) -> str | None:
         """What the deployment waits for now, as the end of "waiting for ...", or None once
         it has ended (``outcome`` then says how)."""
+        if self.native is not None:
+            return self.native.waiting_for
         status = self.status
         if status in (DeploymentStatus.CREATED, DeploymentStatus.QUEUED):
             return "CodeDeploy to start the deployment"
@@ -278,6 +288,8 @@ class DeploymentSnapshot:
         """How it ended, as one keyword, or None while it runs: ``succeeded``,
         ``rolled_back`` (rolled back, or a rollback that put blue back), ``failed`` or
         ``stopped``."""
+        if self.native is not None:
+            return self.native.ending
         status = self.status
         if not status.is_terminal:
             return None
@@ -291,6 +303,8 @@ class DeploymentSnapshot:
     def outcome(self) -> str | None:
         """How the deployment ended, as a sentence, or None while it runs: ``succeeded``,
         ``failed (rolled back by d-...)``, ``succeeded (the rollback of d-...)``."""
+        if self.native is not None:
+            return self.native.outcome
         status = self.status
         if not status.is_terminal:
             return None
@@ -395,7 +409,9 @@ class DeploymentSnapshot:
                 moments.append(t.due)
         known = [m for m in moments if m is not None]
         if self.observed_at is not None:
-            known = [m for m in known if m <= self.observed_at]
+            # Happened means by now: a Date header's whole seconds can put a change just
+            # past the reading; dropping it read as minutes without a change (a long pause).
+            known = [min(m, self.observed_at) for m in known]
         return max(known) if known else None
 
     # -- output -----------------------------------------------------------------------------
@@ -406,6 +422,7 @@ class DeploymentSnapshot:
         next_transition = self.next_transition
         return {
             "deployment_id": self.deployment_id,
+            "kind": self.kind,
             "status": str(self.status),
             "application": self.application,
             "deployment_group": self.deployment_group,
@@ -425,6 +442,7 @@ class DeploymentSnapshot:
             "rollback_deployment_id": self.rollback_deployment_id,
             "rollback_of": self.rollback_of,
             "target_status": self.target_status,
+            "native": None if self.native is None else self.native.to_dict(),
             "events": [e.to_dict() for e in self.events],
             "task_sets": [ts.to_dict() for ts in self.task_sets],
             "schedule": None
@@ -445,13 +463,15 @@ class DeploymentSnapshot:
         origin = ""
         if self.rollback_of:
             origin = f", rollback of {self.rollback_of}"
+        by = f" ({self.native})" if self.native else f", by {self.creator}"
         lines = [
-            f"<DeploymentSnapshot {self.deployment_id} {self.status}, by {self.creator}{origin}",
-            f"  {self.application}/{self.deployment_group}  {self.deployment_config}",
+            f"<DeploymentSnapshot {self.deployment_id} {self.status}{by}{origin}",
+            f"  {self.where}  {self.deployment_config}",
             f"  {self.state_line}",
         ]
         if self.error_code or self.error_message:
-            lines.append(f"  error {self.error_code}: {self.error_message}")
+            code = f" {self.error_code}" if self.error_code else ""
+            lines.append(f"  error{code}: {self.error_message}")
         upcoming = self.next_transition
         if upcoming is not None and upcoming.due is not None:
             lines.append(f"  next {upcoming.what} due {upcoming.due:%H:%M:%S}")

@@ -81,8 +81,8 @@ def _now(snapshot: DeploymentSnapshot, now: dt.datetime | None) -> dt.datetime:
 def _where(snapshot: DeploymentSnapshot, service: str | None) -> str:
     if service:
         return service
-    if snapshot.application and snapshot.deployment_group:
-        return f"{snapshot.application}/{snapshot.deployment_group}"
+    if snapshot.native is not None or (snapshot.application and snapshot.deployment_group):
+        return snapshot.where
     return _NO_VALUE
 
 

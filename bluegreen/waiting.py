@@ -8,12 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import attrs
+
 from bluegreen.analysis import Analysis
 from bluegreen.analysis_query import read_metric_data, targets_for
 from bluegreen.analysis_run import AnalysisRun, unstopped_error
 from bluegreen.analysis_verdict import Verdict
 from bluegreen.controls import DONE_ALREADY, deployment_error, recover_hint, send_control
 from bluegreen.errors import AWSError, BlueGreenError, DeploymentError, WaitTimeoutError
+from bluegreen.native_controls import continue_hooks, stop_native
+from bluegreen.native_reading import revision_target_groups
+from bluegreen.native_status import StageMilestone
 from bluegreen.polling import Milestone, done_when, poll
 from bluegreen.reading import DeploymentReader
 from bluegreen.snapshot import DeploymentSnapshot
@@ -31,7 +36,7 @@ class DeploymentWaiter(DeploymentReader):
 
     def wait(
         self,
-        until: Milestone | str = Milestone.END,
+        until: Milestone | StageMilestone | str = Milestone.END,
         *,
         timeout: float | None = None,
         min_interval: float = 5.0,
@@ -55,7 +60,8 @@ class DeploymentWaiter(DeploymentReader):
         blue.
 
         Args:
-            until: a ``Milestone`` or its name (``"installed"``, ``"ready"``, ...).
+            until: a ``Milestone`` or its name (``"installed"``, ``"ready"``, ...), or an
+                ECS lifecycle stage (``StageMilestone``, ``"ecs:BAKE_TIME"``).
             timeout: give up after this many seconds (of the injected clock); no cap when
                 None.
             min_interval: the shortest pause between two reads, in seconds.
@@ -78,7 +84,11 @@ class DeploymentWaiter(DeploymentReader):
             WaitTimeoutError: ``timeout`` passed first.
             ValueError: the intervals are not ``0 < min_interval <= max_interval``.
         """
-        milestone = Milestone(until)
+        milestone: Milestone | StageMilestone
+        if isinstance(until, StageMilestone):
+            milestone = until
+        else:
+            milestone = StageMilestone.parse(until) or Milestone(until)
         started = self._clock.time()
         run = self._analysis_run(analysis)
         read: Callable[[DeploymentSnapshot | None, bool], DeploymentSnapshot] = self._read
@@ -191,7 +201,11 @@ class DeploymentWaiter(DeploymentReader):
         return read
 
     def _send_stop(self) -> None:
-        """StopDeployment with rollback, counted once (``send_control``)."""
+        """StopDeployment with rollback, counted once (``send_control``); an ECS-native
+        deployment is rolled back as ``abort()`` does it."""
+        if self.is_native:
+            self._send_native_rollback(self.status())
+            return
         send_control(
             self._call(),
             "StopDeployment",
@@ -222,6 +236,10 @@ class DeploymentWaiter(DeploymentReader):
     def _analysis_targets(self, snapshot: DeploymentSnapshot) -> AnalysisTargets:
         """Green's and blue's target groups, from the task sets the deployment reports."""
         green, blue = snapshot.task_set(TargetLabel.GREEN), snapshot.task_set(TargetLabel.BLUE)
+        if self.is_native and green is not None and blue is not None:
+            names = revision_target_groups(self._call(), self._clients, [green.id, blue.id])
+            green = attrs.evolve(green, target_group=names.get(green.id))
+            blue = attrs.evolve(blue, target_group=names.get(blue.id))
         if green is None or blue is None or not green.target_group or not blue.target_group:
             raise BlueGreenError(
                 f"deployment {self.id} reports no green and blue target groups to compare"
@@ -264,6 +282,48 @@ class DeploymentWaiter(DeploymentReader):
                     + recover_hint()
                     + " restores it then"
                 )
+
+    def _send_native_rollback(self, snapshot: DeploymentSnapshot) -> str:
+        """Roll an ECS-native deployment back: ContinueServiceDeployment ROLLBACK of the
+        paused hooks, else StopServiceDeployment ROLLBACK; the request, for the result."""
+        paused = snapshot.native.paused_hooks if snapshot.native else ()
+        if paused:
+            continue_hooks(self._call(), self._clients, self.id, paused, "ROLLBACK")
+            return "ContinueServiceDeployment(ROLLBACK)"
+        stop_native(self._call(), self._clients, self.id)
+        return "StopServiceDeployment(ROLLBACK)"
+
+    def _follow_native_rollback(
+        self, timeout: float | None, on_progress: Callable[[DeploymentSnapshot], None] | None
+    ) -> DeploymentSnapshot:
+        """Follow an ECS-native deployment asked to roll back (the same service deployment)
+        to its end, then restore the scaling ``deploy`` suspended; its last snapshot.
+
+        Raises:
+            DeploymentError: the rollback failed (ROLLBACK_FAILED).
+        """
+        ended = poll(
+            self._read,
+            lambda s: s.status.is_terminal,
+            clock=self._clock,
+            rate=lambda: self.server_clock.rate,
+            deployment_id=self.id,
+            milestone="end (rolling back)",
+            timeout=timeout,
+            min_interval=5.0,
+            max_interval=60.0,
+            on_progress=on_progress,
+        )
+        failure = deployment_error(ended) if ended.ending == "failed" else None
+        try:
+            self._restore_scaling(ended)
+        except AWSError as exc:
+            if failure is None:
+                raise
+            failure.add_note(str(exc))
+        if failure is not None:
+            raise failure
+        return ended
 
     def release_scaling(self) -> RestoreResult | None:
         """Restore now the autoscaling that ``deploy`` suspended for this deployment, even

@@ -119,7 +119,11 @@ def test_wait_lists_every_wrong_argument_before_reading_anything(sim, followed):
 
     assert caught.value.problems == (
         "until= str 'nowhere' is not a milestone: use one of installed, test_traffic, ready, "
-        "traffic_step, traffic_shifted, termination_wait, end",
+        "traffic_step, traffic_shifted, termination_wait, end, or an ECS-native lifecycle "
+        "stage: ecs:RECONCILE_SERVICE, ecs:PRE_SCALE_UP, ecs:SCALE_UP, ecs:POST_SCALE_UP, "
+        "ecs:TEST_TRAFFIC_SHIFT, ecs:POST_TEST_TRAFFIC_SHIFT, ecs:PRE_PRODUCTION_TRAFFIC_SHIFT, "
+        "ecs:PRODUCTION_TRAFFIC_SHIFT, ecs:POST_PRODUCTION_TRAFFIC_SHIFT, ecs:BAKE_TIME, "
+        "ecs:CLEAN_UP",
         "timeout= must be a number of seconds, 0 or more (or None for no limit), got int -5",
         "min_interval= must be a positive number of seconds, got -1",
         "on_progress= must be a function taking a DeploymentSnapshot (or None), got str 'print'",

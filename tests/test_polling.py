@@ -150,6 +150,28 @@ def test_poll_interval_follows_changes_and_the_schedule(now, step_minute, expect
     assert poll_interval(snapshot, min_interval=5, max_interval=60) == pytest.approx(expected)
 
 
+def test_a_change_a_whole_second_date_puts_just_past_the_reading_counts_as_just_now():
+    # The shift started 0.8 s before the answer, whose Date header says a second earlier;
+    # the change before it was five minutes ago.
+    snapshot = shifting_snapshot(0, None)
+    observed = snapshot.observed_at
+    assert observed is not None
+    earlier = LifecycleEventProgress(
+        name=LifecycleEvent.BEFORE_ALLOW_TRAFFIC,
+        status=LifecycleEventStatus.SUCCEEDED,
+        start=observed - dt.timedelta(minutes=6),
+        end=observed - dt.timedelta(minutes=5),
+    )
+    shifted = attrs.evolve(
+        snapshot,
+        events=(earlier, *snapshot.events),
+        observed_at=observed - dt.timedelta(seconds=0.8),
+    )
+
+    assert shifted.last_change == shifted.observed_at
+    assert poll_interval(shifted, min_interval=5, max_interval=60) == pytest.approx(5)
+
+
 def test_wait_rejects_a_floor_above_the_ceiling(sim):
     d = Deployer.create(sim)
     with pytest.raises(ValueError, match="min_interval"):

@@ -47,8 +47,8 @@ def add_deployment_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--deployment-id",
         metavar="ID",
-        help="the CodeDeploy deployment, d-XXXXXXXXX (default: the service's deployment "
-        "in flight, else its last one)",
+        help="the CodeDeploy deployment, d-XXXXXXXXX, or an ECS service deployment ARN "
+        "(default: the service's deployment in flight, else its last one)",
     )
     add_service_options(parser, required=False)
     add_aws_options(parser)
@@ -64,6 +64,21 @@ def add_output_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def milestone(value: str) -> str:
+    """``--until``: a milestone, or ``ecs:<STAGE>`` naming an ECS lifecycle stage."""
+    if value in MILESTONES:
+        return value
+    from bluegreen.native_status import StageMilestone
+
+    stage = StageMilestone.parse(value)
+    if stage is None:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a milestone: use one of {', '.join(MILESTONES)}, or an ECS "
+            f"lifecycle stage: {', '.join(StageMilestone.names())}"
+        )
+    return str(stage)
+
+
 def add_wait_options(
     parser: argparse.ArgumentParser, *, until: bool = True, intervals: bool = True
 ) -> None:
@@ -71,11 +86,12 @@ def add_wait_options(
     if until:
         parser.add_argument(
             "--until",
-            choices=MILESTONES,
+            type=milestone,
             default="end",
             metavar="MILESTONE",
             help=f"return once the deployment reaches this point: {', '.join(MILESTONES)} "
-            "(default end)",
+            "(default end), or, for an ECS-native deployment, a lifecycle stage ecs:<STAGE> "
+            "(ecs:POST_TEST_TRAFFIC_SHIFT, ecs:BAKE_TIME, ...)",
         )
     parser.add_argument(
         "--timeout",

@@ -20,7 +20,8 @@ from bluegreen.cli._options import (
 def add_parser(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "abort",
-        help="stop a deployment in flight and roll it back (StopDeployment with rollback)",
+        help="stop a deployment in flight and roll it back (StopDeployment with rollback; "
+        "ECS-native: StopServiceDeployment or ContinueServiceDeployment ROLLBACK)",
         description="Stop a deployment in flight; CodeDeploy moves production traffic back "
         "to blue in a rollback deployment, which this command follows to its end unless "
         "--no-wait. Exit 0 once the rollback has succeeded, 1 when it fails, 2 (changing "
@@ -46,11 +47,12 @@ def run(args: argparse.Namespace) -> int:
     deployment = deployment_from(args)
     if not args.wait:
         print_result(args, deployment.abort(wait=False), deployment.server_now)
-        print(
-            f"bluegreen: `{status_hint(args, deployment.id)}` names the rollback deployment "
-            "once CodeDeploy has started it",
-            file=sys.stderr,
+        what = (
+            "shows the rollback (the same ECS service deployment)"
+            if deployment.is_native
+            else "names the rollback deployment once CodeDeploy has started it"
         )
+        print(f"bluegreen: `{status_hint(args, deployment.id)}` {what}", file=sys.stderr)
         return EXIT_OK
     return follow(
         args,

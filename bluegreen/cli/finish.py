@@ -16,7 +16,8 @@ def add_parser(commands: Any) -> None:
         help="end the termination wait now and remove blue (ContinueDeployment TERMINATION_WAIT)",
         description="Finish a deployment whose traffic has all moved to green and that "
         "keeps blue for its termination wait: blue is removed now and the deployment "
-        "succeeds. Exit 2, changing nothing, when it is not in its termination wait.",
+        "succeeds. Exit 2, changing nothing, when it is not in its termination wait, or is "
+        "an ECS-native deployment (ECS cannot end its bake time early).",
     )
     add_deployment_options(parser)
     add_output_option(parser)

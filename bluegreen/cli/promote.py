@@ -15,8 +15,9 @@ def add_parser(commands: Any) -> None:
         "promote",
         help="start shifting production traffic to green (ContinueDeployment READY_WAIT)",
         description="Promote a deployment that waits in Ready (a deployment group with a "
-        "ready wait): production traffic starts moving to green. Exit 2, changing nothing, "
-        "when the deployment is not Ready.",
+        "ready wait): production traffic starts moving to green. An ECS-native deployment "
+        "paused by a PAUSE lifecycle hook goes on (ContinueServiceDeployment CONTINUE). Exit "
+        "2, changing nothing, when the deployment is not Ready (no pause hook awaits action).",
     )
     add_deployment_options(parser)
     add_output_option(parser)

@@ -22,7 +22,8 @@ def add_parser(commands: Any) -> None:
         "ListDeploymentTargets, GetDeploymentTarget) and shows no autoscaling unless "
         "--scaling is given; for --cluster/--service it finds the group "
         "(DescribeServices, GetDeploymentGroup, ListDeployments) and shows the service's "
-        "autoscaling with one DescribeScalableTargets.",
+        "autoscaling with one DescribeScalableTargets. An ECS-native deployment (its id is "
+        "its service deployment ARN) costs one DescribeServiceDeployments.",
     )
     add_deployment_options(parser)
     parser.add_argument(

@@ -69,7 +69,7 @@ def error_fields(exc: BaseException) -> dict[str, Any]:
 class JsonLines(Reporter):
     """One JSON object per line per change, the last one ``done``."""
 
-    def _emit(self, kind: str, deployment_id: str | None, **fields: Any) -> None:
+    def _emit(self, kind: str, deployment_id: str | None, /, **fields: Any) -> None:
         record = {"type": kind, "timestamp": iso(self.now()), "deployment_id": deployment_id}
         record.update(fields)
         self.stream.write(json.dumps(record, default=json_default) + "\n")

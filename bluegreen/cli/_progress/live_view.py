@@ -145,7 +145,7 @@ def render(snapshot: DeploymentSnapshot | None, now: dt.datetime) -> RenderableT
         (snapshot.deployment_id, "bold"),
         "  ",
         (str(snapshot.status), _status_style(snapshot.status)),
-        f"  {snapshot.application}/{snapshot.deployment_group}  {snapshot.deployment_config}",
+        f"  {snapshot.where}  {snapshot.deployment_config}",
     )
     if snapshot.is_rollback and snapshot.rollback_of:
         header.append(f"  rollback of {snapshot.rollback_of}", style="yellow")

@@ -31,7 +31,7 @@ class PlainLines(Reporter):
         snapshot = changes.snapshot
         d = snapshot.deployment_id
         if changes.first:
-            where = f"{snapshot.application}/{snapshot.deployment_group}"
+            where = snapshot.where
             line = f"{snapshot.status}  {where}  {snapshot.deployment_config}"
             if snapshot.is_rollback and snapshot.rollback_of:
                 line += f"  (rollback of {snapshot.rollback_of})"

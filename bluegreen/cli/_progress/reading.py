@@ -72,6 +72,8 @@ def summary(snapshot: DeploymentSnapshot, now: dt.datetime) -> str:
     d = snapshot.deployment_id
     if outcome == "reached":
         return f"{d} {snapshot.status}{after}: waiting for {snapshot.waiting_for}"
+    if outcome == "rolled_back" and snapshot.native is not None:
+        return f"{d} {snapshot.native.status}{after}: blue serves production again"
     if outcome == "rolled_back" and snapshot.is_rollback:
         return (
             f"{d} (rollback of {snapshot.rollback_of or 'the deployment'}) "
