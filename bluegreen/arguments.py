@@ -68,6 +68,7 @@ def check_arguments(
     clock: object,
     analysis: object = None,
     budget: object = None,
+    hook_role: object = None,
 ) -> None:
     """Refuse the arguments of ``deploy`` and ``plan`` that cannot work, all at once.
 
@@ -111,6 +112,8 @@ def check_arguments(
             problems.append(f"{name}= must be True or False, got {show_value(value)}")
     problems += connection_problems(clients, session, clock, budget)
     problems += analysis_problems(analysis)
+    if hook_role is not None:
+        problems += name_problems("hook_role", "--hook-role", hook_role, "an IAM role ARN")
     if problems:
         raise ValidationError(problems, subject=advice("deploy arguments", "command line"))
 

@@ -17,6 +17,11 @@ AWS changes (among them a hook whose Lambda function ``lambda:GetFunction`` does
 If CreateDeployment is refused for good, the revision registered for it is deregistered
 again. Every call goes through one ``Caller`` on ``clock``.
 
+An ECS-native blue/green, linear or canary service (found by ``discover``, never named by
+the caller) has no group and no AppSpec: its plan comes from ``bluegreen.native_preflight``,
+and ``deploy`` registers the revision and calls UpdateService (``bluegreen.native_deploy``);
+scaling is left to ECS (``docs/native.md``).
+
 Before CreateDeployment a release makes 12 calls with the usual service (8 preflight reads,
 each made once; the scaling record written and read back; the flags suspended; the revision
 registered): scaling uses what the preflight read of the service and its scalable targets.
@@ -28,6 +33,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from bluegreen import scaling
 from bluegreen._advice import advice
@@ -41,6 +48,7 @@ from bluegreen.deployment import Deployment
 from bluegreen.discovery import record_deployment_group
 from bluegreen.errors import AWSError, ConflictError, ServiceConfigError
 from bluegreen.listing import NO_ACTIVE_DEPLOYMENT, in_flight
+from bluegreen.native_deploy import start_native
 from bluegreen.plan import Plan, recover_hint
 from bluegreen.preflight import Planner
 from bluegreen.registration import Registration
@@ -78,6 +86,7 @@ def plan(
     allow_mutable_image_tags: bool = False,
     suspend_scaling: bool | Sequence[str] = True,
     check_hooks: bool = True,
+    hook_role: str | None = None,
     clients: Clients | None = None,
     session: boto3.Session | None = None,
     clock: Clock | None = None,
@@ -118,6 +127,7 @@ def plan(
         clock=clock,
         analysis=analysis,
         budget=budget,
+        hook_role=hook_role,
     )
     aws = resolve_clients(clients, session)
     the_plan = Planner(
@@ -139,7 +149,10 @@ def plan(
         allow_mutable_image_tags=allow_mutable_image_tags,
         suspend_scaling=suspend_scaling,
         check_hooks=check_hooks,
+        hook_role=hook_role,
     ).plan()
+    if the_plan.kind == "ecs":
+        return _native_checked(the_plan, analysis)
     return the_plan if analysis is None else planned(the_plan, analysis, auto_rollback)
 
 
@@ -158,13 +171,15 @@ def deploy(
     allow_mutable_image_tags: bool = False,
     suspend_scaling: bool | Sequence[str] = True,
     check_hooks: bool = True,
+    hook_role: str | None = None,
     clients: Clients | None = None,
     session: boto3.Session | None = None,
     clock: Clock | None = None,
     analysis: Analysis | None = None,
     budget: RateBudget | None = None,
 ) -> Deployment:
-    """Deploy a new image (or task definition) to a CodeDeploy blue/green ECS service.
+    """Deploy a new image (or task definition) to a blue/green ECS service: CodeDeploy's,
+    or ECS-native (BLUE_GREEN, LINEAR, CANARY; ``docs/native.md``), whichever it is.
 
     Checks everything first and changes nothing if anything is wrong. Then creates the
     traffic config if a new ``TrafficConfig`` was given, registers the new task-definition
@@ -183,7 +198,8 @@ def deploy(
         task_definition: deploy this existing task definition (ARN) instead of ``image``.
         hooks: ``{lifecycle event: Lambda function name or ARN}``.
         traffic_config: a deployment config name, or a ``TrafficConfig`` (created in
-            CodeDeploy if missing); default: the deployment group's.
+            CodeDeploy if missing); default: the deployment group's. On an ECS-native
+            service a ``TrafficConfig`` becomes its strategy (canary -> CANARY, ...).
         auto_rollback: None keeps the group's setting; False turns rollback off for this
             deployment; True turns on all three events; a list (or a comma-separated string)
             of ``DEPLOYMENT_FAILURE``, ``DEPLOYMENT_STOP_ON_ALARM``,
@@ -194,11 +210,14 @@ def deploy(
         allow_mutable_image_tags: accept images such as ``app:latest`` whose tag can move.
         suspend_scaling: suspend autoscaling for the deployment (True: scale-in, scale-out
             and scheduled scaling; or some of ``"in"``, ``"out"``, ``"scheduled"``; False:
-            leave it alone) and restore exactly the recorded state when it ends.
+            leave it alone) and restore exactly the recorded state when it ends. No effect
+            on an ECS-native service: Application Auto Scaling holds scale-in itself there.
         check_hooks: look up every hook's Lambda function with ``lambda:GetFunction`` before
             anything changes (default). A function that does not exist is a problem, and so
             is a refused GetFunction (AccessDenied): grant ``lambda:GetFunction`` on the hook
             functions, or pass ``check_hooks=False`` (``--no-check-hooks``) to skip the check.
+        hook_role: ECS-native services: the role ECS assumes to invoke the ``hooks=``
+            functions (default: the role of the service's own Lambda hooks).
         clients: ready ``bluegreen.Clients``; or
         session: the ``boto3.Session`` to use (region and profile).
         clock: ``time()`` and ``sleep()`` for the retries of every call (CreateDeployment's
@@ -253,6 +272,7 @@ def deploy(
         clock=clock,
         analysis=analysis,
         budget=budget,
+        hook_role=hook_role,
     )
     aws = resolve_clients(clients, session)
     the_clock: Clock = clock if clock is not None else MonotonicClock()
@@ -275,8 +295,18 @@ def deploy(
         suspend_scaling=suspend_scaling,
         check_hooks=check_hooks,
         forecast=False,  # RegisterTaskDefinition tells the number
+        hook_role=hook_role,
     )
     the_plan = planner.plan()
+    if the_plan.kind == "ecs":  # ECS-native: UpdateService, no group (bluegreen.native_deploy)
+        the_plan = _native_checked(the_plan, analysis)
+        if the_plan.problems:
+            raise ServiceConfigError(the_plan.problems)
+        arn = start_native(aws, call, the_plan)
+        native = Deployment.attach(arn, clients=aws, clock=the_clock, budget=the_budget)
+        if analysis is not None:
+            native.analysis = AnalysisRun(analysis)
+        return native
     if the_plan.problems:
         raise ServiceConfigError(the_plan.problems)
     group = the_plan.service.deployment_group
@@ -383,6 +413,23 @@ def deploy(
             )
             raise
     return deployment
+
+
+def _native_checked(the_plan: Plan, analysis: Analysis | None) -> Plan:
+    """An ECS-native plan, with what ``analysis=`` does there in its notes: the release
+    process judges green while it serves production and rolls the deployment back
+    (StopServiceDeployment ROLLBACK); no alarm net (that is CodeDeploy's override), and the
+    per-step gate inside ECS is the ready-made ``analysis_gate`` hook."""
+    if analysis is None:
+        return the_plan
+    note = (
+        "analysis: the release process judges green against blue from CloudWatch while green "
+        "serves production and rolls the deployment back (StopServiceDeployment ROLLBACK) on a "
+        "failed verdict; it needs the wait to run. To gate every step inside ECS itself, "
+        "attach the ready-made analysis_gate hook at PRE_PRODUCTION_TRAFFIC_SHIFT "
+        "(docs/analysis.md, 'Per-step gate on ECS-native deployments')"
+    )
+    return attrs.evolve(the_plan, notes=(*the_plan.notes, note))
 
 
 def _lost_race(

@@ -28,6 +28,9 @@ many applications, so name the group (or tag the service) in accounts with many.
 finds the group as a named one does. ``discover`` trusts that record only after
 GetDeploymentGroup shows the group still deploys the service; a stale record costs that
 call, then the scan, and the next ``deploy`` corrects it.
+
+An ECS-native blue/green, linear or canary service has no group: after DescribeServices it
+is read by ``bluegreen.native_discovery`` (its rules, revisions and deployment in flight).
 """
 
 from __future__ import annotations
@@ -40,14 +43,13 @@ import attrs
 
 from bluegreen._advice import advice
 from bluegreen._aws import Caller, resolve_clients
-from bluegreen.appspec import AwsVpcConfiguration, CapacityProviderStrategyItem
 from bluegreen.arguments import check_connection, group_problems, service_problems
 from bluegreen.clock import Clock, MonotonicClock
 from bluegreen.errors import AWSError, ResourceNotFoundError, ServiceConfigError
+from bluegreen.native_discovery import is_native_service, native_state, service_placement
 from bluegreen.state import (
     DeploymentGroup,
     ListenerRoute,
-    LoadBalancerBinding,
     ServiceState,
     TargetGroup,
     TargetGroupPair,
@@ -140,6 +142,9 @@ def discover_recordable(
     raw, group, tags = found.raw, found.group, found.tags
     cluster_name, service_name = found.cluster, found.service
     controller, record = found.controller, found.record
+    if group is None and is_native_service(raw):  # ECS-native: bluegreen.native_discovery
+        state = native_state(call, aws, raw, cluster=cluster_name, service=service_name, tags=tags)
+        return state, record
 
     pair, production, test = None, None, None
     if group is not None:
@@ -163,7 +168,7 @@ def discover_recordable(
         test=test,
         deployment_group=group,
         deployment_id=_deployment_in_flight(group, task_sets),
-        **_placement(raw),
+        **service_placement(raw),
     )
     return state, record
 
@@ -288,32 +293,6 @@ def record_deployment_group(call: Caller, aws: Clients, service_arn: str, value:
 def _caller(caller: Caller | None, clock: Clock | None) -> Caller:
     """``caller``, or a new ``Caller`` retrying on ``clock`` (the real one when None)."""
     return caller if caller is not None else Caller(clock=clock or MonotonicClock())
-
-
-def _placement(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Launch settings, from the PRIMARY task set when there is one (ECS moves the primary
-    task set's parameters to the service), else from the service."""
-    primary = next((ts for ts in raw.get("taskSets", ()) if ts.get("status") == "PRIMARY"), None)
-    source: Mapping[str, Any] = raw
-    if primary is not None and (
-        primary.get("networkConfiguration") or primary.get("capacityProviderStrategy")
-    ):
-        source = primary
-    network = (source.get("networkConfiguration") or raw.get("networkConfiguration") or {}).get(
-        "awsvpcConfiguration"
-    )
-    strategy = source.get("capacityProviderStrategy") or raw.get("capacityProviderStrategy") or ()
-    return {
-        "launch_type": source.get("launchType") or raw.get("launchType"),
-        "platform_version": source.get("platformVersion") or raw.get("platformVersion"),
-        "network_configuration": AwsVpcConfiguration.from_ecs(network) if network else None,
-        "capacity_provider_strategy": tuple(
-            CapacityProviderStrategyItem.from_ecs(item) for item in strategy
-        ),
-        "load_balancers": tuple(
-            LoadBalancerBinding.from_api(lb) for lb in raw.get("loadBalancers", ())
-        ),
-    }
 
 
 def _deployment_in_flight(

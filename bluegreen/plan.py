@@ -15,13 +15,14 @@ import attrs
 
 from bluegreen._advice import advice
 from bluegreen.appspec import AppSpec, Hook
+from bluegreen.native_config import NativeStrategy
 from bluegreen.revision import diff, registrable, short_arn
 from bluegreen.scaling import ScalableTargetState
 from bluegreen.sensitive import masked
 from bluegreen.state import ServiceState
 from bluegreen.traffic import Schedule, TrafficConfig
 
-__all__ = ["Plan", "not_suspending_note", "recover_hint"]
+__all__ = ["Plan", "native_scaling_note", "not_suspending_note", "recover_hint"]
 
 
 def not_suspending_note() -> str:
@@ -31,6 +32,16 @@ def not_suspending_note() -> str:
         f"scaling is not suspended ({how}): a scaling activity during the "
         "deployment resizes blue and green, and CodeDeploy fails the deployment if they are not "
         "steady again within 5 minutes"
+    )
+
+
+def native_scaling_note() -> str:
+    """What happens to Application Auto Scaling during an ECS-native deployment."""
+    return (
+        "scaling is left alone on an ECS-native service: Application Auto Scaling turns off "
+        "scale-in itself while an ECS deployment runs and turns it back on at the end, while "
+        "scale-out keeps meeting load (docs/native.md); bluegreen suspends nothing and writes "
+        "no bluegreen:scaling record"
     )
 
 
@@ -72,9 +83,17 @@ class Plan:
         description: the deployment description that will be sent.
         notes: things worth knowing that do not stop the deployment.
         problems: every reason ``deploy`` would refuse; empty when it would go ahead.
+        kind: ``"codedeploy"``, or ``"ecs"`` for an ECS-native service (no group, no
+            AppSpec: ``deploy`` calls UpdateService).
+        strategy: ECS-native: the deployment configuration the deployment will run with.
+        changes_strategy: ECS-native: True when ``deploy`` sends that configuration (a
+            ``traffic_config=`` or ``hooks=`` was given); else the service's is kept as is.
     """
 
     service: ServiceState
+    kind: str = "codedeploy"
+    strategy: NativeStrategy | None = None
+    changes_strategy: bool = False
     current_task_definition: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     new_task_definition: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     new_task_definition_arn: str | None = None
@@ -114,10 +133,13 @@ class Plan:
         where = f"{self.service.cluster}/{self.service.service}"
         lines = [_values_shown()] if show_values else []
         lines.append(f"Plan: deploy to {where}")
-        lines.append(
-            "  deployment group  "
-            + (f"{group.application} / {group.name}" if group else "(none found)")
-        )
+        if self.kind == "ecs":
+            lines.append("  kind              ECS-native blue/green (UpdateService)")
+        else:
+            lines.append(
+                "  deployment group  "
+                + (f"{group.application} / {group.name}" if group else "(none found)")
+            )
         current = short_arn(self.current_task_definition_arn)
         new = short_arn(self.new_task_definition_arn)
         how = (
@@ -133,8 +155,31 @@ class Plan:
         lines.append("Task-definition changes:")
         lines += [f"  {line}" for line in self.changes(show_values=show_values)] or ["  (none)"]
 
+        lines += self._native_lines() if self.kind == "ecs" else self._codedeploy_lines()
+
         lines.append("")
-        lines.append("AppSpec:")
+        lines.append("Autoscaling:")
+        lines += [f"  {t}" for t in self.autoscaling] or ["  no scalable target for the service"]
+        if self.autoscaling:
+            lines.append(f"  {self._scaling_note}")
+
+        if self.notes:
+            lines.append("")
+            lines.append("Notes:")
+            lines += [f"  - {n}" for n in self.notes]
+
+        lines.append("")
+        if self.problems:
+            count = len(self.problems)
+            lines.append(f"Problems ({count}): deploy would refuse")
+            lines += [f"  - {p}" for p in self.problems]
+        else:
+            lines.append("No problems found: deploy would go ahead.")
+        return "\n".join(lines)
+
+    def _codedeploy_lines(self) -> list[str]:
+        """The AppSpec, traffic, hooks and rollback sections of a CodeDeploy plan."""
+        lines = ["", "AppSpec:"]
         if self.appspec is None:
             lines.append("  (cannot be built; see the problems)")
         else:
@@ -164,29 +209,33 @@ class Plan:
             lines.append(f"  no automatic rollback (set by {source})")
         alarms = ", ".join(self.alarm_names) or "(none)"
         lines.append(f"  alarms that stop the deployment: {alarms}")
+        return lines
 
-        lines.append("")
-        lines.append("Autoscaling:")
-        lines += [f"  {t}" for t in self.autoscaling] or ["  no scalable target for the service"]
-        if self.autoscaling:
-            lines.append(f"  {self._scaling_note}")
-
-        if self.notes:
-            lines.append("")
-            lines.append("Notes:")
-            lines += [f"  - {n}" for n in self.notes]
-
-        lines.append("")
-        if self.problems:
-            count = len(self.problems)
-            lines.append(f"Problems ({count}): deploy would refuse")
-            lines += [f"  - {p}" for p in self.problems]
-        else:
-            lines.append("No problems found: deploy would go ahead.")
-        return "\n".join(lines)
+    def _native_lines(self) -> list[str]:
+        """The strategy, schedule, hooks and rollback sections of an ECS-native plan."""
+        strategy = self.strategy
+        if strategy is None:
+            return ["", "Strategy: (unknown)"]
+        sent = (
+            "sent with UpdateService, the rest of the service's configuration kept"
+            if self.changes_strategy
+            else "the service's, unchanged"
+        )
+        lines = ["", f"Strategy: {strategy.summary} ({sent})"]
+        lines += strategy.lines()
+        lines += ["", "Hooks:"]
+        marks = {True: " (added by deploy)", False: ""}
+        lines += [f"  {h.describe()}{marks[h.added]}" for h in strategy.hooks] or ["  (none)"]
+        lines += ["", "Rollback:"]
+        alarms = ", ".join(strategy.alarm_names) or "(none)"
+        action = "roll back" if strategy.alarms_roll_back else "do not roll back"
+        lines.append(f"  alarms: {alarms} ({action}); a failed hook rolls back")
+        return lines
 
     @property
     def _scaling_note(self) -> str:
+        if self.kind == "ecs":
+            return native_scaling_note()
         if not self.suspends_scaling:
             return not_suspending_note()
         kinds = ", ".join(self.suspends_scaling)
@@ -215,6 +264,10 @@ class Plan:
             {
                 "values_shown": show_values,
                 "ok": self.ok,
+                "kind": self.kind,
+                "strategy": None
+                if self.strategy is None
+                else {**self.strategy.to_dict(), "sent_by_deploy": self.changes_strategy},
                 "service": self.service.to_dict(),
                 "current_task_definition": current if show_values else masked(current),
                 "new_task_definition": new if show_values else masked(new),

@@ -32,8 +32,10 @@ from bluegreen.errors import (
     ValidationError,
 )
 from bluegreen.listing import ACTIVE_STATUSES, list_deployments
+from bluegreen.native_preflight import NativePlanner
 from bluegreen.plan import Plan
 from bluegreen.revision import Revisions, diff, registrable, short_arn
+from bluegreen.routing import name_from_arn
 from bluegreen.scaling import FLAGS, ScalableTargetState
 from bluegreen.traffic import (
     PREDEFINED_CONFIGS,
@@ -74,12 +76,15 @@ class Planner:
     forecast: bool = True
     """Forecast the new revision's number (one DescribeTaskDefinition more); see
     ``Revisions.forecast``."""
+    hook_role: str | None = None  # ECS-native: the role ECS invokes the hooks' Lambdas with
     problems: list[str] = attrs.Factory(list)
     notes: list[str] = attrs.Factory(list)
     group_tag: str | None = None
 
     def plan(self) -> Plan:
         state = self._discover()
+        if state.kind == "ecs":  # no group, no AppSpec: bluegreen.native_preflight
+            return NativePlanner.sharing(self).plan(state)
         group = state.deployment_group
         self._check_service(state)
 
@@ -251,7 +256,7 @@ class Planner:
         service_tgs = [lb.target_group_arn for lb in state.load_balancers if lb.target_group_arn]
         pair = state.target_groups
         if pair is not None and service_tgs and not set(service_tgs) & set(pair.arns):
-            used = ", ".join(_tg_name(a) for a in service_tgs)
+            used = ", ".join(name_from_arn(a) for a in service_tgs)
             self.problems.append(
                 f"{where_group}: its target-group pair ({pair.first.name} and "
                 f"{pair.second.name}) does not contain the target group the service uses "
@@ -492,8 +497,3 @@ def _lambda_region(function: str) -> str | None:
     if len(parts) >= 7 and parts[0] == "arn" and parts[2] == "lambda" and parts[3]:
         return parts[3]
     return None
-
-
-def _tg_name(arn: str) -> str:
-    parts = arn.split("/")
-    return parts[1] if len(parts) >= 3 else arn

@@ -19,6 +19,7 @@ import attrs
 
 from bluegreen.deployment_group import DeploymentGroup
 from bluegreen.errors import ServiceConfigError
+from bluegreen.native_config import AdvancedRouting, NativeRevision, NativeStrategy
 from bluegreen.placement import AwsVpcConfiguration, CapacityProviderStrategyItem
 from bluegreen.routing import (  # ListenerRule, NETWORK_PROTOCOLS: as they were importable here
     NETWORK_PROTOCOLS,  # noqa: F401
@@ -72,7 +73,21 @@ class ServiceState:
     test: ListenerRoute | None = None
     deployment_group: DeploymentGroup | None = None
     deployment_id: str | None = None
+    """The deployment in flight: a CodeDeploy id, or an ECS-native ``serviceDeploymentArn``."""
     tags: Mapping[str, str] = attrs.field(factory=dict, eq=False)
+    strategy: NativeStrategy | None = None
+    """ECS-native services only: the deployment strategy, its steps, bake time and hooks."""
+    advanced_routing: AdvancedRouting | None = None
+    """ECS-native: the load balancer's ``advancedConfiguration`` (rules, alternate group)."""
+    blue_revision: NativeRevision | None = None
+    """ECS-native: the service revision serving before the deployment (or now, between)."""
+    green_revision: NativeRevision | None = None
+    """ECS-native: the target revision of the deployment in flight."""
+
+    @property
+    def kind(self) -> str:
+        """``"ecs"`` for an ECS-native blue/green service, else ``"codedeploy"``."""
+        return "ecs" if self.strategy is not None else "codedeploy"
 
     # -- which task set is which --------------------------------------------------------
 
@@ -191,7 +206,20 @@ class ServiceState:
             }
 
         group = self.deployment_group
+        native: dict[str, Any] = {}
+        if self.strategy is not None:
+            native = {
+                "strategy": self.strategy.to_dict(),
+                "advanced_configuration": self.advanced_routing.to_dict()
+                if self.advanced_routing
+                else None,
+            }
+            for label, revision in (("blue", self.blue_revision), ("green", self.green_revision)):
+                native[label] = revision.to_dict() if revision else None
+                if revision is not None:
+                    native[label]["target_group"] = self._tg_name(revision.target_group_arn)
         return {
+            "kind": self.kind,
             "cluster": self.cluster,
             "service": self.service,
             "status": self.status,
@@ -212,6 +240,7 @@ class ServiceState:
                 "deployment_config": group.deployment_config_name,
             },
             "deployment_id": self.deployment_id,
+            **native,
         }
 
     def _tg_name(self, arn: str | None) -> str | None:
@@ -231,7 +260,7 @@ class ServiceState:
         )
         if self.deployment_id:
             head += f", deployment {self.deployment_id} in flight"
-        lines = [head]
+        lines = [head, *self._native_lines()]
         for label, ts in (("blue ", self.blue), ("green", self.green)):
             if ts is None:
                 continue
@@ -254,5 +283,24 @@ class ServiceState:
                 f"  codedeploy {g.application}/{g.name} ({g.deployment_config_name or '?'})"
             )
         return "\n".join(lines) + ">"
+
+    def _native_lines(self) -> list[str]:
+        if self.strategy is None:
+            return []
+        lines = [f"  ecs-native {self.strategy.summary}"]
+        for label, revision in (("blue ", self.blue_revision), ("green", self.green_revision)):
+            if revision is None:
+                continue
+            weights = ""
+            if revision.production_percent is not None:
+                weights += f"  prod {revision.production_percent:g}%"
+            if revision.test_percent is not None:
+                weights += f"  test {revision.test_percent:g}%"
+            lines.append(
+                f"  {label} {revision.revision:<18} running {revision.running}/"
+                f"{revision.requested}  tg {self._tg_name(revision.target_group_arn)}{weights}"
+            )
+        lines += [f"  hook  {hook.describe()}" for hook in self.strategy.hooks]
+        return lines
 
     __str__ = __repr__

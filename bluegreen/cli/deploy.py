@@ -51,7 +51,14 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="EVENT=FUNCTION",
         help="run a Lambda function at a lifecycle event, e.g. "
-        "AfterAllowTestTraffic=CodeDeployHook_verify (repeatable)",
+        "AfterAllowTestTraffic=CodeDeployHook_verify (repeatable); on an ECS-native service "
+        "the event becomes its stage (BeforeInstall=PRE_SCALE_UP, ...)",
+    )
+    parser.add_argument(
+        "--hook-role",
+        metavar="ARN",
+        help="ECS-native services: the role ECS assumes to invoke the --hook functions "
+        "(default: the role of the service's own Lambda hooks)",
     )
     traffic = parser.add_mutually_exclusive_group()
     traffic.add_argument(
@@ -123,7 +130,8 @@ def add_parser(commands: Any) -> None:
         help="deploy a new image or task definition and follow it to the end",
         description="Register a task-definition revision with the new image(s) (or take "
         "--task-definition), check the service and its deployment group, create the "
-        "CodeDeploy deployment and follow it: a live view on a terminal, a line per change "
+        "CodeDeploy deployment (on an ECS-native service: UpdateService) and follow it: a "
+        "live view on a terminal, a line per change "
         "otherwise, JSON lines with --output json. Waits for the end unless --no-wait or "
         "--until. Exit 0 on success, 1 when the deployment fails or is rolled back, 3 on "
         "--timeout (the deployment goes on).",
@@ -194,7 +202,9 @@ def selection(args: argparse.Namespace) -> dict[str, Any]:
         )
     if problems:
         raise ValidationError(problems, subject="command line")
-    extra = {"analysis": analysis} if analysis is not None else {}
+    extra: dict[str, Any] = {"analysis": analysis} if analysis is not None else {}
+    if getattr(args, "hook_role", None) is not None:
+        extra["hook_role"] = args.hook_role
     return {
         **extra,
         "suspend_scaling": suspend_scaling,

@@ -22,7 +22,9 @@ def add_parser(commands: Any) -> None:
         description="Read the service and its deployment group and print what `bluegreen "
         "deploy` with the same options would do: the task-definition change, the AppSpec, "
         "the traffic schedule and expected duration, the hooks, the rollback triggers and "
-        "every problem found. Nothing in AWS is changed. Exit 2 when there are problems. "
+        "every problem found. An ECS-native blue/green, linear or canary service (no "
+        "deployment group, no AppSpec) shows its strategy, steps, bake time and hooks "
+        "instead. Nothing in AWS is changed. Exit 2 when there are problems. "
         "Environment values and secrets are never shown, only that they changed, unless "
         "--show-values.",
     )
