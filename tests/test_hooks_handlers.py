@@ -122,8 +122,9 @@ def serving(d: Deployer) -> dict[str, int]:
 # -- cold start -----------------------------------------------------------------------
 
 
-def test_the_handlers_are_the_two_verify_hooks_and_the_scaling_safety_net():
+def test_the_handlers_are_the_gate_the_two_verify_hooks_and_the_scaling_safety_net():
     assert [path.stem for path in HANDLERS] == [
+        "analysis_gate",
         "restore_scaling",
         "verify_production",
         "verify_test_listener",

@@ -205,7 +205,14 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_wheel_ships_the_ready_made_hooks_the_plugin_and_the_license(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
 
-    for handler in ("verify_test_listener", "verify_production", "restore_scaling", "_verify"):
+    for handler in (
+        "verify_test_listener",
+        "verify_production",
+        "restore_scaling",
+        "_verify",
+        "analysis_gate",
+        "_gate_window",
+    ):
         assert f"bluegreen/hooks/handlers/{handler}.py" in names
     assert "bluegreen/pytest_plugin.py" in names
     assert "bluegreen/py.typed" in names

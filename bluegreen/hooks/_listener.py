@@ -1,4 +1,5 @@
-"""Find the URL of a deployment's test or production listener.
+"""Find the URL of a CodeDeploy deployment's test or production listener (an ECS-native
+service's listener rules are read by ``_native_listener``).
 
 GetDeployment names the application and deployment group; GetDeploymentGroup names the
 listeners of its test and production traffic routes; ELBv2 gives each listener's port and
@@ -15,7 +16,12 @@ from bluegreen._aws import Clients
 from bluegreen.errors import ResourceNotFoundError, ServiceConfigError
 from bluegreen.hooks._clients import aws_call, default_clients
 
-__all__ = ["listener_url", "production_listener_url", "test_listener_url"]
+__all__ = [
+    "listener_base_url",
+    "listener_url",
+    "production_listener_url",
+    "test_listener_url",
+]
 
 Route = Literal["test", "production"]
 _SECURE = frozenset({"HTTPS", "TLS"})
@@ -95,6 +101,12 @@ def listener_url(deployment_id: str, route: Route | str, *, clients: Clients | N
                 f"{route} listener to the group, or set {variable} to the URL to check"
             ]
         )
+    return listener_base_url(listener_arn, route, clients=aws)
+
+
+def listener_base_url(listener_arn: str, route: str, *, clients: Clients) -> str:
+    """``http(s)://<load balancer DNS name>:<port>`` of the listener ``listener_arn``."""
+    aws = clients
     listeners = aws_call(
         "DescribeListeners",
         lambda: aws.elbv2.describe_listeners(ListenerArns=[listener_arn]),

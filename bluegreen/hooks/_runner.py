@@ -1,11 +1,15 @@
 """The runner that reports exactly once: ``lifecycle_hook`` turns a check function into a
-Lambda handler that reports ``Succeeded`` or ``Failed`` to CodeDeploy once, whatever happens.
+Lambda handler that answers once per invocation, whatever happens: to CodeDeploy with
+``PutLifecycleEventHookExecutionStatus`` (``Succeeded`` or ``Failed``), to ECS (an ECS-native
+hook, ``_native_runner``) with the ``hookStatus`` it returns.
 
 CodeDeploy waits up to an hour for a hook to call ``PutLifecycleEventHookExecutionStatus``; a
 hook that crashes or times out first leaves the deployment hanging for that hour (contract
-sections 2.2 and 8). So the check function runs in a worker thread while the handler's own
-thread watches the Lambda's remaining time, and every path ends in one report, made by the
-same ``Caller`` as every AWS call of bluegreen (``bluegreen.hooks._clients``).
+sections 2.2 and 8). So the check function runs in a worker thread (``_worker``) while the
+handler's own thread watches the Lambda's remaining time, and every path ends in one report,
+made by the same ``Caller`` as every AWS call of bluegreen (``bluegreen.hooks._clients``). A
+check that asks to be run again later (``RetryLater``) is run again in the same invocation
+while the Lambda has time: CodeDeploy invokes a hook once.
 """
 
 from __future__ import annotations
@@ -13,24 +17,23 @@ from __future__ import annotations
 import functools
 import logging
 import math
-import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, overload
 
 from bluegreen._aws import Clients, error_code
 from bluegreen.errors import ValidationError
 from bluegreen.hooks._clients import RETRY_DELAYS, caller, default_clients
 from bluegreen.hooks._event import HookEvent, parse
+from bluegreen.hooks._native import looks_native
+from bluegreen.hooks._native_runner import DEFAULT_DEADLINE_SECONDS, NativeRunner
 from bluegreen.hooks._results import (
-    CheckResult,
-    HookResult,
     describe_exception,
     ensure_log_level,
-    format_traceback,
     log,
     type_name,
 )
+from bluegreen.hooks._worker import CheckFunction, check_name, remaining_seconds, start
 
 if TYPE_CHECKING:
     from mypy_boto3_codedeploy import CodeDeployClient
@@ -52,26 +55,6 @@ class LambdaHandler(Protocol):
     def __call__(self, raw_event: Any, context: Any = None) -> dict[str, Any]: ...
 
 
-CheckFunction: TypeAlias = Callable[[HookEvent], HookResult]
-
-
-class _Outcome:
-    """What the worker thread found; read by the handler's thread once the worker is done.
-
-    (Plain classes here and in ``_Runner``: every class attrs builds costs a cold start about
-    a millisecond, and these two are private.)
-    """
-
-    __slots__ = ("checks", "done", "reason", "results", "status")
-
-    def __init__(self) -> None:
-        self.results: list[CheckResult] = []
-        self.checks: list[dict[str, Any]] = []
-        self.status: Status | None = None
-        self.reason = ""
-        self.done = threading.Event()
-
-
 @overload
 def lifecycle_hook(function: CheckFunction, /) -> LambdaHandler: ...
 
@@ -83,6 +66,8 @@ def lifecycle_hook(
     client: CodeDeployClient | Clients | None = None,
     retry_delays: Sequence[float] = RETRY_DELAYS,
     sleep: Callable[[float], None] = time.sleep,
+    deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+    now: Callable[[], float] = time.time,
 ) -> Callable[[CheckFunction], LambdaHandler]: ...
 
 
@@ -94,17 +79,30 @@ def lifecycle_hook(
     client: CodeDeployClient | Clients | None = None,
     retry_delays: Sequence[float] = RETRY_DELAYS,
     sleep: Callable[[float], None] = time.sleep,
+    deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+    now: Callable[[], float] = time.time,
 ) -> LambdaHandler | Callable[[CheckFunction], LambdaHandler]:
-    """Turn a check function into a CodeDeploy lifecycle-hook Lambda handler.
+    """Turn a check function into a lifecycle-hook Lambda handler, for CodeDeploy and for
+    ECS-native deployments alike (the event tells which).
 
     The check function takes a ``HookEvent`` and returns None or True (passed), False
-    (failed), a ``CheckResult`` or an iterable of them (passed when every one is ok). The
-    handler reports ``Succeeded`` or ``Failed`` with ``PutLifecycleEventHookExecutionStatus``
-    exactly once: a check that raises (anything, even ``SystemExit``, even an exception that
-    cannot be turned into a string), returns something else, a malformed event that still
-    names the deployment and execution, and a Lambda about to time out all report
-    ``Failed``. Throttling and 5xx on the report are retried;
+    (failed), a ``CheckResult`` or an iterable of them (passed when every one is ok), or
+    returns or raises ``RetryLater`` (cannot decide yet: run me again in N seconds).
+
+    For CodeDeploy the handler reports ``Succeeded`` or ``Failed`` with
+    ``PutLifecycleEventHookExecutionStatus`` exactly once: a check that raises (anything,
+    even ``SystemExit``, even an exception that cannot be turned into a string), returns
+    something else, a malformed event that still names the deployment and execution, and a
+    Lambda about to time out all report ``Failed``; a ``RetryLater`` waits and runs the check
+    again while the Lambda has time. Throttling and 5xx on the report are retried;
     ``LifecycleEventAlreadyCompletedException`` counts as reported.
+
+    For an ECS-native hook the handler returns ``{"hookStatus": "SUCCEEDED"}`` or
+    ``{"hookStatus": "FAILED", "hookDetails": {"bluegreen": {"reason": ...}}}`` and calls
+    nothing; a ``RetryLater``, or checks still running when the Lambda is about to time out,
+    return ``IN_PROGRESS`` with ``callBackDelay`` and ``hookDetails`` holding
+    ``HookEvent.state``, which the next invocation resumes from. No exception escapes:
+    whatever goes wrong is ``FAILED`` with its reason.
 
     Usable bare (``@lifecycle_hook``) or configured (``@lifecycle_hook(margin_seconds=5)``).
 
@@ -116,11 +114,17 @@ def lifecycle_hook(
         client: a boto3 CodeDeploy client or ``bluegreen.Clients``; by default clients are
             made on first use and kept for warm invocations.
         retry_delays: the waits between attempts of a throttled or 5xx report.
-        sleep: how to wait between attempts (for tests).
+        sleep: how to wait between attempts, and before running a check again that asked
+            to be (for tests).
+        deadline_seconds: how long the checks of one hook execution may keep asking to be
+            run again (``RetryLater``, or too long for an ECS invocation), counted from the
+            first invocation; then the hook fails. 1 hour by default, as CodeDeploy's.
+        now: the wall clock, in epoch seconds, that counts the deadline across invocations
+            (for tests: the simulator's clock).
 
     Returns:
         ``handler(raw_event, context)``, returning ``{"status", "reason", "checks"}`` after
-        reporting.
+        reporting to CodeDeploy, or the ``hookStatus`` answer to ECS.
 
     Raises:
         ValidationError: when decorating, an argument of the wrong type (every one named).
@@ -129,6 +133,13 @@ def lifecycle_hook(
             failed invocation shows in the Lambda's errors instead of passing silently.
     """
     problems = _option_problems(margin_seconds, client, retry_delays, sleep)
+    if not _seconds(deadline_seconds):
+        problems.append(
+            "deadline_seconds must be a number of seconds, 0 or more, got "
+            f"{type_name(deadline_seconds)}"
+        )
+    if not callable(now):
+        problems.append(f"now must be a function returning epoch seconds, got {type_name(now)}")
     if problems:
         raise ValidationError(problems, subject="lifecycle_hook arguments")
 
@@ -147,6 +158,8 @@ def lifecycle_hook(
             client=client,
             retry_delays=tuple(retry_delays),
             sleep=sleep,
+            deadline_seconds=float(deadline_seconds),
+            now=now,
         )
 
         @functools.wraps(check)
@@ -199,20 +212,18 @@ def _seconds(value: object) -> bool:
     )
 
 
-def _remaining_seconds(context: Any) -> float | None:
-    getter = getattr(context, "get_remaining_time_in_millis", None)
-    if getter is None:
-        return None
-    try:
-        return float(getter()) / 1000.0
-    except Exception:
-        return None
-
-
 class _Runner:
-    """Runs one check function per invocation and reports its outcome once."""
+    """Runs one check function per invocation and answers once."""
 
-    __slots__ = ("check", "client", "margin_seconds", "retry_delays", "sleep")
+    __slots__ = (
+        "check",
+        "client",
+        "deadline_seconds",
+        "margin_seconds",
+        "now",
+        "retry_delays",
+        "sleep",
+    )
 
     def __init__(
         self,
@@ -222,12 +233,16 @@ class _Runner:
         client: Any,
         retry_delays: tuple[float, ...],
         sleep: Callable[[float], None],
+        deadline_seconds: float,
+        now: Callable[[], float],
     ) -> None:
         self.check = check
         self.margin_seconds = margin_seconds
         self.client = client
         self.retry_delays = retry_delays
         self.sleep = sleep
+        self.deadline_seconds = deadline_seconds
+        self.now = now
 
     def _clients(self) -> Clients:
         if self.client is None:
@@ -238,8 +253,17 @@ class _Runner:
 
     def run(self, raw_event: Any, context: Any) -> dict[str, Any]:
         ensure_log_level()
+        if looks_native(raw_event):
+            return NativeRunner(
+                check=self.check,
+                margin_seconds=self.margin_seconds,
+                clients=self._clients() if self.client is not None else None,
+                deadline_seconds=self.deadline_seconds,
+                now=self.now,
+                no_context_seconds=NO_CONTEXT_SECONDS,
+            ).run(raw_event, context)
         entered = time.monotonic()
-        remaining = _remaining_seconds(context)
+        remaining = remaining_seconds(context)
         parsed = parse(raw_event)
         deployment_id, execution_id = parsed.deployment_id, parsed.execution_id
         where = {"deployment_id": deployment_id, "execution_id": execution_id}
@@ -255,7 +279,9 @@ class _Runner:
                         "raw_event": _excerpt(raw_event),
                     },
                 )
-                return {"status": "Failed", "reason": reason, "checks": []}
+                # hookStatus too: were this an ECS event of a shape the kit does not know,
+                # ECS rolls back with this answer rather than for want of one.
+                return {"status": "Failed", "reason": reason, "checks": [], "hookStatus": "FAILED"}
             log(logging.ERROR, {"event": "malformed_event", **where, "reason": reason})
             return self._report(deployment_id, execution_id, "Failed", reason, [])
         assert deployment_id is not None
@@ -269,101 +295,61 @@ class _Runner:
             remaining_at_entry=remaining,
             entered=entered,
         )
-        outcome = _Outcome()
+        checks: list[dict[str, Any]] = []
         status: Status
         if remaining is not None and remaining - self.margin_seconds <= 0:
             status, reason = "Failed", self._timed_out(remaining)
         else:
-            worker = threading.Thread(
-                target=self._work,
-                args=(event, outcome),
-                name=f"bluegreen-hook-{execution_id}",
-                daemon=True,
-            )
-            worker.start()
-            limit = NO_CONTEXT_SECONDS if remaining is None else remaining - self.margin_seconds
-            if outcome.done.wait(limit):
-                status = outcome.status or "Failed"
-                reason = outcome.reason
-            elif remaining is None:
-                status = "Failed"
-                reason = (
-                    f"timed out after {limit:g} s without a Lambda context before the checks "
-                    "finished"
-                )
-            else:
-                status, reason = "Failed", self._timed_out(event.remaining_seconds())
-        checks = list(outcome.checks)
+            status, reason = self._checks(event, entered, remaining, where, checks)
         return self._report(deployment_id, execution_id, status, reason, checks)
+
+    def _checks(
+        self,
+        event: HookEvent,
+        entered: float,
+        remaining: float | None,
+        where: dict[str, Any],
+        checks: list[dict[str, Any]],
+    ) -> tuple[Status, str]:
+        """Run the check, again after each ``RetryLater`` while the Lambda has time; the
+        status and reason to report (``checks`` gets every result)."""
+        limit = NO_CONTEXT_SECONDS if remaining is None else remaining - self.margin_seconds
+        end = entered + limit
+        first = self.now()
+        while True:
+            outcome = start(self.check, event, where)
+            if not outcome.done.wait(max(0.0, end - time.monotonic())):
+                checks.extend(outcome.checks)
+                if remaining is None:
+                    return "Failed", (
+                        f"timed out after {limit:g} s without a Lambda context before the "
+                        "checks finished"
+                    )
+                return "Failed", self._timed_out(event.remaining_seconds())
+            checks.extend(outcome.checks)
+            retry = outcome.retry
+            if outcome.verdict != "Retry" or retry is None:
+                return ("Succeeded" if outcome.verdict == "Succeeded" else "Failed"), outcome.reason
+            event.state.update(retry.state)
+            log(
+                logging.INFO,
+                {"event": "retry_later", **where, "reason": retry.reason, "seconds": retry.seconds},
+            )
+            left = end - time.monotonic()
+            if retry.seconds >= left or self.now() - first + retry.seconds > self.deadline_seconds:
+                return "Failed", (
+                    f"the check {check_name(self.check)} asked to be run again in "
+                    f"{retry.seconds:g} s ({retry.reason}), with {max(left, 0.0):.1f} s left "
+                    f"before the margin and a deadline of {self.deadline_seconds:g} s: "
+                    "CodeDeploy invokes a hook once, so the wait must fit in one invocation"
+                )
+            self.sleep(retry.seconds)
 
     def _timed_out(self, left: float) -> str:
         return (
             f"timed out with {max(left, 0.0):.1f} s left "
             f"(margin {self.margin_seconds:g} s) before the checks finished"
         )
-
-    def _work(self, event: HookEvent, outcome: _Outcome) -> None:
-        """Run the check function and judge what it returned; whatever the check does (raise
-        an exception that cannot be rendered, a ``SystemExit``, return anything), the outcome
-        is set and the handler's thread woken, exactly once."""
-        where = {"deployment_id": event.deployment_id, "execution_id": event.execution_id}
-        name = _check_name(self.check)
-        status: Status = "Failed"
-        reason = f"the check {name} ended without a result"
-        try:
-            status, reason = self._judge_returned(name, self.check(event), outcome, where)
-        except BaseException as exc:  # a check's failure, whatever its kind, is reported
-            status = "Failed"
-            error = describe_exception(exc)
-            reason = f"the check {name} raised {error}"
-            log(
-                logging.ERROR,
-                {
-                    "event": "check_raised",
-                    **where,
-                    "check": name,
-                    "error": error,
-                    "traceback": format_traceback(exc),
-                },
-            )
-        finally:
-            outcome.status, outcome.reason = status, reason
-            outcome.done.set()
-
-    def _judge_returned(
-        self, name: str, returned: object, outcome: _Outcome, where: Mapping[str, Any]
-    ) -> tuple[Status, str]:
-        """The status and reason for what the check function returned."""
-        if returned is None or returned is True:
-            return "Succeeded", "the check function passed"
-        if returned is False:
-            return "Failed", "the check function returned False"
-        if isinstance(returned, CheckResult):
-            self._record(outcome, returned, where)
-            return _judge([returned])
-        if isinstance(returned, Iterable) and not isinstance(returned, str | bytes):
-            items: list[CheckResult] = []
-            for item in returned:
-                if not isinstance(item, CheckResult):
-                    return "Failed", (
-                        f"the check {name} yielded a value of type {type_name(item)}, not a "
-                        "CheckResult"
-                    )
-                self._record(outcome, item, where)
-                items.append(item)
-            return _judge(items)
-        return "Failed", (
-            f"the check {name} returned a value of type {type_name(returned)}; return None, "
-            "a bool, a CheckResult or an iterable of CheckResults"
-        )
-
-    @staticmethod
-    def _record(outcome: _Outcome, result: CheckResult, where: Mapping[str, Any]) -> None:
-        rendered = result.to_dict()
-        outcome.results.append(result)
-        outcome.checks.append(rendered)
-        level = logging.INFO if result.ok else logging.WARNING
-        log(level, {"event": "check", **where, **rendered})
 
     def _report(
         self,
@@ -412,23 +398,6 @@ class _Runner:
         level = logging.INFO if status == "Succeeded" else logging.ERROR
         log(level, {"event": "reported", **where, "status": status, "reason": reason})
         return answer
-
-
-def _judge(results: list[CheckResult]) -> tuple[Status, str]:
-    failed = [r for r in results if not r.ok]
-    if not results:
-        return "Succeeded", "no checks returned"
-    if not failed:
-        return "Succeeded", f"{len(results)} check{'s' if len(results) != 1 else ''} passed"
-    first = failed[0]
-    more = f" (and {len(failed) - 1} more failed)" if len(failed) > 1 else ""
-    return "Failed", f"{first.name} failed: tried {first.tried}, got {first.got}{more}"
-
-
-def _check_name(check: object) -> str:
-    """The check function's name, for the reason reported: ``verify_green``, ``<lambda>``."""
-    name = getattr(check, "__name__", None)
-    return name if isinstance(name, str) else type_name(check)
 
 
 def _excerpt(raw: Any, limit: int = 300) -> str:

@@ -10,8 +10,10 @@ uses. Every dependency is pure Python, so the zip runs on either Lambda architec
 with the Python version of the function's runtime. It needs no source checkout.
 
 ``invoke`` runs a handler (a ready-made one by name, or a file) here, with the event CodeDeploy
-sends (``DeploymentId``, ``LifecycleEventHookExecutionId``) and a Lambda-like context, against
-AWS, ``bluegreen sim serve`` (``--endpoint-url``) or the in-process simulator of a test.
+sends (``DeploymentId``, ``LifecycleEventHookExecutionId``), or with ``--native`` (or a service
+deployment ARN) the event ECS sends an ECS-native hook at ``--stage``, invoking it again after
+each ``IN_PROGRESS`` as ECS would, and a Lambda-like context, against AWS, ``bluegreen sim
+serve`` (``--endpoint-url``) or the in-process simulator of a test.
 
 ``package`` lives in ``bluegreen.cli.hooks.package``, ``invoke`` in ``bluegreen.cli.hooks.invoke``;
 this module builds their command line.
@@ -96,8 +98,12 @@ def add_parser(commands: Any) -> None:
         "with the event CodeDeploy sends and a Lambda-like context, then print the checks' "
         "result as JSON. Its boto3 clients reach --endpoint-url (e.g. `bluegreen sim serve`) "
         "or AWS. Without --execution-id the checks run and CodeDeploy refuses the report, "
-        "which is expected. Exit 0 if the checks passed, 1 if they failed, 4 if a report "
-        "with a real --execution-id could not be delivered.",
+        "which is expected. With --native (implied by a service deployment ARN as "
+        "--deployment-id) it sends the event ECS sends an ECS-native hook at --stage and "
+        "prints the hookStatus answer; an IN_PROGRESS answer is followed by another "
+        "invocation after its callBackDelay, as ECS does, unless --once. Exit 0 if the checks "
+        "passed, 1 if they failed, 3 if a native hook has not decided (--once), 4 if a "
+        "report with a real --execution-id could not be delivered.",
     )
     invoke.add_argument(
         "file",
@@ -105,13 +111,46 @@ def add_parser(commands: Any) -> None:
         help=f"a ready-made handler ({', '.join(READY_MADE)}) or a handler file, "
         "e.g. my_hooks/verify.py",
     )
-    invoke.add_argument("--deployment-id", required=True, metavar="ID", help="d-XXXXXXXXX")
+    invoke.add_argument(
+        "--deployment-id",
+        required=True,
+        metavar="ID",
+        help="d-XXXXXXXXX, or an ECS service deployment ARN for an ECS-native hook",
+    )
     invoke.add_argument(
         "--execution-id",
         metavar="ID",
         help="the LifecycleEventHookExecutionId from the event CodeDeploy sent the hook's "
         "function (it is in that invocation's event only). Default: a made-up one, so the "
         "checks run but CodeDeploy refuses the report",
+    )
+    native = invoke.add_argument_group("ECS-native hooks")
+    native.add_argument(
+        "--native",
+        action="store_true",
+        help="send the event ECS sends a Lambda hook of a service deployment (implied when "
+        "--deployment-id is a service deployment ARN)",
+    )
+    native.add_argument(
+        "--stage",
+        metavar="STAGE",
+        help="the lifecycleStage of the event, e.g. POST_TEST_TRAFFIC_SHIFT (default: the "
+        "ready-made handler's own stage, else POST_TEST_TRAFFIC_SHIFT)",
+    )
+    native.add_argument(
+        "--hook-details",
+        metavar="JSON",
+        help="the hook's configured hookDetails, a JSON object",
+    )
+    native.add_argument(
+        "--target-revision",
+        metavar="ARN",
+        help="the targetServiceRevisionArn (default: read with DescribeServiceDeployments)",
+    )
+    native.add_argument(
+        "--once",
+        action="store_true",
+        help="invoke once, even when the answer is IN_PROGRESS",
     )
     invoke.add_argument(
         "--function-name",

@@ -1,7 +1,8 @@
 """``bluegreen hooks invoke``: run a handler (a ready-made one by name, or a file) here, with
-the event CodeDeploy sends (``DeploymentId``, ``LifecycleEventHookExecutionId``) and a
-Lambda-like context, against AWS, ``bluegreen sim serve`` (``--endpoint-url``) or the
-in-process simulator of a test."""
+the event CodeDeploy sends (``DeploymentId``, ``LifecycleEventHookExecutionId``), or, for a
+service deployment ARN or ``--native``, the event ECS sends an ECS-native hook
+(``invoke_native``), and a Lambda-like context, against AWS, ``bluegreen sim serve``
+(``--endpoint-url``) or the in-process simulator of a test."""
 
 from __future__ import annotations
 
@@ -18,7 +19,12 @@ from typing import Any
 
 import attrs
 
-from bluegreen.cli._exit_codes import EXIT_AWS_ERROR, EXIT_DEPLOYMENT_FAILED, EXIT_OK
+from bluegreen.cli._exit_codes import (
+    EXIT_AWS_ERROR,
+    EXIT_DEPLOYMENT_FAILED,
+    EXIT_OK,
+    EXIT_TIMEOUT,
+)
 from bluegreen.cli._options import ENDPOINT_URL_VARIABLE
 from bluegreen.cli.hooks.package import is_python_file
 from bluegreen.errors import AWSError, ValidationError
@@ -47,21 +53,14 @@ def run_invoke(args: argparse.Namespace) -> int:
     import json
 
     handler = _checked_invocation(args)
+    if _is_native(args):
+        return _run_native(args, handler)
     made_up = args.execution_id is None
     event = {
         "DeploymentId": args.deployment_id,
         "LifecycleEventHookExecutionId": args.execution_id or f"local-{uuid.uuid4()}",
     }
-    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    context = LocalContext(
-        function_name=args.function_name,
-        invoked_function_arn=(
-            f"arn:aws:lambda:{region or 'us-east-1'}:123456789012:function:{args.function_name}"
-        ),
-        aws_request_id=str(uuid.uuid4()),
-        deadline=time.monotonic() + args.function_timeout,
-        log_group_name=f"/aws/lambda/{args.function_name}",
-    )
+    context = _context(args)
     refused: AWSError | None = None
     with _aws_environment(args), _hook_log() as log:
         try:
@@ -92,6 +91,90 @@ def run_invoke(args: argparse.Namespace) -> int:
     return EXIT_OK if status == "Succeeded" else EXIT_DEPLOYMENT_FAILED
 
 
+def _context(args: argparse.Namespace) -> LocalContext:
+    """A fresh Lambda-like context, its remaining time counting down from now."""
+    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    return LocalContext(
+        function_name=args.function_name,
+        invoked_function_arn=(
+            f"arn:aws:lambda:{region or 'us-east-1'}:123456789012:function:{args.function_name}"
+        ),
+        aws_request_id=str(uuid.uuid4()),
+        deadline=time.monotonic() + args.function_timeout,
+        log_group_name=f"/aws/lambda/{args.function_name}",
+    )
+
+
+def _is_native(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "native", False)) or str(args.deployment_id).startswith("arn:aws")
+
+
+def _run_native(args: argparse.Namespace, handler: Any) -> int:
+    """Invoke ``handler`` with ECS-native events as ECS would, and print its last answer with
+    the reason and checks it logged."""
+    import json
+
+    from bluegreen.cli.hooks.invoke_native import (
+        DEFAULT_STAGES,
+        native_event,
+        run_native_invocations,
+        target_revision,
+    )
+
+    stage = args.stage or DEFAULT_STAGES.get(args.file, "POST_TEST_TRAFFIC_SHIFT")
+    details = json.loads(args.hook_details) if args.hook_details else None
+    invocations = 0
+
+    def show(answer: dict[str, Any]) -> None:
+        nonlocal invocations
+        invocations += 1
+        if answer.get("hookStatus") == "IN_PROGRESS" and not args.once:
+            print(
+                f"bluegreen: IN_PROGRESS; invoking again in {answer.get('callBackDelay', 30)} s "
+                "with the hookDetails it returned, as ECS would",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    with _aws_environment(args), _hook_log() as log:
+        target = args.target_revision
+        if target is None:
+            from bluegreen.hooks._clients import default_clients
+
+            target, why = target_revision(args.deployment_id, default_clients().ecs)
+            if why:
+                print(f"bluegreen: {why}; using {target}", file=sys.stderr)
+        event = native_event(args.deployment_id, stage, target, hook_details=details)
+        answer = run_native_invocations(
+            handler,
+            event,
+            lambda: _context(args),
+            once=args.once,
+            sleep=time.sleep,
+            show=show,
+        )
+        answered = [r for r in log.records if r.get("event") == "answered"]
+        checks = log.result()["checks"]
+    reason = answered[-1].get("reason") if answered else None
+    print(
+        json.dumps(
+            {**answer, "reason": reason, "invocations": invocations, "checks": checks},
+            indent=2,
+            default=str,
+        ),
+        flush=True,
+    )
+    status = answer.get("hookStatus")
+    if status == "SUCCEEDED":
+        return EXIT_OK
+    if status == "IN_PROGRESS":
+        print("bluegreen: the hook has not decided yet (--once)", file=sys.stderr)
+        return EXIT_TIMEOUT
+    if status is None:
+        print("bluegreen: the handler returned no hookStatus", file=sys.stderr)
+    return EXIT_DEPLOYMENT_FAILED
+
+
 def _checked_invocation(args: argparse.Namespace) -> Any:
     """The handler to invoke, once the handler and the deployment id are both right (every
     problem reported at once, before anything is sent)."""
@@ -107,6 +190,22 @@ def _checked_invocation(args: argparse.Namespace) -> Any:
         check_deployment_id(args.deployment_id)
     except ValidationError as exc:
         problems += exc.problems
+    native_options = [
+        f"--{name.replace('_', '-')}"
+        for name in ("stage", "hook_details", "target_revision")
+        if getattr(args, name, None) is not None
+    ] + (["--once"] if getattr(args, "once", False) else [])
+    if _is_native(args):
+        from bluegreen.cli.hooks.invoke_native import native_problems
+
+        problems += native_problems(args.deployment_id, args.stage, args.hook_details)
+        if args.execution_id is not None:
+            problems.append("--execution-id is for CodeDeploy hooks: ECS makes its own")
+    elif native_options:
+        problems.append(
+            f"{', '.join(native_options)} only apply to an ECS-native hook: give --native "
+            "and a service deployment ARN as --deployment-id"
+        )
     if problems:
         raise ValidationError(problems, subject="command line")
     return handler
@@ -165,7 +264,11 @@ class _HookLog(logging.Handler):
         """What the handler would have returned: the status and reason it tried to report,
         and every check result it logged."""
         checks = [
-            {k: v for k, v in r.items() if k not in ("event", "deployment_id", "execution_id")}
+            {
+                k: v
+                for k, v in r.items()
+                if k not in ("event", "deployment_id", "execution_id", "stage")
+            }
             for r in self.records
             if r.get("event") == "check"
         ]

@@ -3,10 +3,17 @@ has them (``bluegreen hooks package`` zips them, ``bluegreen hooks invoke NAME``
 ``bluegreen demo`` uses one):
 
 ==========================  ==========================================================
-``verify_test_listener``    AfterAllowTestTraffic: check green through the test listener
-``verify_production``       AfterAllowTraffic: check production once traffic has moved
+``verify_test_listener``    AfterAllowTestTraffic / POST_TEST_TRAFFIC_SHIFT: check green
+                            through the test listener (rule)
+``verify_production``       AfterAllowTraffic / POST_PRODUCTION_TRAFFIC_SHIFT: check
+                            production once traffic has moved
 ``restore_scaling``         the autoscaling safety net (EventBridge rule or hook)
+``analysis_gate``           PRE_PRODUCTION_TRAFFIC_SHIFT (ECS-native LINEAR/CANARY):
+                            judge green against blue before each traffic step
 ==========================  ==========================================================
+
+Each works as a CodeDeploy hook and as an ECS-native one (the event tells which), but
+``analysis_gate``, which gates the steps only ECS-native deployments hook.
 
 Lambda loads a handler as ``module.attribute`` from the zip's root, so the zip (and the
 repository's ``hooks/`` folder) carries one thin file per handler that imports it from here;
@@ -21,6 +28,7 @@ READY_MADE: dict[str, tuple[str, ...]] = {
     "verify_test_listener": ("handler",),
     "verify_production": ("handler",),
     "restore_scaling": ("handler", "hook_handler"),
+    "analysis_gate": ("handler",),
 }
 """Each ready-made handler module and the Lambda entry points it offers."""
 
@@ -28,6 +36,9 @@ _PURPOSE = {
     "verify_test_listener": "AfterAllowTestTraffic: check green through the test listener.",
     "verify_production": "AfterAllowTraffic: check production once all traffic has moved.",
     "restore_scaling": "Put back suspended autoscaling once a deployment is over.",
+    "analysis_gate": (
+        "PRE_PRODUCTION_TRAFFIC_SHIFT (ECS-native): judge green against blue before each step."
+    ),
 }
 
 

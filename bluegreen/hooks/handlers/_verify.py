@@ -1,5 +1,11 @@
 """The HTTP checks both verify handlers run, configured by ``BLUEGREEN_*`` environment
-variables (listed in each handler's docstring and in README.md).
+variables (listed in each handler's docstring and in README.md), for CodeDeploy and
+ECS-native hooks alike (``verify_route``).
+
+For an ECS-native hook the route is the service's listener rule (its listener's URL, and the
+``Host`` or header its conditions match), the stage must be one where that route reaches the
+new revision (else the hook fails, saying where to attach it: a check of blue alone would pass
+and prove nothing), and a rollback's re-run of a traffic-shift hook passes without checking.
 
 Settings are read when the handler runs, not at import: a bad value then fails the hook with a
 report that says which setting is wrong, instead of crashing the cold start before anything
@@ -12,14 +18,35 @@ import json
 import logging
 import math
 import os
+import time
 from collections.abc import Callable, Mapping
 
 import attrs
 
-from bluegreen.hooks import CheckResult, checks
+from bluegreen.hooks import CheckResult, HookEvent, checks
 
 DEFAULT_MARGIN_SECONDS = 10.0
 MARGIN_VARIABLE = "BLUEGREEN_MARGIN_SECONDS"
+DEFAULT_DEADLINE_SECONDS = 3600.0
+DEADLINE_VARIABLE = "BLUEGREEN_DEADLINE_SECONDS"
+
+ROUTE_STAGES = {
+    "test": (
+        "TEST_TRAFFIC_SHIFT",
+        "POST_TEST_TRAFFIC_SHIFT",
+        "PRE_PRODUCTION_TRAFFIC_SHIFT",
+        "PRODUCTION_TRAFFIC_SHIFT",
+        "POST_PRODUCTION_TRAFFIC_SHIFT",
+    ),
+    "production": (
+        "PRE_PRODUCTION_TRAFFIC_SHIFT",
+        "PRODUCTION_TRAFFIC_SHIFT",
+        "POST_PRODUCTION_TRAFFIC_SHIFT",
+    ),
+}
+"""The ECS lifecycle stages at which each route reaches the new revision: the test route once
+test traffic has moved, production once production traffic starts to."""
+_BEST_STAGE = {"test": "POST_TEST_TRAFFIC_SHIFT", "production": "POST_PRODUCTION_TRAFFIC_SHIFT"}
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -69,6 +96,7 @@ class Settings:
             burst_max_error_rate=reader.number("BLUEGREEN_BURST_MAX_ERROR_RATE", 0.0, high=1.0),
         )
         reader.number(MARGIN_VARIABLE, DEFAULT_MARGIN_SECONDS)  # checked here, used at import
+        reader.number(DEADLINE_VARIABLE, DEFAULT_DEADLINE_SECONDS)
         if reader.problems:
             raise ValueError("bad settings: " + "; ".join(reader.problems))
         return settings
@@ -78,23 +106,122 @@ def margin_seconds() -> float:
     """``BLUEGREEN_MARGIN_SECONDS`` for the decorator, read at import. A bad value falls back
     to the default here (an import error would report nothing) and fails the hook when
     ``Settings.from_environ`` reads it again."""
+    return _seconds_setting(MARGIN_VARIABLE, DEFAULT_MARGIN_SECONDS)
+
+
+def deadline_seconds() -> float:
+    """``BLUEGREEN_DEADLINE_SECONDS`` for the decorator, read at import like the margin: how
+    long the checks of one ECS-native hook may keep asking for more time."""
+    return _seconds_setting(DEADLINE_VARIABLE, DEFAULT_DEADLINE_SECONDS)
+
+
+def _seconds_setting(name: str, default: float) -> float:
     try:
-        value = float(os.environ.get(MARGIN_VARIABLE) or DEFAULT_MARGIN_SECONDS)
+        value = float(os.environ.get(name) or default)
     except ValueError:
-        return DEFAULT_MARGIN_SECONDS
-    return value if value >= 0 else DEFAULT_MARGIN_SECONDS
+        return default
+    return value if value >= 0 and math.isfinite(value) else default
 
 
-def verify(url: str, settings: Settings | None = None) -> list[CheckResult]:
+def verify_route(event: HookEvent, route: str) -> list[CheckResult]:
+    """Check the ``route`` (``test`` or ``production``) of ``event``'s deployment with the
+    configured checks; for an ECS-native hook, first that the stage lets the route reach the
+    new revision (a rollback's re-run passes unchecked).
+
+    Raises:
+        ValueError: a setting is malformed (the hook then fails).
+    """
+    if event.is_native:
+        stage = event.stage
+        tried = f"verify the {route} route at {stage or 'an unnamed stage'}"
+        if event.rolling_back:
+            return [
+                CheckResult(
+                    "stage",
+                    True,
+                    tried,
+                    f"a rollback's re-run of {stage}: traffic is moving back to the previous "
+                    "revision, so there is nothing new to verify",
+                    0.0,
+                )
+            ]
+        if stage is not None and stage not in ROUTE_STAGES[route]:
+            return [
+                CheckResult(
+                    "stage",
+                    False,
+                    tried,
+                    f"at {stage} the {route} route does not reach the new revision yet, so "
+                    f"the check would prove nothing: attach this hook at {_BEST_STAGE[route]} "
+                    f"(or one of {', '.join(ROUTE_STAGES[route])})",
+                    0.0,
+                )
+            ]
+    routing: list[CheckResult] = []
+    if (
+        event.is_native
+        and route == "test"
+        and event.stage in _TEST_APART_STAGES
+        and not os.environ.get("BLUEGREEN_TEST_URL")
+    ):
+        routing = [routing_check(event)]
+        if not routing[0].ok:
+            return routing
+    if route == "test":
+        url, headers = event.test_url, event.test_headers
+    else:
+        url, headers = event.production_url, event.production_headers
+    return routing + verify(url, headers=headers)
+
+
+_TEST_APART_STAGES = ("TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT")
+"""The stages at which all test traffic is on green and all production traffic on blue."""
+
+
+def routing_check(event: HookEvent) -> CheckResult:
+    """That the native service's test listener rule forwards all its traffic to one target
+    group, not the one production's rule forwards all its traffic to: else the test route
+    still reaches the old revision and an HTTP check through it would prove nothing."""
+    started = time.perf_counter()
+    test, production = event.listener_rule("test"), event.listener_rule("production")
+    tried = "DescribeRules: where the test and production listener rules forward"
+    test_to = sorted(tg for tg, weight in test.forward.items() if weight > 0)
+    production_to = sorted(tg for tg, weight in production.forward.items() if weight > 0)
+    got = f"test rule to {_shown(test.forward)}, production rule to {_shown(production.forward)}"
+    elapsed = (time.perf_counter() - started) * 1000.0
+    if not test.forward or not production.forward:
+        return CheckResult("test routing", True, tried, got + " (not both rules)", elapsed)
+    ok = len(test_to) == 1 and test_to != production_to
+    if not ok:
+        got = (
+            f"{got}: the test route does not lead to the new revision alone, apart from "
+            "production; is the test listener rule the one ECS shifts (advancedConfiguration"
+            ".testListenerRule)?"
+        )
+    return CheckResult("test routing", ok, tried, got, elapsed)
+
+
+def _shown(forward: Mapping[str, int]) -> str:
+    """``web-green 100, web-blue 0``: target group names (from their ARNs) and weights."""
+    return ", ".join(
+        f"{arn.split(':targetgroup/')[-1].split('/')[0]} {weight}"
+        for arn, weight in sorted(forward.items(), key=lambda item: -item[1])
+    )
+
+
+def verify(
+    url: str, settings: Settings | None = None, *, headers: Mapping[str, str] | None = None
+) -> list[CheckResult]:
     """Check ``url``: the response (status, JSON field, text, header), riding out warm-up,
-    then the latency budget and the burst when set. Load checks are skipped once the
-    response check fails: they would only repeat its failure.
+    then the latency budget and the burst when set, each request with ``headers``. Load
+    checks are skipped once the response check fails: they would only repeat its failure.
 
     Raises:
         ValueError: a setting is malformed (the hook then reports Failed).
     """
     s = settings or Settings.from_environ()
     _log_settings(url, s)
+    sent = dict(headers or {}) or None
 
     def response() -> CheckResult:
         return checks.http(
@@ -104,6 +231,7 @@ def verify(url: str, settings: Settings | None = None) -> list[CheckResult]:
             json_field=s.json_field,
             contains=s.text,
             header=s.header,
+            headers=sent,
             timeout=s.request_timeout,
             verify=s.verify_tls,
         )
@@ -124,6 +252,7 @@ def verify(url: str, settings: Settings | None = None) -> list[CheckResult]:
                 path=s.path,
                 requests=s.latency_requests,
                 p95_ms=s.latency_p95_ms,
+                headers=sent,
                 timeout=s.request_timeout,
                 verify=s.verify_tls,
             )
@@ -136,6 +265,7 @@ def verify(url: str, settings: Settings | None = None) -> list[CheckResult]:
                 requests=s.burst_requests,
                 concurrency=s.burst_concurrency,
                 max_error_rate=s.burst_max_error_rate,
+                headers=sent,
                 timeout=s.request_timeout,
                 verify=s.verify_tls,
             )

@@ -21,6 +21,16 @@ Two entry points in one file (see README.md and docs/autoscaling.md):
   and reports ``Succeeded`` exactly once; a restore that cannot happen is logged as an error
   and still reports ``Succeeded`` (failing the hook would roll back a healthy release),
   leaving the records for the EventBridge handler or ``bluegreen recover``.
+  As an ECS-native hook (attach it at ``POST_PRODUCTION_TRAFFIC_SHIFT``) it gives back the
+  records of the service deployment named by the event (``resourceArn``, the id bluegreen
+  records a native deployment under) for the service the event names, with no CodeDeploy
+  call, and answers ``SUCCEEDED``; at any other stage it does nothing and passes. ECS itself
+  keeps Application Auto Scaling from scaling in while a service deployment runs and lets it
+  again once the deployment ends (AWS's "Troubleshooting service auto scaling"), so on a
+  native service this hook only matters when bluegreen itself suspended scaling for the
+  release. ECS's own "ECS Deployment State Change" events are not handled by ``handler``
+  (it ignores them): ``bluegreen recover`` remains the net for a native release process that
+  died.
 
 Each run logs JSON lines on the ``bluegreen.hooks`` logger. Settings (environment variables,
 all optional):
@@ -42,7 +52,7 @@ IAM permissions of the function's role:
 deployment id and older than the pending limit makes ``recover`` look for the service's
 deployment group: by the console's names (GetDeploymentGroup), else by a scan
 (``codedeploy:ListApplications``, ``BatchGetApplications``, ``ListDeploymentGroups``,
-``BatchGetDeploymentGroups``).
+``BatchGetDeploymentGroups``). As an ECS-native hook it needs no CodeDeploy permission.
 RegisterScalableTarget also needs the Application Auto Scaling service-linked role for ECS
 (``AWSServiceRoleForApplicationAutoScaling_ECSService``) to exist, which it does once the
 service has a scalable target; creating it would need ``iam:CreateServiceLinkedRole``.
@@ -227,6 +237,8 @@ def _margin_seconds() -> float:
 
 def restore_for_hook(event: HookEvent) -> CheckResult:
     """Restore the record of ``event``'s deployment; passes even when it cannot (logged)."""
+    if event.is_native:
+        return _restore_native(event)
     from bluegreen.errors import BlueGreenError
     from bluegreen.scaling import restore_scaling
 
@@ -273,5 +285,52 @@ def restore_for_hook(event: HookEvent) -> CheckResult:
     )
 
 
+_NATIVE_STAGE = "POST_PRODUCTION_TRAFFIC_SHIFT"
+
+
+def _restore_native(event: HookEvent) -> CheckResult:
+    """The ECS-native restore: the service deployment's own records, at the end of the
+    production traffic shift only; passes whatever happens (logged)."""
+    from bluegreen.errors import BlueGreenError
+    from bluegreen.scaling import restore_scaling
+
+    started = time.monotonic()
+    native = event.native
+    assert native is not None
+    tried = f"restore the scaling record of {event.deployment_id or 'an unnamed deployment'}"
+    if event.stage not in (None, _NATIVE_STAGE):
+        got = f"nothing done at {event.stage}: the restore runs at {_NATIVE_STAGE} only"
+    elif not event.deployment_id:
+        got = "nothing done: the event names no service deployment (resourceArn)"
+    else:
+        try:
+            result = restore_scaling(
+                native.cluster,
+                native.service,
+                deployment_id=event.deployment_id,
+                clients=event.clients,
+            )
+            got = f"{native.cluster}/{native.service}: {result}"
+        except BlueGreenError as exc:
+            log(
+                logging.ERROR,
+                {
+                    "event": "restore_failed",
+                    "deployment_id": event.deployment_id,
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "detail": "the record is kept; `bluegreen recover` restores it later",
+                },
+            )
+            got = f"could not restore ({type(exc).__name__}: {exc}); the record is kept"
+    return CheckResult(
+        name="restore_scaling",
+        ok=True,
+        tried=tried,
+        got=got,
+        elapsed_ms=(time.monotonic() - started) * 1000.0,
+    )
+
+
 hook_handler = lifecycle_hook(margin_seconds=_margin_seconds())(restore_for_hook)
-"""The AfterAllowTraffic entry point: ``restore_scaling.hook_handler``."""
+"""The AfterAllowTraffic (or ECS-native POST_PRODUCTION_TRAFFIC_SHIFT) entry point:
+``restore_scaling.hook_handler``."""
