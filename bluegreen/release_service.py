@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bluegreen._aws import Caller
 from bluegreen.clock import MonotonicClock
@@ -22,6 +22,7 @@ from bluegreen.controls import DONE_ALREADY, send_control
 from bluegreen.deployment import Deployment
 from bluegreen.errors import AWSError, BlueGreenError, ConflictError, DeploymentStateError
 from bluegreen.manifest import release_marker
+from bluegreen.native_status import is_native_deployment_id
 from bluegreen.release_state import find_release_deployments
 from bluegreen.revision import short_arn
 
@@ -239,8 +240,18 @@ def follow_service(
     )
 
 
+_NATIVE_ENDED = frozenset({"ConflictException"})
+"""StopServiceDeployment's refusal of a service deployment that has ended (or is stopping)."""
+
+
 def stop_service(deployment_id: str, account: Account, *, clock: Clock | None = None) -> bool:
     """Stop ``deployment_id`` with rollback: one StopDeployment, without waiting.
+
+    An ECS-native deployment (a service deployment ARN) is stopped by StopServiceDeployment
+    with ``stopType=ROLLBACK``: the one stop type AWS documents as valid, and what the
+    release's ``on_failure: stop`` promises (each deployment in flight rolls back, as
+    CodeDeploy's ``autoRollbackEnabled`` does); ``ABORT``, in the API's enum, is not
+    documented.
 
     A release stops every deployment in flight when one fails, and every second counts: the
     stop is the only call (no read first; a deployment that has ended already is answered
@@ -254,17 +265,29 @@ def stop_service(deployment_id: str, account: Account, *, clock: Clock | None = 
         AWSError: StopDeployment failed for another reason (after the retries).
     """
     call = Caller(clock=clock if clock is not None else MonotonicClock(), budget=None)
+    native = is_native_deployment_id(deployment_id)
+    ended = _NATIVE_ENDED if native else DONE_ALREADY["StopDeployment"]
     try:
-        send_control(
-            call,
-            "StopDeployment",
-            account.clients.codedeploy.stop_deployment,
-            done_if=DONE_ALREADY["StopDeployment"],
-            deploymentId=deployment_id,
-            autoRollbackEnabled=True,
-        )
+        if native:
+            send_control(
+                call,
+                "StopServiceDeployment",
+                account.clients.ecs.stop_service_deployment,
+                done_if=ended,
+                serviceDeploymentArn=deployment_id,
+                stopType="ROLLBACK",
+            )
+        else:
+            send_control(
+                call,
+                "StopDeployment",
+                account.clients.codedeploy.stop_deployment,
+                done_if=ended,
+                deploymentId=deployment_id,
+                autoRollbackEnabled=True,
+            )
     except AWSError as exc:
-        if exc.code in DONE_ALREADY["StopDeployment"]:
+        if exc.code in ended:
             return False
         raise
     return True
@@ -284,7 +307,8 @@ def roll_back_service(
     whose description carries the release's rollback marker. When the group had no
     successful deployment before the release's (``rollback()`` has no known good version),
     the task definition the service ran before, recorded in the release deployment's
-    description, is deployed again.
+    description, is deployed again. So is it for an ECS-native deployment (ECS cannot roll
+    back one that ended), once it is found to have succeeded and to be what still runs.
 
     Raises:
         DeploymentStateError: ``deployment_id`` cannot be rolled back (it did not succeed,
@@ -301,16 +325,27 @@ def roll_back_service(
     if rollback is not None:
         return _attach(rollback["deploymentId"], account, the_clock)
     description = f"{release_marker(release_id, wave, rollback=True)}: rollback of {deployment_id}"
+    if is_native_deployment_id(deployment_id):
+        target = _native_rollback_target(service, deployment_id, deployment, account, the_clock)
+        return _redeploy(service, target, description, account, the_clock)
     try:
         return _attach(deployment_id, account, the_clock).rollback(description=description)
     except DeploymentStateError as exc:
         previous = previous_task_definition((deployment or {}).get("description"))
         if previous is None or not _first_deployment(exc):
             raise
-    from bluegreen.deploying import deploy
-
     # The group has no deployment before the release's (a service set up outside CodeDeploy):
     # the task definition the service ran before it, recorded in the description.
+    return _redeploy(service, previous, description, account, the_clock)
+
+
+def _redeploy(
+    service: ServiceRelease, previous: str, description: str, account: Account, the_clock: Clock
+) -> Deployment:
+    """``deploy`` of the task definition the service ran before the release, as its
+    rollback (``description`` carries the release's rollback marker)."""
+    from bluegreen.deploying import deploy
+
     return deploy(
         service.cluster,
         service.service,
@@ -324,6 +359,54 @@ def roll_back_service(
         clock=the_clock,
         budget=account.budget,
     )
+
+
+def _native_rollback_target(
+    service: ServiceRelease,
+    deployment_id: str,
+    found: Mapping[str, Any] | None,
+    account: Account,
+    clock: Clock,
+) -> str:
+    """The task definition a native rollback of ``deployment_id`` deploys again: the one
+    the service ran before it (its description's ``; was <ARN>``). ECS has no rollback of
+    a deployment that ended: the rollback is a new deployment (UpdateService) of that task
+    definition, which needs the release's deployment to have succeeded and to be what the
+    service still runs (one DescribeServices).
+
+    Raises:
+        DeploymentStateError: it cannot be rolled back; the message says why.
+    """
+    if found is None or found.get("deploymentId") != deployment_id:
+        raise DeploymentStateError(
+            f"deployment {deployment_id} is not the release's newest deployment of "
+            f"{service.name}: it cannot be rolled back",
+            deployment_id=deployment_id,
+        )
+    status = found.get("serviceDeploymentStatus")
+    if status != "SUCCESSFUL":
+        raise DeploymentStateError(
+            f"deployment {deployment_id} did not succeed ({status}): ECS rolled it back "
+            "already, or it still runs; only a successful deployment is rolled back",
+            deployment_id=deployment_id,
+            status=found.get("status"),
+        )
+    previous = previous_task_definition(found.get("description"))
+    if previous is None:
+        raise DeploymentStateError(
+            f"deployment {deployment_id}'s description does not record the task definition "
+            f"{service.name} ran before it: roll it back by deploying that task definition",
+            deployment_id=deployment_id,
+        )
+    running = _running_task_definition(service, account, Caller(clock=clock, budget=account.budget))
+    deployed = found.get("taskDefinition")
+    if deployed is not None and running != deployed:
+        raise DeploymentStateError(
+            f"{service.name} no longer runs what deployment {deployment_id} deployed "
+            f"({short_arn(deployed)}; it runs {short_arn(running or '-')}): not rolled back",
+            deployment_id=deployment_id,
+        )
+    return previous
 
 
 def _first_deployment(exc: DeploymentStateError) -> bool:

@@ -26,6 +26,11 @@ costs a read of the group's whole history (``ceil(N/100)`` ListDeployments and
 ``ceil(N/25)`` BatchGetDeployments for N deployments), unless ``since`` bounds it: pass the
 time the release started when it is known. A group found by a scan costs the scan as
 ``bluegreen.discovery`` says (once: ``deploy`` tags the service with what it found).
+
+An ECS-native service (no deployment group) is read by ``bluegreen.native_release_state``:
+the DescribeServices above alone when no tag of the service carries the release's mark,
+else also ListServiceDeployments (1 per 100 deployments since the release's first tag) and
+DescribeServiceRevisions (1 per 20 of them).
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ from bluegreen._aws import Caller
 from bluegreen.discovery import locate
 from bluegreen.errors import AWSError, ResourceNotFoundError, ValidationError
 from bluegreen.manifest import parse_marker
+from bluegreen.native_config import is_native_service
+from bluegreen.native_release_state import native_release_deployments
 from bluegreen.release_progress import Phase, ReleaseState, ServiceProgress
 from bluegreen.server_time import ServerClock, http_date, server_clock_for
 from bluegreen.snapshot import ROLLBACK_CREATOR
@@ -77,7 +84,9 @@ def find_release_deployments(
     deployments are listed newest first (created at or after ``since`` when given) and read
     25 at a time; CodeDeploy's own rollbacks are skipped (their description is not the
     release's). The reading stops once the release's deployment is found, as long as the
-    answers show the listing newest first; otherwise the whole listing is read.
+    answers show the listing newest first; otherwise the whole listing is read. An
+    ECS-native service's are read from its service deployments and the description tags
+    on it (``bluegreen.native_release_state``), in the same shape.
 
     Args:
         service: the service, as the manifest gives it.
@@ -96,7 +105,12 @@ def find_release_deployments(
         ServiceConfigError: the named deployment group does not deploy this service.
         AWSError: a call failed.
     """
-    application, group = _group(service, clients, call)
+    located = _group(service, clients, call)
+    if not isinstance(located, tuple):  # ECS-native: descriptions are tags on the service
+        return native_release_deployments(
+            located, release_id, clients=clients, call=call, since=since
+        )
+    application, group = located
     extra: dict[str, Any] = {"createTimeRange": {"start": since}} if since is not None else {}
     ids = _listed(call, clients, application, group, extra)
     deployment: dict[str, Any] | None = None
@@ -185,8 +199,11 @@ def read_release(
 # -- reading ------------------------------------------------------------------------------
 
 
-def _group(service: ServiceRelease, clients: Clients, call: Caller) -> tuple[str, str]:
-    """The service's (application, deployment group): named, or found as ``deploy`` does."""
+def _group(
+    service: ServiceRelease, clients: Clients, call: Caller
+) -> tuple[str, str] | Mapping[str, Any]:
+    """The service's (application, deployment group): named, or found as ``deploy`` does;
+    or, for an ECS-native service (no group), its DescribeServices answer, tags included."""
     if service.application is not None and service.deployment_group is not None:
         return service.application, service.deployment_group
     found = locate(
@@ -197,6 +214,8 @@ def _group(service: ServiceRelease, clients: Clients, call: Caller) -> tuple[str
         application=service.application,
         deployment_group=service.deployment_group,
     )
+    if found.group is None and is_native_service(found.raw):
+        return found.raw
     if found.group is None:
         raise ResourceNotFoundError(
             f"service {found.cluster}/{found.service} has no CodeDeploy deployment group "
