@@ -3,7 +3,8 @@
 Text shows one line per change (lifecycle events, production weights, the responses each
 version served at each weight, each evaluation of the third release's analysis with green's
 and blue's numbers) and the autoscaling state around each release; ``--output json`` gives
-one JSON object per line, the last one ``done`` with every check.
+one JSON object per line, the last one ``done`` with every check. ``--native`` tells the same
+story on the sample's ECS-native service (``bluegreen.demo.target``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from bluegreen.cli._progress import Reporter
     from bluegreen.demo import DemoResult, Phase
     from bluegreen.demo.judging import Sizing
+    from bluegreen.demo.target import DemoTarget
     from bluegreen.deployment import DeploymentSnapshot
     from bluegreen.errors import DeploymentError
     from bluegreen.scaling import ScalingStatus
@@ -61,6 +63,13 @@ def add_parser(commands: Any) -> None:
         help="simulated seconds per real second (overrides --fast)",
     )
     parser.add_argument(
+        "--native",
+        action="store_true",
+        help="release the sample's ECS-native blue/green service instead (ECS deployment "
+        "controller, CANARY 10%% for 5 minutes, the hook at POST_TEST_TRAFFIC_SHIFT): the "
+        "same three releases, with ECS shifting a listener rule and rolling back",
+    )
+    parser.add_argument(
         "--output",
         choices=("text", "json"),
         default="text",
@@ -78,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     narrator: _Text | _Json = _Json(sys.stdout) if args.output == "json" else _Text(sys.stdout)
     try:
-        result = run_demo(narrator, speed=speed)
+        result = run_demo(narrator, speed=speed, native=args.native)
     except FileNotFoundError as exc:
         print(f"bluegreen: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -91,6 +100,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _system_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _event_words(event: str | None, native: bool) -> str:
+    """A lifecycle event; for an ECS-native deployment with the stage it stands for."""
+    if not native or event is None:
+        return str(event)
+    from bluegreen.native_status import STAGE_EVENTS
+
+    stage = next((s for s, e in STAGE_EVENTS.items() if str(e) == event), None)
+    return f"{event} (ECS stage {stage})" if stage is not None else event
 
 
 def _shown(analysis: Analysis, name: str, reading: MetricReading | None) -> str:
@@ -138,6 +157,7 @@ class _Text:
         self.reporter: Reporter | None = None
         self.printed = 0
         self.deployment_id = ""
+        self.native = False
 
     def _print(self, text: str = "") -> None:
         self.stream.write(text + "\n")
@@ -149,6 +169,7 @@ class _Text:
         urls: Mapping[str, str],
         speed: float,
         now: Callable[[], dt.datetime],
+        target: DemoTarget | None = None,
     ) -> None:
         from bluegreen.cli._progress import PlainLines
 
@@ -156,6 +177,9 @@ class _Text:
         self.reporter = PlainLines(self.stream, now)
         self._print(f"bluegreen demo: the simulator runs {speed:g}x faster than real time")
         self._print(environment.describe())
+        if target is not None:
+            self.native = target.native
+            self._print(f"  {target.describe()}")
         for name, url in urls.items():
             self._print(f"  {name:<18} {url}")
 
@@ -201,6 +225,8 @@ class _Text:
         error: DeploymentError | None,
         hook_reports: tuple[str, ...],
         analysis: AnalysisRun | None = None,
+        *,
+        ending: str | None = None,
     ) -> None:
         self._phases(phases, len(phases))
         for report in hook_reports:
@@ -210,14 +236,17 @@ class _Text:
             self._analysis(analysis)
             return
         self._print(f"== {label} failed, as it should: {error.message}")
-        self._print(f"  lifecycle event  {error.lifecycle_event}")
-        self._print(f"  error code       {error.error_code}")
+        self._print(f"  lifecycle event  {_event_words(error.lifecycle_event, self.native)}")
+        if error.error_code:  # an ECS-native service deployment has none
+            self._print(f"  error code       {error.error_code}")
         if error.error_message:
             self._print(f"  error message    {error.error_message}")
         if error.diagnostics:
             self._print(f"  diagnostics      {error.diagnostics}")
         if error.rollback_deployment_id:
             self._print(f"  rolled back by   {error.rollback_deployment_id}")
+        elif ending == "rolled_back":  # ECS-native: the same service deployment rolled back
+            self._print("  rolled back by   ECS, in the same service deployment")
         self._analysis(analysis)
 
     def _analysis(self, analysis: AnalysisRun | None) -> None:
@@ -226,7 +255,8 @@ class _Text:
             return
         self._print(f"  analysis         {analysis.reason or analysis.verdict}")
         if analysis.stopped:
-            self._print(f"  stopped by       the analysis: StopDeployment {analysis.stopped}")
+            call = "StopServiceDeployment" if self.native else "StopDeployment"
+            self._print(f"  stopped by       the analysis: {call} {analysis.stopped}")
 
     def summary(self, result: DemoResult) -> None:
         self._print()
@@ -271,6 +301,7 @@ class _Json:
         urls: Mapping[str, str],
         speed: float,
         now: Callable[[], dt.datetime],
+        target: DemoTarget | None = None,
     ) -> None:
         from bluegreen.cli._progress import JsonLines
 
@@ -280,7 +311,8 @@ class _Json:
             "demo_started",
             speed=speed,
             cluster=environment.cluster,
-            service=environment.service,
+            service=target.service if target is not None else environment.service,
+            controller="ECS" if target is not None and target.native else "CODE_DEPLOY",
             urls=dict(urls),
         )
 
@@ -322,6 +354,8 @@ class _Json:
         error: DeploymentError | None,
         hook_reports: tuple[str, ...],
         analysis: AnalysisRun | None = None,
+        *,
+        ending: str | None = None,
     ) -> None:
         self._phases(phases, len(phases))
         fields: dict[str, Any] = {
@@ -333,7 +367,9 @@ class _Json:
             fields["analysis"] = analysis.to_dict()
         if error is not None:
             fields.update(
-                outcome="rolled_back" if error.rollback_deployment_id else "failed",
+                outcome="rolled_back"
+                if error.rollback_deployment_id or ending == "rolled_back"
+                else "failed",
                 lifecycle_event=error.lifecycle_event,
                 error_code=error.error_code,
                 error_message=error.error_message,

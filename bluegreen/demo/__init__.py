@@ -12,14 +12,16 @@ succeeds: the ready-made ``verify_test_listener`` hook passes, production moves 
 analysis (the hook passes; in the canary green's 5xx rate is worse than blue's, the analysis
 stops the deployment and CodeDeploy rolls back) with the public API, and checks that
 everything behaved so. What is shown is up to a ``Narrator`` (the CLI's text and JSON forms
-live in ``bluegreen.cli.demo``).
+live in ``bluegreen.cli.demo``). With ``native=True`` the same releases go to the sample's
+ECS-native service: ECS shifts its listener rules, runs the hook at POST_TEST_TRAFFIC_SHIFT
+and rolls back within the same service deployment.
 
 One module per part: ``run`` (``run_demo``, the releases and the checks made on them),
 ``results`` (``DemoResult``, ``Check``, ``Phase``), ``narrator`` (the ``Narrator`` protocol),
 ``apps`` (the version apps), ``listeners`` (the listener proxies), ``metrics`` (the load
 balancer's metrics the production proxy publishes), ``judging`` (v4's analysis, sized for the
-demo's traffic), ``load`` (the load generator) and ``environment`` (the process environment
-and the hook's reports).
+demo's traffic), ``load`` (the load generator), ``environment`` (the process environment
+and the hook's reports) and ``target`` (which service is released, and the story's words).
 """
 
 from __future__ import annotations

@@ -41,8 +41,9 @@ def demo_environment(values: Mapping[str, str]) -> Iterator[None]:
 
 
 class HookReports(logging.Handler):
-    """Collects what the hook kit logs when it reports (its ``reported`` JSON lines), so the
-    demo can say why a hook failed instead of letting the log reach stderr."""
+    """Collects what the hook kit logs when it reports (its ``reported`` JSON lines; for an
+    ECS-native hook, the ``answered`` ones with a final ``hookStatus``), so the demo can say
+    why a hook failed instead of letting the log reach stderr."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
@@ -53,8 +54,13 @@ class HookReports(logging.Handler):
             fields = json.loads(record.getMessage())
         except ValueError:
             return
-        if isinstance(fields, dict) and fields.get("event") == "reported":
+        if not isinstance(fields, dict):
+            return
+        if fields.get("event") == "reported":
             reason = f"{fields.get('status')}: {fields.get('reason')}"
+            self.reports.append((str(fields.get("deployment_id")), reason))
+        elif fields.get("event") == "answered" and fields.get("hookStatus") != "IN_PROGRESS":
+            reason = f"{fields.get('hookStatus')}: {fields.get('reason')}"
             self.reports.append((str(fields.get("deployment_id")), reason))
 
     def of(self, deployment_id: str) -> tuple[str, ...]:

@@ -1,6 +1,8 @@
 """The demo's listeners: a proxy per listener (production, test) that sends each request to the
 version the weights the simulated CodeDeploy wrote to the listener pick at that moment, and
-(production) counts what each target group served for the load balancer's metrics."""
+(production) counts what each target group served for the load balancer's metrics. For an
+ECS-native service the proxy stands for its listener rule (production or test), whose weights
+ECS rewrites."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import attrs
 
 from bluegreen.demo.apps import HOST, Served, reply
 from bluegreen.demo.results import Phase
+from bluegreen.testing._native_rules import rule_weights
 
 if TYPE_CHECKING:
     from bluegreen.demo.metrics import LoadBalancerMetrics
@@ -25,19 +28,40 @@ if TYPE_CHECKING:
 
 @attrs.define
 class Router:
-    """Which version each target group of a listener stands for, read from the simulator."""
+    """Which version each target group of a listener (or listener rule) stands for, read
+    from the simulator: from the service's task sets (CodeDeploy), or from its service
+    revisions (ECS-native, ``native=True``)."""
 
     sim: Simulator
     cluster: str
     service: str
+    native: bool = False
     _versions: dict[str, str] = attrs.Factory(dict)
+    _revisions: NativeRevisions | None = None
 
     def targets(self, listener_arn: str) -> list[tuple[str, str, int]]:
-        """``(target group ARN, version, weight)`` of the listener right now."""
+        """``(target group ARN, version, weight)`` of the listener (rule) right now."""
         with self.sim.lock:
-            weights = self.sim.listener_weights(listener_arn)
-            by_group = self._group_versions()
+            if ":listener-rule/" in listener_arn:
+                weights = rule_weights(self.sim.moto, listener_arn)
+            else:
+                weights = self.sim.listener_weights(listener_arn)
+            by_group = {} if self.native else self._group_versions()
+        if self.native:
+            if self._revisions is None:
+                self._revisions = NativeRevisions(self.sim, self.cluster, self.service)
+            by_group = {
+                tg: self._version(task_definition)
+                for tg, task_definition in self._revisions.groups(listener_arn, weights).items()
+            }
         return [(tg, by_group.get(tg, "none"), weight) for tg, weight in weights]
+
+    def forget(self) -> None:
+        """A deployment was just started: read the native service's revisions again at the
+        next request (its green may take the target group an earlier green failed on, with
+        the very weights that green had)."""
+        if self._revisions is not None:
+            self._revisions.forget()
 
     def _group_versions(self) -> dict[str, str]:
         svc = self.sim.moto.service(self.cluster, self.service)
@@ -58,6 +82,101 @@ class Router:
             image = str(containers[0].get("image", ""))
             self._versions[task_definition] = image.rpartition(":")[2] or "none"
         return self._versions[task_definition]
+
+
+@attrs.define
+class NativeRevisions:
+    """The task definition behind each target group of an ECS-native service, read through
+    the ECS API (the newest service deployment's source and target revisions, their
+    ``resolvedConfiguration``) whenever a rule's weights change: ECS registers green on the
+    target group blue is not on, and that alternates from one deployment to the next."""
+
+    sim: Simulator
+    cluster: str
+    service: str
+    _weights: dict[str, tuple[tuple[str, int], ...]] = attrs.Factory(dict)
+    _groups: dict[str, str] = attrs.Factory(dict)
+    _ecs: Any = None
+    _lock: threading.Lock = attrs.Factory(threading.Lock)
+
+    def groups(self, rule_arn: str, weights: list[tuple[str, int]]) -> dict[str, str]:
+        """``{target group ARN: task definition ARN}``, read again when the weights of
+        ``rule_arn`` differ from the last time it asked."""
+        key = tuple(weights)
+        with self._lock:
+            if self._weights.get(rule_arn) != key or not self._groups:
+                self._weights[rule_arn] = key
+                self._groups = self._read()
+            return dict(self._groups)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._groups = {}
+
+    def _read(self) -> dict[str, str]:
+        from bluegreen._aws import Caller
+        from bluegreen.errors import AWSError
+
+        if self._ecs is None:
+            self._ecs = self.sim.clients().ecs
+        # The simulated load balancer's own reads: no share of the release's rate budget.
+        call = Caller(clock=self.sim.clock, budget=None, attempts=3, patience=30.0)
+        try:
+            return self._revision_groups(call) or self._service_groups(call)
+        except AWSError:
+            return dict(self._groups)  # read again at the next change
+
+    def _revision_groups(self, call: Any) -> dict[str, str]:
+        """From the newest service deployment's source and target revisions."""
+        ecs = self._ecs
+        answer = call(
+            "ListServiceDeployments",
+            ecs.list_service_deployments,
+            cluster=self.cluster,
+            service=self.service,
+        )
+        briefs = answer.get("serviceDeployments") or []
+        if not briefs:
+            return {}
+        newest = max(briefs, key=_recency)
+        [deployment] = call(
+            "DescribeServiceDeployments",
+            ecs.describe_service_deployments,
+            serviceDeploymentArns=[newest["serviceDeploymentArn"]],
+        )["serviceDeployments"]
+        revisions = [r["arn"] for r in deployment.get("sourceServiceRevisions") or ()]
+        target = (deployment.get("targetServiceRevision") or {}).get("arn")
+        if target:
+            revisions.append(target)  # the newest wins a target group it shares
+        if not revisions:
+            return {}
+        answered = call(
+            "DescribeServiceRevisions",
+            ecs.describe_service_revisions,
+            serviceRevisionArns=revisions,
+        )
+        by_arn = {r["serviceRevisionArn"]: r for r in answered["serviceRevisions"]}
+        found: dict[str, str] = {}
+        for arn in revisions:
+            revision = by_arn.get(arn) or {}
+            resolved = (revision.get("resolvedConfiguration") or {}).get("loadBalancers") or ()
+            for lb in resolved:
+                if lb.get("targetGroupArn"):
+                    found[lb["targetGroupArn"]] = revision["taskDefinition"]
+        return found
+
+    def _service_groups(self, call: Any) -> dict[str, str]:
+        """No deployment yet: the service's tasks are behind its own target group."""
+        [service] = call(
+            "DescribeServices",
+            self._ecs.describe_services,
+            cluster=self.cluster,
+            services=[self.service],
+        )["services"]
+        return {
+            lb["targetGroupArn"]: service["taskDefinition"]
+            for lb in service.get("loadBalancers") or ()
+        }
 
 
 @attrs.define
@@ -175,3 +294,13 @@ class Proxy:
         if self._served is not None:
             self._served.stop()
             self._served = None
+
+
+_ENDED = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
+
+
+def _recency(brief: Mapping[str, Any]) -> tuple[bool, Any, Any]:
+    """Orders service deployments: the one in flight first, then by creation and start (a
+    service's first deployment and the next may be created in the same second)."""
+    created = brief.get("createdAt")
+    return (brief.get("status") not in _ENDED, created, brief.get("startedAt") or created)

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from bluegreen.analysis_run import AnalysisRun
     from bluegreen.demo.judging import Sizing
     from bluegreen.demo.results import DemoResult, Phase
+    from bluegreen.demo.target import DemoTarget
     from bluegreen.deployment import DeploymentSnapshot
     from bluegreen.errors import DeploymentError
     from bluegreen.scaling import ScalingStatus
@@ -26,8 +27,10 @@ class Narrator(Protocol):
         urls: Mapping[str, str],
         speed: float,
         now: Callable[[], dt.datetime],
+        target: DemoTarget | None = None,
     ) -> None:
-        """The demo is set up; ``now`` reads the simulated time of day."""
+        """The demo is set up; ``now`` reads the simulated time of day; ``target`` is the
+        service it releases (the CodeDeploy one or the ECS-native one)."""
 
     def autoscaling(self, when: str, status: ScalingStatus) -> None: ...
 
@@ -49,8 +52,11 @@ class Narrator(Protocol):
         error: DeploymentError | None,
         hook_reports: tuple[str, ...],
         analysis: AnalysisRun | None = None,
+        *,
+        ending: str | None = None,
     ) -> None:
         """The release (and any rollback) ended; ``hook_reports`` are what the hook said,
-        ``analysis`` what the analysis found, when one ran."""
+        ``analysis`` what the analysis found, when one ran, ``ending`` how the deployment
+        ended (``DeploymentSnapshot.ending``: an ECS-native one rolls back in itself)."""
 
     def summary(self, result: DemoResult) -> None: ...

@@ -1,7 +1,8 @@
 """``run_demo``: the simulator, the apps, the listeners and the load set up, then three
 releases (v2 succeeds; v3 fails at its hook and is rolled back; v4 passes its hook but fails
 production requests in the canary, and the analysis stops it) and the checks made on what
-production served."""
+production served; on the sample's CodeDeploy service, or on its ECS-native one
+(``native=True``, ``target``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,14 @@ from bluegreen.demo.listeners import Proxy, Router
 from bluegreen.demo.load import Load
 from bluegreen.demo.metrics import LoadBalancerMetrics
 from bluegreen.demo.results import Check, DemoResult, Phase
+from bluegreen.demo.target import (
+    CANARY_CONFIG,
+    HOOK_EVENT,
+    HOOK_FUNCTION,
+    IMAGE_REPOSITORY,
+    DemoTarget,
+    create_target,
+)
 from bluegreen.errors import DeploymentError
 
 if TYPE_CHECKING:
@@ -31,10 +40,8 @@ if TYPE_CHECKING:
     from bluegreen.scaling import ScalingStatus
     from bluegreen.testing import Environment, Simulator
 
-CANARY_CONFIG = "CodeDeployDefault.ECSCanary10Percent5Minutes"
-HOOK_FUNCTION = "CodeDeployHook_verify_test_listener"
-HOOK_EVENT = "AfterAllowTestTraffic"
-IMAGE_REPOSITORY = "registry.example.com/web"
+__all__ = ["CANARY_CONFIG", "HOOK_FUNCTION", "run_demo"]
+
 BROKEN_VERSION = "v3"
 """Its ``/health`` fails: the test-listener hook stops it."""
 FAILING_VERSION = "v4"
@@ -49,6 +56,7 @@ _SETTLE_REQUESTS = 20
 class _Run:
     sim: Simulator
     environment: Environment
+    target: DemoTarget
     production: Proxy
     load: Load
     narrator: Narrator
@@ -63,9 +71,7 @@ class _Run:
     def scaling(self) -> ScalingStatus:
         from bluegreen.scaling import scaling_state
 
-        return scaling_state(
-            self.environment.cluster, self.environment.service, clients=self.sim.clients()
-        )
+        return scaling_state(self.target.cluster, self.target.service, clients=self.sim.clients())
 
     def release(
         self, label: str, version: str, sizing: Sizing | None = None
@@ -79,15 +85,19 @@ class _Run:
         before = self.scaling()
         self.narrator.autoscaling(f"before {label}", before)
         image = f"{IMAGE_REPOSITORY}:{version}"
+        judge = sizing.analysis if sizing is not None else None
+        # The wait judges green with the analysis deploy() was given (on CodeDeploy with an
+        # alarm net too); a failed verdict stops it (StopDeployment / StopServiceDeployment).
         deployment = bluegreen.deploy(
-            self.environment.cluster,
-            self.environment.service,
+            self.target.cluster,
+            self.target.service,
             image=image,
-            hooks={HOOK_EVENT: HOOK_FUNCTION},
+            hooks=self.target.hooks,
             clients=self.sim.clients(),
             clock=self.sim.clock,
-            analysis=sizing.analysis if sizing is not None else None,
+            analysis=judge,
         )
+        self.production.router.forget()
         self.narrator.release_started(label, image, deployment.id)
         if sizing is not None:
             self.narrator.analysis_sized(sizing)
@@ -107,7 +117,9 @@ class _Run:
         error: DeploymentError | None = None
         try:
             deployment.wait(
-                timeout=_WAIT_TIMEOUT, on_progress=on_progress, on_evaluation=on_evaluation
+                timeout=_WAIT_TIMEOUT,
+                on_progress=on_progress,
+                on_evaluation=on_evaluation,
             )
         except DeploymentError as exc:
             error = exc
@@ -124,6 +136,7 @@ class _Run:
             error,
             self.hook_reports.of(deployment.id),
             deployment.analysis,
+            ending=last[-1].ending if last else None,
         )
         if during:
             self.narrator.autoscaling(f"during {label}", during[0])
@@ -138,15 +151,45 @@ class _Run:
             f"{[str(t) for t in after.targets]}",
         )
         if during:
-            suspended = any(t.suspended for t in during[0].targets)
-            self.check(
-                f"{label}: autoscaling suspended during the deployment",
-                suspended,
-                "suspended: " + ", ".join(s for t in during[0].targets for s in t.suspended)
-                if suspended
-                else "nothing was suspended while the deployment ran",
-            )
+            self._check_scaling_during(label, during[0])
         return (last[-1] if last else None), error
+
+    def _check_scaling_during(self, label: str, during: ScalingStatus) -> None:
+        """CodeDeploy: the release suspends autoscaling while it runs. ECS-native: it leaves
+        it alone, since Application Auto Scaling turns scale-in off itself while an ECS
+        deployment runs (``docs/native.md``)."""
+        suspended = ", ".join(s for t in during.targets for s in t.suspended)
+        if self.target.native:
+            self.check(
+                f"{label}: autoscaling left to ECS during the deployment",
+                not suspended and during.record is None,
+                "nothing suspended by bluegreen" if not suspended else f"suspended: {suspended}",
+            )
+            return
+        self.check(
+            f"{label}: autoscaling suspended during the deployment",
+            bool(suspended),
+            f"suspended: {suspended}" if suspended else "nothing was suspended while it ran",
+        )
+
+
+def _check_rolled_back(
+    run: _Run, label: str, snapshot: DeploymentSnapshot | None, error: DeploymentError | None
+) -> None:
+    """CodeDeploy rolls back with a rollback deployment of its own; ECS rolls the same
+    service deployment back (``ROLLBACK_SUCCESSFUL``)."""
+    if error is not None and error.rollback_deployment_id:
+        ok, detail = True, f"rollback {error.rollback_deployment_id}"
+    elif error is not None and snapshot is not None and snapshot.ending == "rolled_back":
+        ok, detail = True, f"{snapshot.deployment_id} {snapshot.outcome}"
+    else:
+        ok, detail = False, "no rollback"
+    run.check(f"{label}: {run.target.deployer} rolled back", ok, detail)
+
+
+def _code(error: DeploymentError) -> str:
+    """`` [CODE]``: CodeDeploy's error code (an ECS-native deployment has none)."""
+    return f" [{error.error_code}]" if error.error_code else ""
 
 
 def _last_phase_serving(phases: tuple[Phase, ...]) -> Phase | None:
@@ -187,21 +230,21 @@ def _check_success(run: _Run, snapshot: DeploymentSnapshot | None, error: Any) -
 
 
 def _check_rollback(
-    run: _Run, error: DeploymentError | None, v3_before: int, phases_before: int
+    run: _Run,
+    snapshot: DeploymentSnapshot | None,
+    error: DeploymentError | None,
+    v3_before: int,
+    phases_before: int,
 ) -> None:
     label = "release 2 (v3)"
-    run.check(
-        f"{label}: failed at the test-listener hook",
-        error is not None and error.lifecycle_event == HOOK_EVENT,
+    failed_hook = error is not None and error.lifecycle_event == HOOK_EVENT
+    detail = (
         "no error: the broken release succeeded"
         if error is None
-        else f"{error.lifecycle_event} [{error.error_code}] {error.diagnostics or ''}".strip(),
+        else f"{error.lifecycle_event}{_code(error)} {error.diagnostics or ''}".strip()
     )
-    run.check(
-        f"{label}: CodeDeploy rolled back",
-        error is not None and bool(error.rollback_deployment_id),
-        f"rollback {error.rollback_deployment_id}" if error else "no rollback",
-    )
+    run.check(f"{label}: failed at the test-listener hook", failed_hook, detail)
+    _check_rolled_back(run, label, snapshot, error)
     served, _, _ = run.load.counts()
     phases = run.production.snapshot()[phases_before:]
     v3_weighted = [p for p in phases if p.weights.get("v3")]
@@ -261,14 +304,10 @@ def _check_analysis_stop(
         stopped and error is not None and error.error_code != "ALARM_ACTIVE",
         "no error: the failing release succeeded"
         if error is None
-        else f"{error.status} [{error.error_code}]"
-        + (" by the analysis's StopDeployment" if stopped else ", not by the analysis"),
+        else f"{error.status}{_code(error)}"
+        + (f" by the analysis's {run.target.stop_call}" if stopped else ", not by the analysis"),
     )
-    run.check(
-        f"{label}: CodeDeploy rolled back",
-        error is not None and bool(error.rollback_deployment_id),
-        f"rollback {error.rollback_deployment_id}" if error else "no rollback",
-    )
+    _check_rolled_back(run, label, snapshot, error)
     phases = run.production.snapshot()
     during = phases[phases_before:]
     served, _, _ = run.load.counts()
@@ -298,12 +337,15 @@ def _requests_per_minute(sim: Simulator, load: Load, since: tuple[float, int]) -
     return 60.0 * (load.counts()[2] - since[1]) / elapsed if elapsed > 0 else 0.0
 
 
-def run_demo(narrator: Narrator, *, speed: float = 30.0) -> DemoResult:
+def run_demo(narrator: Narrator, *, speed: float = 30.0, native: bool = False) -> DemoResult:
     """Run the demo; every server and thread is stopped before it returns or raises.
 
     Args:
         narrator: what shows the demo as it goes.
         speed: simulated seconds per real second.
+        native: release the sample's ECS-native service instead of its CodeDeploy one (the
+            same story: ECS shifts a listener rule, the hook runs at POST_TEST_TRAFFIC_SHIFT,
+            ECS rolls back).
 
     Returns:
         The checks made, and the production responses counted.
@@ -340,21 +382,14 @@ def run_demo(narrator: Narrator, *, speed: float = 30.0) -> DemoResult:
         reports = stack.enter_context(collect_hook_reports())
         # No simulated traffic: the ALB metrics are what the production proxy really served.
         sim = stack.enter_context(Simulator(speed=speed, traffic=Traffic(requests_per_minute=0)))
-        environment = sim.create_environment(
-            deployment_config=CANARY_CONFIG,
-            termination_wait_minutes=1,
-            image=f"{IMAGE_REPOSITORY}:v1",
-        )
-        router = Router(sim, environment.cluster, environment.service)
+        environment, target = create_target(sim, native=native)
+        router = Router(sim, target.cluster, target.service, native=target.native)
         metrics = LoadBalancerMetrics(environment.load_balancer_arn, sim.clock, sim.clients())
         metrics.start()
         stack.callback(metrics.stop)
-        production = Proxy(
-            environment.production_listener_arn, router, apps, metrics=metrics
-        ).start("production")
+        production = Proxy(target.production_arn, router, apps, metrics=metrics).start("production")
         stack.callback(production.stop)
-        assert environment.test_listener_arn is not None
-        test = Proxy(environment.test_listener_arn, router, apps).start("test")
+        test = Proxy(target.test_arn, router, apps).start("test")
         stack.callback(test.stop)
         os.environ["BLUEGREEN_TEST_URL"] = test.url
         sim.register_hook(HOOK_FUNCTION, handler, timeout_seconds=900)
@@ -364,18 +399,22 @@ def run_demo(narrator: Narrator, *, speed: float = 30.0) -> DemoResult:
         urls.update({f"app {v}": a.url for v, a in apps.items()})
         clock = sim.clock
         narrator.intro(
-            environment, urls, speed, lambda: dt.datetime.fromtimestamp(clock.time(), dt.UTC)
+            environment,
+            urls,
+            speed,
+            lambda: dt.datetime.fromtimestamp(clock.time(), dt.UTC),
+            target=target,
         )
         load.see_more(_SETTLE_REQUESTS)
         measured_since = (clock.time(), load.counts()[2])
 
-        run = _Run(sim, environment, production, load, narrator, reports)
+        run = _Run(sim, environment, target, production, load, narrator, reports)
         snapshot, error = run.release("release 1 (v2)", "v2")
         _check_success(run, snapshot, error)
         v3_before = load.counts()[0]["v3"]
         phases_before = len(production.snapshot())
-        _, error = run.release("release 2 (v3)", "v3")
-        _check_rollback(run, error, v3_before, phases_before)
+        snapshot, error = run.release("release 2 (v3)", "v3")
+        _check_rollback(run, snapshot, error, v3_before, phases_before)
 
         live_phase = _last_phase_serving(production.snapshot())
         live = min(live_phase.served) if live_phase is not None else "v2"
@@ -405,7 +444,7 @@ def run_demo(narrator: Narrator, *, speed: float = 30.0) -> DemoResult:
             ", ".join(f"{v}: {n} of {served[v]}" for v, n in sorted(failed.items())) or "none",
         )
         run.check(
-            "the production listener published its metrics to CloudWatch",
+            f"the production {target.route} published its metrics to CloudWatch",
             metrics.published > 0 and not metrics.failures,
             f"{metrics.published} minutes published"
             + (f"; failed: {'; '.join(metrics.failures)}" if metrics.failures else ""),
