@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
     from bluegreen._aws import Caller, Clients
     from bluegreen.clock import Clock
+    from bluegreen.native_config import NativeStrategy
 
 __all__ = ["FEATURES", "ActionTable", "IamPolicy", "build_policy", "iam_policy", "policy_actions"]
 
@@ -129,7 +130,10 @@ def iam_policy(
         cluster: with ``service``, read the ARNs of the service, its deployment group and
             application, its task-definition family and roles, its alarms and scalable
             target from AWS (the calls of ``discover``, DescribeTaskDefinition and
-            DescribeScalableTargets). Without them: placeholders.
+            DescribeScalableTargets). Without them: placeholders. An ECS-native service has
+            no group: its alarms and hook functions are those of its deploymentConfiguration,
+            its deployments and revisions ``service-deployment/CLUSTER/SERVICE/*`` and
+            ``service-revision/CLUSTER/SERVICE/*``.
         service: the ECS service (name or ARN).
         application: the CodeDeploy application, with ``deployment_group`` (else found).
         deployment_group: the CodeDeploy deployment group.
@@ -262,7 +266,7 @@ def build_policy(
             continue
         resources = arns.arns(kind)
         if not resources:
-            notes.append(f"{_joined(actions)}: not granted, the service has no {kind} to use")
+            notes.append(f"{_joined(actions)}: not granted, {arns.absent(kind)}")
             continue
         statement: dict[str, Any] = {
             "Sid": spec.sid,
@@ -360,14 +364,21 @@ def _discovered(
                 "--application/--deployment-group or the service's tag, bluegreen asks for "
                 "the console's name first"
             )
+    if state.strategy is not None:  # ECS-native: the service's own alarms and hooks
+        alarms = state.strategy.alarm_names
+        hook_functions = hook_functions or _native_hook_functions(state.strategy, notes)
     families, roles = _task_definition(call, aws, state.task_definition)
     targets: tuple[str, ...] | None = ()
     if "application-autoscaling:RegisterScalableTarget" in policy_actions(feature):
         targets = _scalable_targets(call, aws, f"service/{state.cluster}/{state.service}")
+    rewriter = (
+        "ECS, with the service's infrastructure role, rewrites the listener rules"
+        if state.strategy is not None
+        else "CodeDeploy's own service role rewrites the listeners"
+    )
     notes.append(
         "target groups and listeners appear in no statement: bluegreen only reads them, with "
-        'elasticloadbalancing:Describe* actions that take only "*" (CodeDeploy\'s own '
-        "service role rewrites the listeners)"
+        f'elasticloadbalancing:Describe* actions that take only "*" ({rewriter})'
     )
     return ResourceArns(
         partition=partition,
@@ -381,7 +392,26 @@ def _discovered(
         hook_functions=hook_functions or (HOOK_FUNCTION_PATTERN,),
         task_roles=roles,
         release_roles=release_roles or (RELEASE_ROLE_PLACEHOLDER,),
+        service_kind=state.kind,
     )
+
+
+def _native_hook_functions(strategy: NativeStrategy, notes: list[str]) -> tuple[str, ...]:
+    """The Lambda functions an ECS-native service names as hooks (``deploymentConfiguration.
+    lifecycleHooks``), which ``plan`` and ``deploy`` look up; empty when it names none."""
+    arns = tuple(
+        dict.fromkeys(str(h.target_arn) for h in strategy.hooks if h.is_lambda and h.target_arn)
+    )
+    if arns:
+        notes.append(
+            "HookFunctions names the service's own Lambda hooks (deploymentConfiguration."
+            "lifecycleHooks); "
+            + advice(
+                "pass hook_functions= to name those your deployments add",
+                "give --hook-function to name those your deployments add (--hook)",
+            )
+        )
+    return arns
 
 
 def _arn_parts(arn: str) -> tuple[str, str, str]:

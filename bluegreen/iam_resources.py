@@ -46,6 +46,17 @@ class Kind:
 
 KINDS: Mapping[str, Kind] = {
     "service": Kind("EcsService"),
+    "service-deployment": Kind(
+        "EcsServiceDeployments",
+        "ECS gives each deployment of an ECS-native service an id of its own, known only once "
+        "the deployment exists: every deployment of the service "
+        "(service-deployment/CLUSTER/SERVICE/*)",
+    ),
+    "service-revision": Kind(
+        "EcsServiceRevisions",
+        "ECS gives each revision of an ECS-native service an id of its own, known only once "
+        "the revision exists: every revision of the service (service-revision/CLUSTER/SERVICE/*)",
+    ),
     "task-definition": Kind("TaskDefinitionFamily"),
     "deployment-group": Kind("DeploymentGroup"),
     "application": Kind("CodeDeployApplication"),
@@ -75,15 +86,21 @@ KINDS: Mapping[str, Kind] = {
 """Every resource kind, in the order statements are written."""
 
 ACTION_KINDS: Mapping[str, tuple[str, ...]] = {
-    # Amazon ECS
+    # Amazon ECS (ECS-native deployments: resource types service-deployment*, service-revision*
+    # and, for ListServiceDeployments, service*)
+    "ecs:ContinueServiceDeployment": ("service-deployment",),
     "ecs:DeregisterTaskDefinition": (ANY,),
+    "ecs:DescribeServiceDeployments": ("service-deployment",),
+    "ecs:DescribeServiceRevisions": ("service-revision",),
     "ecs:DescribeServices": ("service",),
     "ecs:DescribeTaskDefinition": (ANY,),
     "ecs:DescribeTaskSets": ("service",),
+    "ecs:ListServiceDeployments": ("service",),
     "ecs:ListTagsForResource": ("service",),
     "ecs:ListTaskDefinitionFamilies": (ANY,),
     "ecs:ListTaskDefinitions": (ANY,),
     "ecs:RegisterTaskDefinition": ("task-definition",),  # task-definition* since 2025
+    "ecs:StopServiceDeployment": ("service-deployment",),
     "ecs:TagResource": ("service", "task-definition"),
     "ecs:UntagResource": ("service",),
     "ecs:UpdateService": ("service",),
@@ -211,6 +228,10 @@ class ResourceArns:
     task_roles: tuple[str, ...]
     release_roles: tuple[str, ...] = (RELEASE_ROLE_PLACEHOLDER,)
     """The roles a release assumes for its services' accounts (a manifest's ``role:``)."""
+    service_kind: str | None = None
+    """``"codedeploy"`` or ``"ecs"`` (ECS-native) when the service was read, else None (either).
+    A CodeDeploy service has no service deployments or revisions to grant anything on; an
+    ECS-native one no deployment group to scan for and no CodeDeploy deployment config."""
 
     def _arn(self, service: str, resource: str, *, region: bool = True) -> str:
         where = self.region if region else ""
@@ -223,6 +244,12 @@ class ResourceArns:
             return ("*",)
         if kind == "service":
             return self.service_arns
+        if kind in _CODEDEPLOY_ONLY and self.service_kind == "ecs":
+            return ()
+        if kind in ("service-deployment", "service-revision"):
+            if self.service_kind == "codedeploy":
+                return ()
+            return tuple(_under_service(arn, kind) for arn in self.service_arns)
         if kind == "task-definition":
             return tuple(self._arn("ecs", f"task-definition/{f}:*") for f in self.families)
         if kind == "deployment-group":
@@ -260,6 +287,17 @@ class ResourceArns:
             return self.release_roles
         raise KeyError(kind)
 
+    def absent(self, kind: str) -> str:
+        """Why a statement of ``kind`` names no resource (``arns(kind)`` is empty)."""
+        if self.service_kind == "ecs" and kind in _CODEDEPLOY_ONLY | {
+            "deployment-group",
+            "application",
+        }:
+            return "an ECS-native service has no CodeDeploy deployment group"
+        if self.service_kind == "codedeploy" and kind in ("service-deployment", "service-revision"):
+            return "a CodeDeploy service has no ECS service deployments or revisions"
+        return f"the service has no {kind} to use"
+
     def condition(self, kind: str) -> dict[str, dict[str, str]] | None:
         """The statement's Condition for ``kind``, when its ARNs alone are too wide."""
         if kind == "task-role":
@@ -272,6 +310,21 @@ class ResourceArns:
                 }
             }
         return None
+
+
+_CODEDEPLOY_ONLY = frozenset({"any-application", "deployment-config"})
+"""The kinds only a CodeDeploy service's deployments use (its group's and application's
+kinds are empty without a group already)."""
+
+
+def _under_service(service_arn: str, kind: str) -> str:
+    """Every ``kind`` (``service-deployment``, ``service-revision``) of a service:
+    ``arn:...:<kind>/<cluster>/<service>/*``; of any cluster when the ARN is of the old format
+    (``service/<service>``, no cluster)."""
+    head, _, resource = service_arn.partition(":service/")
+    names = resource.split("/")
+    cluster, service = names if len(names) == 2 else ("*", names[-1])
+    return f"{head}:{kind}/{cluster}/{service}/*"
 
 
 def _net_pattern(service_arn: str) -> str:

@@ -42,7 +42,13 @@ WHY = {
     "codedeploy:GetDeploymentGroup": "the group's listeners, or its ECS service",
     "codedeploy:ListDeployments": "whether the record's deployment is still in flight",
     "codedeploy:PutLifecycleEventHookExecutionStatus": "report the hook's result",
-    "ecs:DescribeServices": "the service's ARN and tags (the scaling record)",
+    "ecs:DescribeServices": "the service's ARN and tags (the scaling record); a native service's "
+    "listener rules",
+    "ecs:DescribeServiceDeployments": "the native deployment's step and weights",
+    "ecs:DescribeServiceRevisions": "green's target group",
+    "ecs:ListServiceDeployments": "the deployment of an event without resourceArn",
+    "cloudwatch:GetMetricData": "the step's target-group metrics",
+    "elasticloadbalancing:DescribeRules": "a native service's listener rule (headers, weights)",
     "ecs:ListTagsForResource": "read the scaling record",
     "ecs:TagResource": "rewrite the scaling record",
     "ecs:UntagResource": "remove the scaling record once restored",
@@ -191,6 +197,7 @@ def readme_block(recorded: Recording) -> str:
 
 def hooks_table(recorded: Recording) -> str:
     columns = [
+        ("`analysis_gate`", "analysis_gate"),
         ("`verify_test_listener`", "verify_test_listener"),
         ("`verify_production`", "verify_production"),
         ("`restore_scaling.hook_handler`", "restore_scaling.hook_handler"),

@@ -93,6 +93,36 @@ RESTORE_EVENT_ROLLBACK = Part(
     "restore_scaling.handler", (SAFETY_NET,), "the deployment's rollback still runs", True
 )
 
+# ECS-native blue/green, linear and canary services (issue 16): the same verbs and hooks, on
+# a service whose deployments ECS runs (tests/iam_native_session.py records them).
+NATIVE = "an ECS-native service"
+NATIVE_PLAN = Part("plan", (RELEASE, READONLY), f"{NATIVE} (its hooks' functions looked up)")
+NATIVE_DEPLOY = Part("deploy", (RELEASE,), f"{NATIVE} (UpdateService, its description a tag)")
+NATIVE_WAIT = Part("wait", (RELEASE,), NATIVE)
+NATIVE_PROMOTE = Part("promote", (RELEASE,), f"{NATIVE} paused by a PAUSE hook")
+NATIVE_FINISH = Part("finish", (RELEASE,), f"{NATIVE} (refused: no request ends a bake time)")
+NATIVE_ABORT = Part("abort", (RELEASE,), f"{NATIVE}, paused by a PAUSE hook or not")
+NATIVE_ROLLBACK = Part("rollback", (RELEASE,), f"{NATIVE} (UpdateService to the revision before)")
+NATIVE_RELEASE_RUN = Part(
+    "release FILE",
+    (RELEASE,),
+    f"{NATIVE}: in flight when another fails, it is stopped (StopServiceDeployment); "
+    "released, it is rolled back (`on_failure: rollback`)",
+)
+NATIVE_RELEASE_RESUME = Part("release resume FILE", (RELEASE,), NATIVE)
+NATIVE_RELEASE_STATUS = Part("release status FILE", (RELEASE, READONLY), NATIVE)
+NATIVE_RELEASE_PLAN = Part("release plan FILE", (RELEASE, READONLY), NATIVE)
+NATIVE_INSPECT = Part("inspect", (READONLY,), NATIVE)
+NATIVE_STATUS = Part("status", (READONLY,), NATIVE)
+NATIVE_INVOKE = Part("hooks invoke", (HOOK,), "--native (an ECS-native hook)")
+NATIVE_VERIFY_TEST = Part("verify_test_listener", (HOOK,), "an ECS-native hook", True)
+NATIVE_VERIFY_PRODUCTION = Part("verify_production", (HOOK,), "an ECS-native hook", True)
+NATIVE_RESTORE_HOOK = Part("restore_scaling.hook_handler", (HOOK,), "an ECS-native hook", True)
+ANALYSIS_GATE = Part("analysis_gate", (HOOK,), handler=True)
+ANALYSIS_GATE_OLD_EVENT = Part(
+    "analysis_gate", (HOOK,), "an event without resourceArn (its deployment looked up)", True
+)
+
 PARTS = (
     PLAN,
     DEPLOY,
@@ -131,4 +161,23 @@ PARTS = (
     INVOKE,
     RESTORE_EVENT,
     RESTORE_EVENT_ROLLBACK,
+    NATIVE_PLAN,
+    NATIVE_DEPLOY,
+    NATIVE_WAIT,
+    NATIVE_PROMOTE,
+    NATIVE_FINISH,
+    NATIVE_ABORT,
+    NATIVE_ROLLBACK,
+    NATIVE_RELEASE_RUN,
+    NATIVE_RELEASE_RESUME,
+    NATIVE_RELEASE_STATUS,
+    NATIVE_RELEASE_PLAN,
+    NATIVE_INSPECT,
+    NATIVE_STATUS,
+    NATIVE_INVOKE,
+    NATIVE_VERIFY_TEST,
+    NATIVE_VERIFY_PRODUCTION,
+    NATIVE_RESTORE_HOOK,
+    ANALYSIS_GATE,
+    ANALYSIS_GATE_OLD_EVENT,
 )

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from iam_native_session import NATIVE_SESSIONS, native_simulator_options
 from iam_parts import (
     ABORT,
     APPSPEC,
@@ -614,6 +615,7 @@ SESSIONS: dict[str, tuple[Callable[[Recorder], None], tuple[Part, ...]]] = {
             RELEASE_STATUS_ROLE,
         ),
     ),
+    **NATIVE_SESSIONS,
 }
 """Each session runs in a simulator of its own and records its parts (each part in exactly one
 session); tests/test_iam.py runs them in parallel."""
@@ -622,6 +624,8 @@ session); tests/test_iam.py runs them in parallel."""
 def _simulator_options(session: str) -> dict[str, Any]:
     """What a session's simulator needs beyond the defaults: production traffic for the
     analysis."""
+    if session in NATIVE_SESSIONS:
+        return native_simulator_options(session)
     if session != "analysis":
         return {}
     from bluegreen.testing import Traffic
