@@ -1,4 +1,5 @@
-"""bluegreen: Amazon ECS blue/green deployments through AWS CodeDeploy.
+"""bluegreen: Amazon ECS blue/green deployments, through AWS CodeDeploy or ECS's own
+blue/green, linear and canary strategies, behind one API (the kind is read from the service).
 
 Read a service's live blue/green state with ``discover``, build and check the AppSpec for a
 new task definition with ``AppSpec.for_service``, and plan traffic shifts with
@@ -58,6 +59,13 @@ if TYPE_CHECKING:
     from bluegreen.iam import IamPolicy, iam_policy
     from bluegreen.manifest import Manifest
     from bluegreen.manifest_load import load_manifest
+    from bluegreen.native_config import NativeStrategy
+    from bluegreen.native_status import (
+        LifecycleStage,
+        NativeState,
+        ServiceDeploymentStatus,
+        is_native_deployment_id,
+    )
     from bluegreen.notify import DeploymentMilestone, Notification, Notifier
     from bluegreen.notify_webhook import Webhook
     from bluegreen.placement import (
@@ -123,6 +131,11 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
+    "NativeStrategy": "bluegreen.native_config",
+    "LifecycleStage": "bluegreen.native_status",
+    "NativeState": "bluegreen.native_status",
+    "ServiceDeploymentStatus": "bluegreen.native_status",
+    "is_native_deployment_id": "bluegreen.native_status",
     "Clients": "bluegreen._aws",
     "DeploymentMilestone": "bluegreen.notify",
     "Notification": "bluegreen.notify",
@@ -256,12 +269,15 @@ __all__ = [
     "LifecycleEvent",
     "LifecycleEventProgress",
     "LifecycleEventStatus",
+    "LifecycleStage",
     "ListenerRoute",
     "LoadBalancerBinding",
     "Manifest",
     "Metric",
     "Milestone",
     "MissingExtraError",
+    "NativeState",
+    "NativeStrategy",
     "Notification",
     "Notifier",
     "PREDEFINED_CONFIGS",
@@ -280,6 +296,7 @@ __all__ = [
     "ScalingStatus",
     "Schedule",
     "ServiceConfigError",
+    "ServiceDeploymentStatus",
     "ServiceState",
     "ServiceUnavailableError",
     "StabilityStatus",
@@ -308,6 +325,7 @@ __all__ = [
     "find_deployment_group",
     "get_deployment_config",
     "iam_policy",
+    "is_native_deployment_id",
     "load_manifest",
     "mutable_image_tags",
     "plan",

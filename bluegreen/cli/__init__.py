@@ -99,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="bluegreen",
-        description="Amazon ECS blue/green deployments through AWS CodeDeploy.",
+        description="Amazon ECS blue/green, linear and canary deployments, through AWS CodeDeploy "
+        "or ECS itself (the kind is read from the service).",
         epilog="Exit codes: 0 ok, 1 deployment failed/stopped/rolled back, 2 invalid input "
         "or configuration (arguments, region, credentials, endpoint) or a control that does "
         "not apply, 3 timed out, 4 AWS error or AWS unreachable, 5 a bug in bluegreen, "
