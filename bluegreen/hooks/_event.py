@@ -6,7 +6,6 @@ CodeDeploy's ids from what arrived and says what is wrong with it (``_native`` r
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -18,7 +17,7 @@ import attrs
 
 from bluegreen._aws import Clients
 from bluegreen.hooks._clients import default_clients
-from bluegreen.hooks._native import NativeInvocation, rolling_back
+from bluegreen.hooks._native import NativeInvocation, decoded, rolling_back
 
 if TYPE_CHECKING:
     from bluegreen.hooks._native_listener import NativeRoute
@@ -200,15 +199,7 @@ class Parsed(NamedTuple):
 
 def parse(raw: Any) -> Parsed:
     """The two ids, and what is wrong with the event (empty when it is CodeDeploy's shape)."""
-    problems: list[str] = []
-    event = raw
-    if isinstance(raw, str | bytes | bytearray):
-        try:
-            event = json.loads(raw)
-        except ValueError:
-            event = None
-        if isinstance(event, Mapping):
-            problems.append("the event is a JSON string, not an object")
+    event, problems = decoded(raw)
     if not isinstance(event, Mapping):
         problems.append(f"the event is a {type(raw).__name__}, not an object")
         return Parsed(None, None, tuple(problems))

@@ -105,8 +105,9 @@ def looks_native(raw: Any) -> bool:
     return any(k in raw for k in _ENVELOPE_KEYS) or all(k in raw for k in _FLAT_KEYS)
 
 
-def parse_native(raw: Any) -> tuple[NativeInvocation | None, tuple[str, ...]]:
-    """The native event read, or None and what is wrong with it (every problem named)."""
+def decoded(raw: Any) -> tuple[Any, list[str]]:
+    """The event, decoded when Lambda was given a JSON string (a problem, named), as both
+    kinds of event are read."""
     problems: list[str] = []
     event = raw
     if isinstance(raw, str | bytes | bytearray):
@@ -116,6 +117,12 @@ def parse_native(raw: Any) -> tuple[NativeInvocation | None, tuple[str, ...]]:
             event = None
         if isinstance(event, Mapping):
             problems.append("the event is a JSON string, not an object")
+    return event, problems
+
+
+def parse_native(raw: Any) -> tuple[NativeInvocation | None, tuple[str, ...]]:
+    """The native event read, or None and what is wrong with it (every problem named)."""
+    event, problems = decoded(raw)
     if not isinstance(event, Mapping):
         return None, (f"the event is a {type(raw).__name__}, not an object",)
     details = event.get("executionDetails", event)

@@ -26,7 +26,22 @@ from typing import Any
 
 from bluegreen.testing._weights import WeightLog
 
-__all__ = ["MotoState"]
+__all__ = ["MotoState", "forward_weights"]
+
+
+def forward_weights(actions: Sequence[Any]) -> list[tuple[str, int]]:
+    """``[(target group ARN, weight), ...]`` of the first forward action among moto's
+    ``FakeAction``s (a listener's default actions, a rule's actions)."""
+    for action in actions:
+        data = action.data
+        if data.get("Type") != "forward":
+            continue
+        groups = (data.get("ForwardConfig") or {}).get("TargetGroups") or []
+        if groups:
+            return [(g["TargetGroupArn"], int(g.get("Weight", 1))) for g in groups]
+        if data.get("TargetGroupArn"):
+            return [(data["TargetGroupArn"], 1)]
+    return []
 
 
 class MotoState:
@@ -260,18 +275,7 @@ class MotoState:
     def listener_weights(self, arn: str) -> list[tuple[str, int]]:
         """``[(target group ARN, weight), ...]`` of the listener's default forward action."""
         listener = self.listener(arn)
-        if listener is None:
-            return []
-        for action in listener.default_actions:
-            data = action.data
-            if data.get("Type") != "forward":
-                continue
-            groups = (data.get("ForwardConfig") or {}).get("TargetGroups") or []
-            if groups:
-                return [(g["TargetGroupArn"], int(g.get("Weight", 1))) for g in groups]
-            if data.get("TargetGroupArn"):
-                return [(data["TargetGroupArn"], 1)]
-        return []
+        return [] if listener is None else forward_weights(listener.default_actions)
 
     def set_listener_weights(self, arn: str, weights: Sequence[tuple[str, int]]) -> None:
         """ModifyListener with one weighted forward action, as CodeDeploy writes it."""

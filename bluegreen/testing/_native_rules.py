@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bluegreen.testing._moto import MotoState
+from bluegreen.testing._moto import MotoState, forward_weights
 
 __all__ = ["find_rule", "rule_weights", "set_green_percent"]
 
@@ -32,16 +32,7 @@ def rule_weights(moto: MotoState, arn: str) -> list[tuple[str, int]]:
     rule = find_rule(moto, arn)
     if rule is None:
         return moto.listener_weights(arn)
-    for action in rule.actions:
-        data = action.data
-        if data.get("Type") != "forward":
-            continue
-        groups = (data.get("ForwardConfig") or {}).get("TargetGroups") or []
-        if groups:
-            return [(g["TargetGroupArn"], int(g.get("Weight", 1))) for g in groups]
-        if data.get("TargetGroupArn"):
-            return [(data["TargetGroupArn"], 1)]
-    return []
+    return forward_weights(rule.actions)
 
 
 def _weights(percent: float) -> tuple[int, int]:
