@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from bluegreen._aws import RETRYABLE
-from bluegreen.errors import AWSError, ServiceUnavailableError
+from bluegreen.errors import AWSError, ServiceConfigError, ServiceUnavailableError
 from bluegreen.native_description import record_description
 from bluegreen.registration import Registration, ambiguous
 
@@ -176,7 +176,8 @@ class NativeUpdate:
 
 def start_native(aws: Clients, call: Caller, plan: Plan) -> str:
     """Register the plan's revision (when it registers one) and start the deployment;
-    the service deployment's ARN. A refused UpdateService deregisters the revision again.
+    the service deployment's ARN. A refused UpdateService, or a service with no room for the
+    description tag, deregisters the revision again.
 
     Raises:
         AWSError: as ``Registration.register`` and ``NativeUpdate.start``.
@@ -209,7 +210,7 @@ def start_native(aws: Clients, call: Caller, plan: Plan) -> str:
                 description=plan.description,
             )
         return update.start()
-    except AWSError as exc:
+    except (AWSError, ServiceConfigError) as exc:  # a refused update, or no room for the tag
         if registration is not None:
             registration.undo(exc, keep=update.may_exist)
         raise

@@ -192,3 +192,36 @@ def test_a_service_with_50_tags_of_its_own_is_refused_before_any_change() -> Non
         with pytest.raises(ServiceConfigError, match="has 50 tags, ECS's limit is 50"):
             _record(sim, env, 7, description())
         assert len(_service(sim, env)["tags"]) == 50
+
+
+def test_deploy_to_a_service_with_no_room_for_the_tag_deregisters_the_revision_it_registered():
+    from bluegreen.deploying import deploy
+
+    with Simulator() as sim:
+        env = sim.create_environment(native=True)
+        ecs = sim.clients().ecs
+        arn = _service(sim, env)["serviceArn"]
+        ecs.tag_resource(resourceArn=arn, tags=[{"key": f"u{i}", "value": "v"} for i in range(50)])
+        family = env.native.task_definition_arn.rsplit("/", 1)[-1].split(":")[0]
+        before = ecs.list_task_definitions(familyPrefix=family, status="ACTIVE")[
+            "taskDefinitionArns"
+        ]
+
+        with pytest.raises(ServiceConfigError, match="ECS's limit is 50"):
+            deploy(
+                env.cluster,
+                env.native.service,
+                image="public.ecr.aws/nginx/nginx:1.29",
+                description="release r wave 1",
+                clients=sim.clients(),
+                clock=sim.clock,
+            )
+
+        after = ecs.list_task_definitions(familyPrefix=family, status="ACTIVE")[
+            "taskDefinitionArns"
+        ]
+        assert after == before  # the revision registered for it was deregistered
+        calls = [op for *_, op in sim.api_calls("ecs")]
+        assert "RegisterTaskDefinition" in calls
+        assert "DeregisterTaskDefinition" in calls
+        assert "UpdateService" not in calls
