@@ -57,6 +57,8 @@ class Lifecycle(InstallSteps, HookSteps, TrafficSteps, RollbackSteps):
         if record.rollback_of is not None:
             self._run_rollback(record)
             return
+        if self._not_code_deploy(record):
+            return
         from bluegreen.appspec import AppSpec  # the AppSpec parser only once one is deployed
 
         try:
@@ -73,6 +75,25 @@ class Lifecycle(InstallSteps, HookSteps, TrafficSteps, RollbackSteps):
             )
             return
         self._run_event(record, E.BEFORE_INSTALL)
+
+    def _not_code_deploy(self, record: DeploymentRecord) -> bool:
+        """[I] Fail at once when the service no longer uses the CODE_DEPLOY controller (its
+        controller was updated to ECS); True if so (docs/simulator.md)."""
+        svc = self.sim.moto.service(record.cluster, record.service)
+        controller = (svc.deployment_controller or {}).get("type") if svc is not None else None
+        if svc is None or controller == "CODE_DEPLOY":
+            return False
+        self._fail(
+            record,
+            None,
+            code=self.settings.not_code_deploy_error_code,
+            message=f"The ECS service {record.cluster}/{record.service} uses the "
+            f"{controller or 'ECS'} deployment controller, not CODE_DEPLOY, so CodeDeploy cannot "
+            "deploy it. Deploy it with UpdateService, or update its deployment controller to "
+            "CODE_DEPLOY first.",
+            trigger=None,
+        )
+        return True
 
     # -- the order of events ----------------------------------------------------------
 

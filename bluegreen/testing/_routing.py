@@ -28,6 +28,7 @@ import attrs
 
 from bluegreen.testing._codedeploy import CodeDeploy
 from bluegreen.testing._context import SimContext
+from bluegreen.testing._controller_update import ControllerUpdates
 from bluegreen.testing._faults import ConnectionReset, fault_response
 from bluegreen.testing._hooks import lambda_operation
 from bluegreen.testing._metric_queries import install as install_metric_queries
@@ -64,6 +65,8 @@ class Router:
     native: NativeEcs | None = None
     """ECS-native service deployments (``_native_api``): their operations are answered here,
     and CreateService/UpdateService are checked before moto and followed after it."""
+    _controllers: ControllerUpdates | None = None
+    """UpdateService changing a service's deployment controller (``_controller_update``)."""
 
     def http_date(self) -> str:
         """The ``Date`` header of every response: the simulator's clock, not the wall clock
@@ -125,7 +128,7 @@ class Router:
                 return self.sim.hooks.get_function(
                     function, target, in_moto=self.sim.moto.has_lambda_function
                 )
-            if service == "ecs" and self.native is not None:
+            if service == "ecs" and (self.native is not None or operation == "UpdateService"):
                 answer = self._native(operation, body)
                 if answer is not None:
                     return answer
@@ -169,17 +172,32 @@ class Router:
     def _native(self, operation: str, body: bytes | str | None) -> Response | None:
         """ECS-native operations, and the checks of CreateService/UpdateService (None: moto
         answers)."""
-        assert self.native is not None
         if operation not in (*NATIVE_OPERATIONS, "CreateService", "UpdateService"):
             return None
+        native = self._native_ecs()
         try:
             payload = json.loads(body or b"{}")
             if operation in NATIVE_OPERATIONS:
-                return ok(self.native.handle(operation, payload))
-            self.native.check_request(operation, payload)
+                return ok(native.handle(operation, payload))
+            if operation == "UpdateService" and self.controller_updates().before(payload):
+                return None  # a controller change: checked and carried out
+            native.check_request(operation, payload)
         except ApiError as exc:
             return error(exc)
         return None
+
+    def _native_ecs(self) -> NativeEcs:
+        """The ECS-native part, made on first use when the router was given none (a
+        deployment-controller update needs it on every simulator)."""
+        if self.native is None:
+            self.native = NativeEcs(self.sim)
+        return self.native
+
+    def controller_updates(self) -> ControllerUpdates:
+        """UpdateService requests that change the deployment controller."""
+        if self._controllers is None:
+            self._controllers = ControllerUpdates(self.sim, self._native_ecs())
+        return self._controllers
 
     def _remember_suspended_state(self, body: bytes | str | None) -> None:
         """The target's ``SuspendedState`` before a RegisterScalableTarget, for ``after_moto``."""
@@ -238,7 +256,9 @@ class Router:
                 )
         if service == "ecs" and operation in ("CreateService", "UpdateService") and self.native:
             with self.sim.lock:
-                self.native.after_request(operation, json.loads(body or b"{}"))
+                payload = json.loads(body or b"{}")
+                if operation == "CreateService" or not self.controller_updates().after(payload):
+                    self.native.after_request(operation, payload)
 
 
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:

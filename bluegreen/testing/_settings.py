@@ -58,6 +58,12 @@ class SimSettings:
             deployment starts: ``"ignore"`` (the default) leaves it out of that deployment's
             checks, as ECS documents for rolling deployments (contract 9.3; not confirmed for
             BLUE_GREEN/LINEAR/CANARY); ``"rollback"`` checks it like any other.
+        controller_update_configuration: [I] an UpdateService that changes the deployment
+            controller: ``"replace"`` (the default) makes the given ``deploymentConfiguration``
+            the service's whole configuration; ``"merge"`` lays the given fields over the
+            service's (ECS-native fields dropped either way when leaving ECS-native).
+        not_code_deploy_error_code: [I] ``errorInformation.code`` of a CodeDeploy deployment
+            that fails at once because its service no longer uses the CODE_DEPLOY controller.
     """
 
     start_delay: float = 3.0
@@ -77,6 +83,8 @@ class SimSettings:
     hook_timeout_error_code: str = "HOOK_EXECUTION_FAILURE"
     overview_while_running: bool = False
     native_alarm_at_start: Literal["ignore", "rollback"] = "ignore"
+    controller_update_configuration: Literal["replace", "merge"] = "replace"
+    not_code_deploy_error_code: str = "ECS_UPDATE_ERROR"
 
     @property
     def blue_cleanup(self) -> float:

@@ -306,6 +306,11 @@ def _production_routes(sim: Any) -> list[_Route]:
         if not services or not pairs:
             continue
         service = sim.moto.service(services[0]["clusterName"], services[0]["serviceName"])
+        if (
+            service is not None
+            and (service.deployment_controller or {}).get("type") != "CODE_DEPLOY"
+        ):
+            continue  # moved to ECS-native: its production listener rule carries the traffic
         names = [tg["name"] for tg in pairs[0].get("targetGroups") or ()]
         arns = tuple(tg.arn for tg in sim.moto.target_groups_by_name(names).values())
         for arn in (pairs[0].get("prodTrafficRoute") or {}).get("listenerArns") or []:
