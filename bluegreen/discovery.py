@@ -30,7 +30,9 @@ GetDeploymentGroup shows the group still deploys the service; a stale record cos
 call, then the scan, and the next ``deploy`` corrects it.
 
 An ECS-native blue/green, linear or canary service has no group: after DescribeServices it
-is read by ``bluegreen.native_discovery`` (its rules, revisions and deployment in flight).
+is read by ``bluegreen.native_discovery`` (its rules, revisions and deployment in flight). A
+group its tags or the arguments name is not read: after a migration from CodeDeploy the
+group stays (the way back) and the service keeps bluegreen's tags, yet ECS deploys it.
 """
 
 from __future__ import annotations
@@ -219,6 +221,8 @@ def locate(
     cluster_name = raw.get("clusterArn", cluster).rsplit("/", 1)[-1]
     service_name = raw.get("serviceName", service.rsplit("/", 1)[-1])
     controller = (raw.get("deploymentController") or {}).get("type", "ECS")
+    if is_native_service(raw):  # native even when a tag or argument names the group kept
+        return Located(raw, cluster_name, service_name, None)  # after a migration (way back)
 
     group: DeploymentGroup | None = None
     record: str | None = None
