@@ -16,7 +16,10 @@ Features:
 - ``readonly``: discover/inspect, status (``--scaling`` too), plan, appspec, schedule,
   ``release status FILE`` and ``release plan FILE``;
 - ``hook``: the hook kit and the ready-made hooks (a hook function's execution role);
-- ``safety-net``: the EventBridge ``restore_scaling`` function's execution role.
+- ``safety-net``: the EventBridge ``restore_scaling`` function's execution role;
+- ``migrate``: ``migrate plan``, ``migrate apply`` and ``migrate revert`` (moving a
+  CodeDeploy service to ECS-native blue/green and back): the rules of the group's listeners,
+  the infrastructure role (``roles``) and passing it to ECS (``bluegreen.iam_migration``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from bluegreen._advice import advice
 from bluegreen.errors import ValidationError
 from bluegreen.iam_actions import FEATURES as _RECORDED
 from bluegreen.iam_actions import RESOURCES as _RESOURCES
+from bluegreen.iam_migration import migration_arns
 from bluegreen.iam_resources import (
     ANY,
     DEPENDENT_ACTIONS,
@@ -50,7 +54,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FEATURES", "ActionTable", "IamPolicy", "build_policy", "iam_policy", "policy_actions"]
 
-FEATURES = ("release", "readonly", "hook", "safety-net")
+FEATURES = ("release", "readonly", "hook", "safety-net", "migrate")
 """What a policy can be made for."""
 
 VERSION = "2012-10-17"
@@ -61,7 +65,7 @@ class IamPolicy:
     """An IAM policy for one feature, and why it looks the way it does.
 
     Attributes:
-        feature: ``release``, ``readonly``, ``hook`` or ``safety-net``.
+        feature: ``release``, ``readonly``, ``hook``, ``safety-net`` or ``migrate``.
         document: the policy (``Version``, ``Statement``), ready for ``json.dumps`` and
             ``iam.put_role_policy(PolicyDocument=...)``.
         notes: one sentence per choice a reader should know of: each wildcard and why, the
@@ -126,7 +130,8 @@ def iam_policy(
     """A least-privilege IAM policy for ``feature``, scoped to one service's resources.
 
     Args:
-        feature: ``"release"``, ``"readonly"``, ``"hook"`` or ``"safety-net"``.
+        feature: ``"release"``, ``"readonly"``, ``"hook"``, ``"safety-net"`` or
+            ``"migrate"``.
         cluster: with ``service``, read the ARNs of the service, its deployment group and
             application, its task-definition family and roles, its alarms and scalable
             target from AWS (the calls of ``discover``, DescribeTaskDefinition and
@@ -140,7 +145,10 @@ def iam_policy(
         hook_functions: the Lambda functions (names or ARNs) your deployments name as hooks,
             which ``plan``/``deploy`` look up; default ``CodeDeployHook_*``.
         roles: the IAM role ARNs your release manifests name (``role:``), which ``release``
-            assumes (``sts:AssumeRole``); default a placeholder that matches no role.
+            assumes (``sts:AssumeRole``); default a placeholder that matches no role. For
+            ``migrate``: the infrastructure role (``--role``, or the one ``--create-role``
+            makes) and the hook role, which it reads, creates, passes to ECS and deletes;
+            default the migrated service's own, else a placeholder.
         clients: ready ``bluegreen.Clients``; or
         session: the ``boto3.Session`` to read with.
         clock: where a throttled read waits before it is retried.
@@ -174,10 +182,11 @@ def iam_policy(
         )
     else:
         arns = placeholders(hook_functions=tuple(hook_functions), release_roles=release_roles)
+        if feature == "migrate":
+            arns = migration_arns(arns, None, release_roles)
         notes.append(
-            "replace the placeholders in capitals (REGION, ACCOUNT, CLUSTER, SERVICE, FAMILY, "
-            "APPLICATION, DEPLOYMENT_GROUP, ALARM, TASK_ROLE, EXECUTION_ROLE) with your "
-            "resources, or "
+            f"replace the placeholders in capitals ({_PLACEHOLDERS.get(feature, _NAMES)}) with "
+            "your resources, or "
             + advice(
                 "pass cluster= and service= to read them from AWS",
                 "give --cluster and --service to read them from AWS",
@@ -185,6 +194,16 @@ def iam_policy(
             + "; as they are, they match nothing"
         )
     return build_policy(feature, arns, notes=notes)
+
+
+_NAMES = (
+    "REGION, ACCOUNT, CLUSTER, SERVICE, FAMILY, APPLICATION, DEPLOYMENT_GROUP, ALARM, "
+    "TASK_ROLE, EXECUTION_ROLE"
+)
+_PLACEHOLDERS = {
+    "migrate": "REGION, ACCOUNT, CLUSTER, SERVICE, APPLICATION, DEPLOYMENT_GROUP, "
+    "LOAD_BALANCER, LB_ID, PRODUCTION_LISTENER_ID, TEST_LISTENER_ID, INFRASTRUCTURE_ROLE",
+}
 
 
 def _check_feature(feature: str) -> None:
@@ -260,13 +279,16 @@ def build_policy(
         for kind in table.resources[action]:
             by_kind.setdefault(kind, set()).add(action)
     statements: list[dict[str, Any]] = []
+    granted = {a for kind, actions in by_kind.items() if arns.arns(kind) for a in actions}
     for kind, spec in KINDS.items():
         actions = sorted(by_kind.get(kind, ()))
         if not actions:
             continue
         resources = arns.arns(kind)
-        if not resources:
-            notes.append(f"{_joined(actions)}: not granted, {arns.absent(kind)}")
+        if not resources:  # a note for actions no other statement grants (iam:PassRole)
+            missing = [a for a in actions if a not in granted]
+            if missing:
+                notes.append(f"{_joined(missing)}: not granted, {arns.absent(kind)}")
             continue
         statement: dict[str, Any] = {
             "Sid": spec.sid,
@@ -376,11 +398,12 @@ def _discovered(
         if state.strategy is not None
         else "CodeDeploy's own service role rewrites the listeners"
     )
-    notes.append(
-        "target groups and listeners appear in no statement: bluegreen only reads them, with "
-        f'elasticloadbalancing:Describe* actions that take only "*" ({rewriter})'
-    )
-    return ResourceArns(
+    if feature != "migrate":
+        notes.append(
+            "target groups and listeners appear in no statement: bluegreen only reads them, "
+            f'with elasticloadbalancing:Describe* actions that take only "*" ({rewriter})'
+        )
+    arns = ResourceArns(
         partition=partition,
         region=region,
         account=account,
@@ -394,6 +417,7 @@ def _discovered(
         release_roles=release_roles or (RELEASE_ROLE_PLACEHOLDER,),
         service_kind=state.kind,
     )
+    return migration_arns(arns, state, release_roles, notes) if feature == "migrate" else arns
 
 
 def _native_hook_functions(strategy: NativeStrategy, notes: list[str]) -> tuple[str, ...]:

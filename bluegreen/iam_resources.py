@@ -77,6 +77,19 @@ KINDS: Mapping[str, Kind] = {
     "hook-function": Kind("HookFunctions"),
     "task-role": Kind("PassTaskRoles"),
     "release-role": Kind("AssumeReleaseRoles"),
+    "listener": Kind("GroupListeners"),
+    "listener-rule": Kind(
+        "GroupListenerRules",
+        "the rules `bluegreen migrate apply` creates get their ids only once created: every "
+        "rule of the group's listeners (listener-rule/.../LISTENER_ID/*); revert deletes only "
+        "those tagged bluegreen:migration with the service's ARN",
+    ),
+    "infrastructure-role": Kind("InfrastructureRole"),
+    "pass-infrastructure-role": Kind(
+        "PassInfrastructureRole",
+        "UpdateService passes the infrastructure role (advancedConfiguration.roleArn) and the "
+        "hook role (lifecycleHooks roleArn) to ECS (granted only for ecs.amazonaws.com)",
+    ),
     ANY: Kind(
         "NoResourceLevelPermissions",
         "these actions support no resource-level permission (their 'Resource types' column "
@@ -133,12 +146,16 @@ ACTION_KINDS: Mapping[str, tuple[str, ...]] = {
     "codedeploy:UntagResource": ("deployment-group", "application"),
     "codedeploy:UpdateDeploymentGroup": ("deployment-group",),
     # Elastic Load Balancing V2: every Describe* takes only "*"
+    "elasticloadbalancing:AddTags": ("listener-rule",),  # tags on create (CreateRule Tags)
+    "elasticloadbalancing:CreateRule": ("listener",),
+    "elasticloadbalancing:DeleteRule": ("listener-rule",),
     "elasticloadbalancing:DescribeListeners": (ANY,),
     "elasticloadbalancing:DescribeLoadBalancers": (ANY,),
     "elasticloadbalancing:DescribeRules": (ANY,),
     "elasticloadbalancing:DescribeTags": (ANY,),
     "elasticloadbalancing:DescribeTargetGroups": (ANY,),
     "elasticloadbalancing:DescribeTargetHealth": (ANY,),
+    "elasticloadbalancing:ModifyListener": ("listener",),
     # Application Auto Scaling
     "application-autoscaling:DescribeScalableTargets": (ANY,),
     "application-autoscaling:DescribeScalingActivities": (ANY,),
@@ -157,7 +174,16 @@ ACTION_KINDS: Mapping[str, tuple[str, ...]] = {
     "cloudwatch:TagResource": ("net-alarm",),
     "lambda:GetFunction": ("hook-function",),
     "lambda:GetFunctionConfiguration": ("hook-function",),
-    "iam:PassRole": ("task-role",),
+    "iam:PassRole": ("task-role", "pass-infrastructure-role"),
+    # IAM: the infrastructure role `bluegreen migrate` reads, creates and deletes (role*)
+    "iam:CreateRole": ("infrastructure-role",),
+    "iam:DeleteRole": ("infrastructure-role",),
+    "iam:DeleteRolePolicy": ("infrastructure-role",),
+    "iam:GetRole": ("infrastructure-role",),
+    "iam:ListRolePolicies": ("infrastructure-role",),
+    "iam:ListRoleTags": ("infrastructure-role",),
+    "iam:PutRolePolicy": ("infrastructure-role",),
+    "iam:TagRole": ("infrastructure-role",),
     # AWS Security Token Service: resource type role* (arn:...:iam::ACCOUNT:role/NAME)
     "sts:AssumeRole": ("release-role",),
 }
@@ -192,13 +218,22 @@ ARGUMENT_ACTIONS: Mapping[str, Mapping[str, str]] = {
     "codedeploy:CreateDeployment": {
         "overrideAlarmConfiguration": "codedeploy:UpdateDeploymentGroup",
     },
+    "elasticloadbalancing:CreateRule": {"Tags": "elasticloadbalancing:AddTags"},
+    "iam:CreateRole": {"Tags": "iam:TagRole"},
+    "ecs:UpdateService": {"loadBalancers": "iam:PassRole"},
 }
 """Actions a call needs only when it passes an argument: ``{called: {argument: needed}}``,
 recorded with the call (AWS: "If you specify an overrideAlarmConfiguration, you need the
-UpdateDeploymentGroup IAM permission when calling CreateDeployment")."""
+UpdateDeploymentGroup IAM permission when calling CreateDeployment"; a create with ``Tags``
+needs the tagging action on what it creates (ELB's and IAM's tag-on-create); UpdateService
+with ``loadBalancers`` passes their ``advancedConfiguration.roleArn``, as `bluegreen migrate`
+sends it, to ECS)."""
 
 PASSED_TO_SERVICE = "ecs-tasks.amazonaws.com"
-"""The only service ``iam:PassRole`` is granted for (``iam:PassedToService``)."""
+"""The service ``iam:PassRole`` on task roles is granted for (``iam:PassedToService``)."""
+
+PASSED_TO_ECS = "ecs.amazonaws.com"
+"""The service ``iam:PassRole`` on an infrastructure or hook role is granted for."""
 
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
 
@@ -228,6 +263,11 @@ class ResourceArns:
     task_roles: tuple[str, ...]
     release_roles: tuple[str, ...] = (RELEASE_ROLE_PLACEHOLDER,)
     """The roles a release assumes for its services' accounts (a manifest's ``role:``)."""
+    listeners: tuple[str, ...] = ()
+    """The deployment group's (or ECS-native service's) production and test listeners, which
+    `bluegreen migrate` adds rules to and points at the live target group."""
+    infrastructure_roles: tuple[str, ...] = ()
+    """The roles `bluegreen migrate` reads, creates, passes to ECS and deletes (ARNs)."""
     service_kind: str | None = None
     """``"codedeploy"`` or ``"ecs"`` (ECS-native) when the service was read, else None (either).
     A CodeDeploy service has no service deployments or revisions to grant anything on; an
@@ -285,6 +325,12 @@ class ResourceArns:
             return self.task_roles
         if kind == "release-role":
             return self.release_roles
+        if kind == "listener":
+            return self.listeners
+        if kind == "listener-rule":
+            return tuple(_rules_of(arn) for arn in self.listeners)
+        if kind in ("infrastructure-role", "pass-infrastructure-role"):
+            return self.infrastructure_roles
         raise KeyError(kind)
 
     def absent(self, kind: str) -> str:
@@ -296,12 +342,16 @@ class ResourceArns:
             return "an ECS-native service has no CodeDeploy deployment group"
         if self.service_kind == "codedeploy" and kind in ("service-deployment", "service-revision"):
             return "a CodeDeploy service has no ECS service deployments or revisions"
+        if kind in ("listener", "listener-rule"):
+            return "the service's deployment group names no listener"
         return f"the service has no {kind} to use"
 
     def condition(self, kind: str) -> dict[str, dict[str, str]] | None:
         """The statement's Condition for ``kind``, when its ARNs alone are too wide."""
         if kind == "task-role":
             return {"StringEquals": {"iam:PassedToService": PASSED_TO_SERVICE}}
+        if kind == "pass-infrastructure-role":
+            return {"StringEquals": {"iam:PassedToService": PASSED_TO_ECS}}
         if kind == "scalable-target" and self.scalable_targets is None:
             return {
                 "StringEquals": {
@@ -325,6 +375,12 @@ def _under_service(service_arn: str, kind: str) -> str:
     names = resource.split("/")
     cluster, service = names if len(names) == 2 else ("*", names[-1])
     return f"{head}:{kind}/{cluster}/{service}/*"
+
+
+def _rules_of(listener_arn: str) -> str:
+    """Every rule of a listener: ``...:listener-rule/app/<lb>/<lb-id>/<listener-id>/*``."""
+    head, _, resource = listener_arn.partition(":listener/")
+    return f"{head}:listener-rule/{resource}/*"
 
 
 def _net_pattern(service_arn: str) -> str:

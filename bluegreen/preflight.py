@@ -2,11 +2,10 @@
 nothing. ``Planner.plan()`` makes the ``Plan`` that ``plan`` returns and ``deploy`` refuses
 to go on with when it lists problems.
 
-It checks the service's blue/green wiring (the deployment group, its listeners and target
-groups), the task-definition revision (``bluegreen.revision``), the AppSpec, the hooks'
-Lambda functions, the traffic config, the rollback settings and alarms, a deployment
-already in flight, and the scalable target. Every read goes through one ``Caller``, so a
-throttled read is retried on the injected clock like any other call.
+It checks the service's blue/green wiring (group, listeners, target groups, no migration
+half-done), the revision (``bluegreen.revision``), the AppSpec, the hooks' functions, the
+traffic config, rollback and alarms, a deployment in flight and the scalable target. Every
+read goes through one ``Caller``: a throttled read is retried on the injected clock.
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ from bluegreen.errors import (
     ValidationError,
 )
 from bluegreen.listing import ACTIVE_STATUSES, list_deployments
+from bluegreen.migration_record import unfinished
 from bluegreen.native_preflight import NativePlanner
 from bluegreen.plan import Plan
 from bluegreen.revision import Revisions, diff, registrable, short_arn
@@ -50,8 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Planner"]
 
-DESCRIPTION_LIMIT = 256
-"""The most characters CodeDeploy takes in a deployment's description."""
+DESCRIPTION_LIMIT = 256  # the most characters CodeDeploy takes in a deployment's description
 
 
 @attrs.define
@@ -219,6 +218,8 @@ class Planner:
                 "CodeDeploy blue/green needs a service created with deploymentController "
                 "CODE_DEPLOY"
             )
+        if (migrating := unfinished(state.tags, where)) is not None:
+            self.problems.append(migrating)
         group = state.deployment_group
         if group is None:
             self.problems.append(

@@ -36,7 +36,8 @@ class Part:
 
 
 RELEASE, READONLY, HOOK, SAFETY_NET = "release", "readonly", "hook", "safety-net"
-FEATURES = (RELEASE, READONLY, HOOK, SAFETY_NET)
+MIGRATE = "migrate"
+FEATURES = (RELEASE, READONLY, HOOK, SAFETY_NET, MIGRATE)
 
 PLAN = Part("plan", (RELEASE, READONLY))
 DEPLOY = Part("deploy", (RELEASE,))
@@ -123,6 +124,31 @@ ANALYSIS_GATE_OLD_EVENT = Part(
     "analysis_gate", (HOOK,), "an event without resourceArn (its deployment looked up)", True
 )
 
+# Moving a service from CodeDeploy to ECS-native blue/green and back (issue 17):
+# tests/iam_migrate_session.py records them.
+MIGRATE_PLAN = Part("migrate plan", (MIGRATE,))
+"""--create-role; the hooks read from the group's last successful deployment's AppSpec."""
+MIGRATE_PLAN_ROLE = Part("migrate plan", (MIGRATE,), "--role ARN (its trust policy read)")
+MIGRATE_APPLY = Part("migrate apply", (MIGRATE,))
+"""--role ARN: the record, the listener rules, UpdateService, the check."""
+MIGRATE_APPLY_CREATE = Part(
+    "migrate apply",
+    (MIGRATE,),
+    "--create-role NAME --hook-role ARN --appspec FILE --verify deploy (the role created, a "
+    "no-op native deployment followed)",
+)
+MIGRATE_APPLY_FAILS = Part("migrate apply", (MIGRATE,), "CreateRule fails: what was done is undone")
+MIGRATE_REVERT = Part("migrate revert", (MIGRATE,))
+MIGRATE_REVERT_CREATED = Part(
+    "migrate revert",
+    (MIGRATE,),
+    "after a native deployment swapped the target groups, with a created role (the listeners "
+    "pointed at the live one, the role deleted)",
+)
+MIGRATE_REVERT_KILLED = Part(
+    "migrate revert", (MIGRATE,), "an apply was killed after creating its rules"
+)
+
 PARTS = (
     PLAN,
     DEPLOY,
@@ -180,4 +206,12 @@ PARTS = (
     NATIVE_RESTORE_HOOK,
     ANALYSIS_GATE,
     ANALYSIS_GATE_OLD_EVENT,
+    MIGRATE_PLAN,
+    MIGRATE_PLAN_ROLE,
+    MIGRATE_APPLY,
+    MIGRATE_APPLY_CREATE,
+    MIGRATE_APPLY_FAILS,
+    MIGRATE_REVERT,
+    MIGRATE_REVERT_CREATED,
+    MIGRATE_REVERT_KILLED,
 )

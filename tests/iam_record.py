@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from iam_migrate_session import MIGRATE_SESSIONS
 from iam_native_session import NATIVE_SESSIONS, native_simulator_options
 from iam_parts import (
     ABORT,
@@ -616,6 +617,7 @@ SESSIONS: dict[str, tuple[Callable[[Recorder], None], tuple[Part, ...]]] = {
         ),
     ),
     **NATIVE_SESSIONS,
+    **MIGRATE_SESSIONS,
 }
 """Each session runs in a simulator of its own and records its parts (each part in exactly one
 session); tests/test_iam.py runs them in parallel."""

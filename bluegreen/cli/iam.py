@@ -10,13 +10,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bluegreen.cli._exit_codes import EXIT_OK
 from bluegreen.cli._options import add_aws_options
 
-FEATURES = ("release", "readonly", "hook", "safety-net")
+if TYPE_CHECKING:
+    from bluegreen.iam import IamPolicy
+
+FEATURES = ("release", "readonly", "hook", "safety-net", "migrate")
 """``bluegreen.iam.FEATURES``, spelled out so building the parser imports nothing."""
+
+ECS_INFRASTRUCTURE = "ecs-infrastructure"
+"""Not a role of bluegreen's: the role ECS itself deploys an ECS-native service with
+(``bluegreen.iam_infrastructure``), its ARNs read from the service (``--cluster``,
+``--service`` required)."""
 
 
 def add_parser(commands: Any) -> None:
@@ -33,15 +41,19 @@ def add_parser(commands: Any) -> None:
         "release (plan, deploy, wait, promote, finish, abort, rollback, recover, release FILE "
         "and its status, resume, plan), readonly (inspect, status, plan, appspec, schedule, "
         "release status, release plan), hook (a hook function's role) or "
-        "safety-net (the restore_scaling EventBridge function's role). With --cluster and "
-        "--service the ARNs are read from AWS; without, placeholders in capitals stand for "
-        "them.",
+        "safety-net (the restore_scaling EventBridge function's role), migrate (migrate plan, "
+        "apply, revert: the group's listener rules and the infrastructure role); or "
+        "ecs-infrastructure: "
+        "the role ECS itself needs for an ECS-native service (or one `bluegreen migrate` "
+        "moves there), scoped to its target groups, listeners, rules and hook functions. With "
+        "--cluster and --service the ARNs are read from AWS; without, placeholders in "
+        "capitals stand for them (ecs-infrastructure needs them).",
     )
     policy.add_argument(
         "--for",
         dest="feature",
         required=True,
-        choices=FEATURES,
+        choices=(*FEATURES, ECS_INFRASTRUCTURE),
         help="what the role does",
     )
     policy.add_argument("--cluster", help="ECS cluster name or ARN (with --service)")
@@ -62,7 +74,8 @@ def add_parser(commands: Any) -> None:
         default=[],
         metavar="ARN",
         help="an IAM role your release manifests name (role:), which `bluegreen release` "
-        "assumes (repeatable; default a placeholder that matches no role)",
+        "assumes (repeatable; default a placeholder that matches no role); with --for "
+        "migrate: the infrastructure role and the hook role the migration passes to ECS",
     )
     policy.add_argument(
         "--output",
@@ -80,17 +93,20 @@ def run(args: argparse.Namespace) -> int:
     from bluegreen.iam import iam_policy
 
     reads = args.cluster is not None and args.service is not None
-    policy = iam_policy(
-        args.feature,
-        args.cluster,
-        args.service,
-        application=args.application,
-        deployment_group=args.deployment_group,
-        hook_functions=tuple(args.hook_function),
-        roles=tuple(args.role),
-        clients=clients_from(args) if reads else None,
-        clock=clock(),
-    )
+    if args.feature == ECS_INFRASTRUCTURE:
+        policy = _infrastructure_policy(args, reads)
+    else:
+        policy = iam_policy(
+            args.feature,
+            args.cluster,
+            args.service,
+            application=args.application,
+            deployment_group=args.deployment_group,
+            hook_functions=tuple(args.hook_function),
+            roles=tuple(args.role),
+            clients=clients_from(args) if reads else None,
+            clock=clock(),
+        )
     if args.output == "json":
         print(policy.to_json())
     else:
@@ -98,6 +114,37 @@ def run(args: argparse.Namespace) -> int:
     for note in policy.notes:
         print(f"note: {note}", file=sys.stderr)
     return EXIT_OK
+
+
+def _infrastructure_policy(args: argparse.Namespace, reads: bool) -> IamPolicy:
+    """The ECS infrastructure role's policy of the service ``--cluster``/``--service`` names."""
+    from bluegreen.cli._aws_setup import clients_from
+    from bluegreen.cli._clock import clock
+    from bluegreen.errors import ValidationError
+    from bluegreen.iam_infrastructure import service_infrastructure_policy
+
+    problems = []
+    if not reads:
+        problems.append(
+            f"--for {ECS_INFRASTRUCTURE} reads the service's target groups, listeners and "
+            "rules: give --cluster and --service"
+        )
+    if args.role:
+        problems.append(
+            f"--role names roles `bluegreen release` assumes; --for {ECS_INFRASTRUCTURE} "
+            "takes none (leave it out)"
+        )
+    if problems:
+        raise ValidationError(problems, subject="IAM policy request")
+    return service_infrastructure_policy(
+        args.cluster,
+        args.service,
+        application=args.application,
+        deployment_group=args.deployment_group,
+        hook_functions=tuple(args.hook_function),
+        clients=clients_from(args),
+        clock=clock(),
+    )
 
 
 def table(document: dict[str, Any]) -> str:

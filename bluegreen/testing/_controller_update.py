@@ -31,8 +31,6 @@ import attrs
 from bluegreen.testing._context import SimContext
 from bluegreen.testing._native_api import NativeEcs
 from bluegreen.testing._native_config import check_configuration, is_native, merged
-from bluegreen.testing._native_records import ServiceDeploymentRecord, new_deployment_arn
-from bluegreen.testing._settings import ACCOUNT_ID
 from bluegreen.testing._wire import ApiError
 
 __all__ = ["MULTIPLE_TASK_SETS", "NO_PRIMARY_TASK_SET", "ControllerUpdates"]
@@ -194,27 +192,7 @@ class ControllerUpdates:
         revision.running = int(getattr(task_set, "running_count", 0) or 0)
         revision.pending = int(getattr(task_set, "pending_count", 0) or 0)
         revision.production_weight = revision.test_weight = 100.0
-        store = self.native.store
-        store.current[svc.arn] = revision.arn
-        now = self.sim.clock.time()
-        record = ServiceDeploymentRecord(
-            arn=new_deployment_arn(self.sim.moto.region, ACCOUNT_ID, svc.cluster_name, svc.name),
-            cluster=svc.cluster_name,
-            service=svc.name,
-            service_arn=svc.arn,
-            cluster_arn=svc.cluster_arn,
-            created_at=now,
-            config=dict(store.configs[svc.arn]),
-            source=[],
-            target=revision.arn,
-            status="SUCCESSFUL",
-            started_at=now,
-            finished_at=now,
-            updated_at=now,
-            alarms_done=True,
-        )
-        store.deployments[record.arn] = record
-        self.native.lifecycle._sync_service(record)
+        self.native.settle(svc, revision)
 
     def _no_codedeploy_deployment(self, svc: Any) -> None:
         for record in self.sim.store.deployments.values():

@@ -310,6 +310,11 @@ class NativeEcs:
         revision = self._revision(svc, task_definition or "", lb.get("targetGroupArn"))
         revision.requested = revision.running = int(svc.desired_count)
         revision.production_weight = revision.test_weight = 100.0
+        self.settle(svc, revision)
+
+    def settle(self, svc: Any, revision: ServiceRevisionRecord) -> None:
+        """``revision`` as the service's current one, serving all traffic, and the (already
+        successful) service deployment that put it there, with no source revision."""
         self.store.current[svc.arn] = revision.arn
         now = self.sim.clock.time()
         record = ServiceDeploymentRecord(

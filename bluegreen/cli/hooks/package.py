@@ -35,6 +35,8 @@ LEFT_OUT_OF_PACKAGE = (
     "pytest_plugin.py",
     "iam.py",
     "iam_actions.py",
+    "iam_infrastructure.py",
+    "iam_migration.py",
     "iam_recording.py",
     "iam_resources.py",
 )
