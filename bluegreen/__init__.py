@@ -59,6 +59,10 @@ if TYPE_CHECKING:
     from bluegreen.iam import IamPolicy, iam_policy
     from bluegreen.manifest import Manifest
     from bluegreen.manifest_load import load_manifest
+    from bluegreen.migration_apply import apply_migration
+    from bluegreen.migration_model import MigrationPlan, MigrationResult
+    from bluegreen.migration_plan import plan_migration
+    from bluegreen.migration_revert import revert_migration
     from bluegreen.native_config import NativeStrategy
     from bluegreen.native_status import (
         LifecycleStage,
@@ -131,6 +135,11 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
+    "MigrationPlan": "bluegreen.migration_model",
+    "MigrationResult": "bluegreen.migration_model",
+    "plan_migration": "bluegreen.migration_plan",
+    "apply_migration": "bluegreen.migration_apply",
+    "revert_migration": "bluegreen.migration_revert",
     "NativeStrategy": "bluegreen.native_config",
     "LifecycleStage": "bluegreen.native_status",
     "NativeState": "bluegreen.native_status",
@@ -274,6 +283,8 @@ __all__ = [
     "LoadBalancerBinding",
     "Manifest",
     "Metric",
+    "MigrationPlan",
+    "MigrationResult",
     "Milestone",
     "MissingExtraError",
     "NativeState",
@@ -318,6 +329,7 @@ __all__ = [
     "WaitTimeoutError",
     "Webhook",
     "WeightedTargetGroup",
+    "apply_migration",
     "deploy",
     "deployment_summary",
     "discover",
@@ -329,9 +341,11 @@ __all__ = [
     "load_manifest",
     "mutable_image_tags",
     "plan",
+    "plan_migration",
     "recover",
     "release",
     "restore_scaling",
+    "revert_migration",
     "scaling_state",
     "suspend_scaling",
 ]
