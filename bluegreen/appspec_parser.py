@@ -17,7 +17,7 @@ from bluegreen.errors import AppSpecError
 from bluegreen.placement import AwsVpcConfiguration, CapacityProviderStrategyItem
 from bluegreen.status import LifecycleEvent
 
-__all__ = ["load_document", "read_document"]
+__all__ = ["load_document", "read_document", "read_hooks"]
 
 _PROPERTIES = (
     "TaskDefinition",
@@ -52,6 +52,21 @@ def read_document(document: Any) -> tuple[dict[str, Any], list[str]]:
     """The ``AppSpec`` fields a parsed document gives, and every problem met reading it."""
     parser = _Parser(document)
     return parser.fields(), parser.problems
+
+
+def read_hooks(text: str) -> tuple[tuple[Hook, ...], list[str]]:
+    """Only the ``Hooks`` of AppSpec text, and every problem met reading them: for readers
+    that need the hooks alone (a migration), so that a template's placeholder such as
+    ``TaskDefinition: <TASK_DEFINITION>`` is no problem."""
+    try:
+        document = load_document(text)
+    except AppSpecError as exc:
+        return (), list(exc.problems)
+    if not isinstance(document, Mapping):
+        return (), ["the AppSpec must be a mapping with version, Resources and optional Hooks"]
+    parser = _Parser(document)
+    hooks = parser._hooks(_get(document, "Hooks") if _has(document, "Hooks") else None)
+    return hooks, parser.problems
 
 
 def _get(mapping: Mapping[str, Any], key: str) -> Any:

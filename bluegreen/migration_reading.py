@@ -29,12 +29,12 @@ import pathlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from bluegreen.appspec import AppSpec
+from bluegreen.appspec import AppSpec, Hook
+from bluegreen.appspec_parser import read_hooks
 from bluegreen.deployment_group import DeploymentGroup
 from bluegreen.discovery import locate
 from bluegreen.errors import (
     AccessDeniedError,
-    AppSpecError,
     AWSError,
     ResourceNotFoundError,
     ServiceConfigError,
@@ -273,32 +273,31 @@ def _hooks(
     problems: list[str],
 ) -> tuple[tuple[HookFacts, ...], str]:
     """The AppSpec's hooks with their functions looked up, and where they came from."""
-    spec: AppSpec | None = None
+    hooks: tuple[Hook, ...] | None
     source = "appspec"
     if isinstance(appspec, AppSpec):
-        spec = appspec
+        hooks = appspec.hooks
     elif appspec is not None:
         text = appspec.read_text() if isinstance(appspec, pathlib.Path) else appspec
-        try:
-            spec = AppSpec.parse(text)
-        except AppSpecError as exc:
-            problems.append("the AppSpec given cannot be read: " + "; ".join(exc.problems))
+        hooks, unread = read_hooks(text)
+        if unread:
+            problems.append("the AppSpec given cannot be read: " + "; ".join(unread))
             return (), source
     else:
         deployment = group.last_successful_deployment_id
         if not deployment:
             return (), "none"
         source = f"deployment {deployment}"
-        spec = _deployed_appspec(call, aws, group.application, deployment, problems)
-    if spec is None:
+        hooks = _deployed_hooks(call, aws, group.application, deployment, problems)
+    if hooks is None:
         return (), source
-    return tuple(_hook_facts(call, aws, svc, str(h.event), h.function) for h in spec.hooks), source
+    return tuple(_hook_facts(call, aws, svc, str(h.event), h.function) for h in hooks), source
 
 
-def _deployed_appspec(
+def _deployed_hooks(
     call: Caller, aws: Clients, application: str, deployment: str, problems: list[str]
-) -> AppSpec | None:
-    """The AppSpec of a deployment's revision (GetDeployment, GetApplicationRevision)."""
+) -> tuple[Hook, ...] | None:
+    """The hooks of a deployment's AppSpec (GetDeployment, GetApplicationRevision)."""
     pass_it = "pass appspec= (CLI: --appspec FILE) with the AppSpec the service deploys with"
     info: Mapping[str, Any] = call(
         "GetDeployment", aws.codedeploy.get_deployment, deploymentId=deployment
@@ -327,14 +326,14 @@ def _deployed_appspec(
     if not content:
         problems.append(f"the AppSpec of deployment {deployment} cannot be read; {pass_it}")
         return None
-    try:
-        return AppSpec.parse(content)
-    except AppSpecError as exc:
+    hooks, unread = read_hooks(content)
+    if unread:
         problems.append(
-            f"the AppSpec of deployment {deployment} cannot be read ({'; '.join(exc.problems)}); "
+            f"the AppSpec of deployment {deployment} cannot be read ({'; '.join(unread)}); "
             + pass_it
         )
         return None
+    return hooks
 
 
 def function_arn(function: str, svc: ServiceFacts) -> str:

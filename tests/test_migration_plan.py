@@ -321,6 +321,28 @@ def test_a_ready_made_hook_answers_ecs_already_and_needs_no_change(sim, env):
     assert any("AppSpec given" in note for note in result.notes)
 
 
+def test_the_hooks_of_a_pipeline_template_with_a_placeholder_are_read(sim, env):
+    """CodePipeline's AppSpec templates name ``<TASK_DEFINITION>``: the migration needs only
+    the hooks, so the placeholder is no problem; a malformed Hooks list still is."""
+    sim.register_hook("verify-test", verify_test_listener.handler)
+    template = (
+        "version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n"
+        "      Properties:\n        TaskDefinition: <TASK_DEFINITION>\n"
+        "        LoadBalancerInfo:\n          ContainerName: web\n          ContainerPort: 80\n"
+        "Hooks:\n  - AfterAllowTestTraffic: verify-test\n"
+    )
+    result = with_role(sim, env, appspec=template)
+    assert [(h.event, h.stage) for h in result.hooks] == [
+        ("AfterAllowTestTraffic", "POST_TEST_TRAFFIC_SHIFT")
+    ]
+    assert result.problems == ()
+
+    broken = plan(
+        sim, env, role_arn=ROLE_ARN, appspec=template.replace("AfterAllowTestTraffic", "AfterAll")
+    )
+    assert any("unknown hook event 'AfterAll'" in p for p in broken.problems)
+
+
 def test_before_allow_traffic_on_a_canary_runs_before_every_step_a_difference(sim):
     env = sim.create_environment(deployment_config="CodeDeployDefault.ECSCanary10Percent5Minutes")
     sim.register_hook("gate", verify_test_listener.handler)
