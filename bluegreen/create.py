@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from bluegreen.clock import wall_now
 from bluegreen.errors import AWSError, ServiceUnavailableError, ThrottledError
 from bluegreen.listing import ACTIVE_STATUSES, batch_get_deployments, list_deployments
 
@@ -35,8 +36,11 @@ __all__ = ["CreateRequest"]
 CLOCK_SKEW = dt.timedelta(minutes=15)
 
 
-def _wall_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+def _clock_now(request: Any) -> Callable[[], dt.datetime]:
+    """The caller's clock's "now" (the wall clock for the real one; simulated time on a
+    simulator's): the lost-deployment search is on the same time line as AWS's (or the
+    simulator's) timestamps."""
+    return lambda: wall_now(request.call.clock)
 
 
 @attrs.define
@@ -69,7 +73,7 @@ class CreateRequest:
     auto_rollback: dict[str, Any] | None = None
     description: str | None = None
     override_alarms: Mapping[str, Any] | None = None
-    now: Callable[[], dt.datetime] = _wall_now
+    now: Callable[[], dt.datetime] = attrs.Factory(_clock_now, takes_self=True)
     request_id: str = attrs.Factory(lambda: uuid.uuid4().hex)
     may_exist: bool = False
     _content: str = attrs.field(init=False)

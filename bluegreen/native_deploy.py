@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from bluegreen._aws import RETRYABLE
+from bluegreen.clock import wall_now
 from bluegreen.errors import AWSError, ServiceConfigError, ServiceUnavailableError
 from bluegreen.native_description import record_description
 from bluegreen.registration import Registration, ambiguous
@@ -33,11 +34,14 @@ __all__ = ["NativeUpdate", "start_native"]
 
 CLOCK_SKEW = dt.timedelta(minutes=15)
 """SigV4 refuses requests signed further than this off AWS's clock: the search for a lost
-deployment starts this long before the wall clock's now."""
+deployment starts this long before the caller's clock says it is now."""
 
 
-def _wall_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+def _clock_now(request: Any) -> Callable[[], dt.datetime]:
+    """The caller's clock's "now" (the wall clock for the real one; simulated time on a
+    simulator's): the lost-deployment search is on the same time line as AWS's (or the
+    simulator's) timestamps."""
+    return lambda: wall_now(request.call.clock)
 
 
 @attrs.define
@@ -60,7 +64,7 @@ class NativeUpdate:
     task_definition: str
     deployment_configuration: Mapping[str, Any] | None = None
     known: frozenset[str] = frozenset()
-    now: Callable[[], dt.datetime] = _wall_now
+    now: Callable[[], dt.datetime] = attrs.Factory(_clock_now, takes_self=True)
     may_exist: bool = False
     _since: dt.datetime = attrs.field(init=False)
     _found: str | None = attrs.field(default=None, init=False)

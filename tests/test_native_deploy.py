@@ -413,3 +413,27 @@ def test_a_description_is_kept_in_a_tag_on_the_service(sim):
     sim.run_until_done(deployment.id)
     new = service["taskDefinition"]
     assert description_for(service["tags"], new) == "release r1: web-native"
+
+
+@pytest.mark.parametrize("kind", ["native", "codedeploy"])
+def test_a_lost_answer_is_found_on_a_simulator_whose_time_is_days_from_the_wall_clock(kind):
+    """The search for a deployment whose answer was lost opens its window on the caller's
+    clock (simulated time here), not the machine's wall clock: days apart, a native deploy
+    (the simulator's UpdateService answer names no deployment, so it always searches) and a
+    CodeDeploy one that lost CreateDeployment's answer both find theirs, once."""
+    from bluegreen.testing import Simulator
+
+    with Simulator(start_time=1_700_000_000.0) as sim:  # November 2023
+        env = sim.create_environment(native=kind == "native")
+        service = env.native.service if kind == "native" else env.service
+        operation = "UpdateService" if kind == "native" else "CreateDeployment"
+        sim.faults.reset(operation, when="after", count=1)
+
+        deployment = deploy(
+            env.cluster, service, image=NEW_IMAGE, clients=sim.clients(), clock=sim.clock
+        )
+
+        calls = [op for *_, op in sim.api_calls() if op == operation]
+        assert calls == [operation]
+        sim.run_until_done(deployment.id)
+        assert deployment.status().succeeded
