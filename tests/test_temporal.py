@@ -35,7 +35,7 @@ from deploying import served_client
 pytest.importorskip("temporalio", reason="bluegreen[temporal] is not installed")
 
 from bluegreen.manifest import parse_marker
-from bluegreen.testing import Environment, Simulator
+from bluegreen.testing import Environment, SimSettings, Simulator
 from bluegreen.testing._server import SimServer
 
 pytestmark = [
@@ -57,6 +57,10 @@ HELD = "held"
 UNDONE, FAILING = "undone", "failing"
 """Two services of a release whose second fails (its hook says so) and that rolls back."""
 FAILING_HOOK = "CodeDeployHook_fail"
+HOLDING_HOOK = "CodeDeployHook_hold"
+"""A hook that reports nothing: the kill test's deployment of ``cart`` waits in it until the
+test has killed the worker, then the test reports it (``Served.let_go``). Without it the
+deployment, seconds long at SPEED, could end before a loaded machine got round to the kill."""
 AGAIN = "again"
 """A service released by the test that starts its release twice."""
 ORPHAN = "orphan"
@@ -154,12 +158,26 @@ def temporal(
 class Served:
     """The module's simulator: one sample environment per service, and boto3 clients."""
 
-    def __init__(self, server: SimServer, envs: dict[str, Environment]) -> None:
+    def __init__(
+        self, server: SimServer, envs: dict[str, Environment], held: list[dict[str, Any]]
+    ) -> None:
         self.url = server.endpoint_url
         self.clients = server.simulator.clients(self.url)
         self.envs = envs
+        self.held = held
+        """The events ``HOLDING_HOOK`` was invoked with, not yet reported."""
         self.codedeploy = served_client(self.url, "codedeploy")
         self.autoscaling = served_client(self.url, "application-autoscaling")
+
+    def let_go(self) -> None:
+        """Report every held hook Succeeded: their deployments carry on."""
+        while self.held:
+            event = self.held.pop()
+            self.codedeploy.put_lifecycle_event_hook_execution_status(
+                deploymentId=event["DeploymentId"],
+                lifecycleEventHookExecutionId=event["LifecycleEventHookExecutionId"],
+                status="Succeeded",
+            )
 
     def deployments(self, name: str) -> list[dict[str, Any]]:
         env = self.envs[name]
@@ -193,7 +211,10 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
-    with Simulator(speed=SPEED).serve() as server:
+    # A held hook waits for the test, however loaded the machine: not the hour (15 s at
+    # SPEED) CodeDeploy allows, a day.
+    settings = SimSettings(hook_timeout=24 * 3600.0)
+    with Simulator(speed=SPEED, settings=settings).serve() as server:
         envs = {
             name: server.create_environment(name=name, termination_wait_minutes=1)
             for name in SERVICES
@@ -213,7 +234,9 @@ def served() -> Iterator[Served]:
             )
 
         server.simulator.register_hook(FAILING_HOOK, fail)
-        yield Served(server, envs)
+        held: list[dict[str, Any]] = []
+        server.simulator.register_hook(HOLDING_HOOK, lambda event, context: held.append(event))
+        yield Served(server, envs, held)
 
 
 class Workers:
@@ -303,17 +326,24 @@ def worker(temporal: str, served: Served) -> Iterator[None]:
 # -- the release ------------------------------------------------------------------------------
 
 
-def _manifest(tmp_path: Path, waves: list[tuple[str, list[str]]], name: str, *extra: str) -> Path:
+def _manifest(
+    tmp_path: Path,
+    waves: list[tuple[str, list[str]]],
+    name: str,
+    *extra: str,
+    held: str | None = None,
+) -> Path:
     """A manifest of ``waves`` (name, services), each service to a new image; ``extra``
-    lines go at the top."""
+    lines go at the top. The deployment of the service ``held`` waits in ``HOLDING_HOOK``."""
     lines = [f"release: {name}", *extra, "defaults:", "  cluster: prod", "waves:"]
     for wave, services in waves:
         lines += [f"  - name: {wave}", "    concurrency: 2", "    services:"]
         for service in services:
             image = f"public.ecr.aws/nginx/nginx:1.{next(_images)}"
             lines += [f"      - service: {service}", f"        image: '{image}'"]
-            if service == FAILING:
-                lines.append(f"        hooks: {{AfterAllowTestTraffic: {FAILING_HOOK}}}")
+            hook = {FAILING: FAILING_HOOK, held: HOLDING_HOOK}.get(service)
+            if hook is not None:
+                lines.append(f"        hooks: {{AfterAllowTestTraffic: {hook}}}")
                 lines.append("        check_hooks: false")
     path = tmp_path / f"{name}.yaml"
     path.write_text("\n".join(lines) + "\n")
@@ -361,16 +391,19 @@ def test_a_release_survives_its_worker_killed_mid_wave_with_one_deployment_per_s
 
     before = served.scaling()
     manifest = _manifest(
-        tmp_path, [("first", ["web", "api"]), ("second", ["cart", "search"])], "shop"
+        tmp_path, [("first", ["web", "api"]), ("second", ["cart", "search"])], "shop", held="cart"
     )
+    replacement = workers.spawn(SURVIVOR)  # imported, not yet polling
     first = workers.start(SURVIVOR, sticky=1.0)
     started = start_release(manifest, temporal, options=_options(SURVIVOR), task_queue=SURVIVOR)
     assert not started.attached
 
-    replacement = workers.spawn(SURVIVOR)
-    _wait_for(lambda: served.in_flight("cart"), "a deployment of the second wave in flight")
+    # The second wave's deployment of cart waits in its hook until the worker is dead.
+    _wait_for(lambda: served.held, "the deployment of cart in the second wave to reach its hook")
+    assert served.in_flight("cart")
     workers.kill(first)
     assert served.scaling()["cart"] != before["cart"]  # suspended: the new worker restores it
+    served.let_go()
     workers.go(replacement)
     result = _result(temporal, started.release_id)
 
@@ -388,7 +421,8 @@ def test_a_release_survives_its_worker_killed_mid_wave_with_one_deployment_per_s
     assert _phases(status) == {f"prod/{name}": "succeeded" for name in SERVICES}
     ids = {s["name"]: s["deployment_id"] for s in status["services"]}
     assert ids == {f"prod/{n}": served.deployments(n)[0]["deploymentId"] for n in SERVICES}
-    assert workers.stop_all() == [-signal.SIGKILL, 0]  # SIGTERM stops a worker cleanly
+    # In the order they were made: the replacement, stopped cleanly by SIGTERM, and the killed.
+    assert workers.stop_all() == [0, -signal.SIGKILL]
 
 
 def test_starting_a_running_release_again_attaches_to_it_and_an_ended_one_is_refused(
