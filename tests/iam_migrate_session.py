@@ -32,6 +32,8 @@ from iam_parts import (
     Part,
 )
 
+from bluegreen.iam_infrastructure import TRUST_POLICY
+
 if TYPE_CHECKING:
     from iam_record import Recorder
 
@@ -58,16 +60,7 @@ Resources:
 Hooks:
   - AfterAllowTestTraffic: {HOOK}
 """
-TRUST_ECS = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "ecs.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+TRUST_ECS = TRUST_POLICY  # a role ECS may assume
 
 
 class Killed(BaseException):

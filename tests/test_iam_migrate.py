@@ -14,21 +14,13 @@ from deploying import run_cli
 from iam_generated import load
 
 from bluegreen.iam import iam_policy
+from bluegreen.iam_infrastructure import TRUST_POLICY
 
 ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/ecsInfrastructureRole"
 HOOK_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ecsLambdaInvokeRole"
 CODEDEPLOY_READS = ("Get", "List", "BatchGet")
-TRUST_ECS = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "ecs.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+TRUST_ECS = TRUST_POLICY  # a role ECS may assume
 
 
 def granted_on(document: dict[str, Any], action: str) -> list[Any]:

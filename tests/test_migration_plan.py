@@ -15,22 +15,14 @@ import bluegreen
 from bluegreen._aws import Caller
 from bluegreen.errors import ValidationError
 from bluegreen.hooks.handlers import verify_test_listener
+from bluegreen.iam_infrastructure import TRUST_POLICY
 from bluegreen.migration_model import MigrationPlan
 from bluegreen.migration_plan import plan_migration
 
 ACCOUNT = "123456789012"
 ROLE = "ecsInfrastructureRole"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{ROLE}"
-TRUST_ECS = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "ecs.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+TRUST_ECS = TRUST_POLICY  # a role ECS may assume
 
 
 def make_role(sim: Any, name: str = ROLE, service: str = "ecs.amazonaws.com") -> str:
