@@ -26,7 +26,10 @@ from typing import Any
 
 from bluegreen.testing._weights import WeightLog
 
-__all__ = ["MotoState", "forward_weights"]
+__all__ = ["MotoState", "forward_weights", "rule_state"]
+
+# Path patterns that match every request.
+_EVERY_PATH = frozenset({"*", "/*"})
 
 
 def forward_weights(actions: Sequence[Any]) -> list[tuple[str, int]]:
@@ -42,6 +45,22 @@ def forward_weights(actions: Sequence[Any]) -> list[tuple[str, int]]:
         if data.get("TargetGroupArn"):
             return [(data["TargetGroupArn"], 1)]
     return []
+
+
+def rule_state(rule: Any) -> tuple[int, bool]:
+    """A moto listener rule's (priority, whether its conditions match every request: none
+    but path patterns that include ``*`` or ``/*``). A host header, a narrower path or any
+    other condition matches only some requests."""
+
+    def every_path(condition: Mapping[str, Any]) -> bool:
+        if condition.get("Field") != "path-pattern":
+            return False
+        config = condition.get("PathPatternConfig") or {}
+        values = config.get("Values") or condition.get("Values") or ()
+        return bool(_EVERY_PATH.intersection(values))
+
+    conditions = getattr(rule, "conditions", None) or ()
+    return int(rule.priority), all(every_path(c) for c in conditions)
 
 
 class MotoState:
@@ -299,10 +318,22 @@ class MotoState:
                     rule.actions = [FakeAction(dict(action))]
         self.weight_log.changed(arn, self.now().timestamp(), weights)
 
+    def listener_rules(self, arn: str) -> dict[str, tuple[tuple[int, bool], list[tuple[str, int]]]]:
+        """``{rule ARN: ((priority, matches every request), forward weights)}`` of the
+        listener's own (non-default) rules."""
+        listener = self.listener(arn)
+        rules = getattr(listener, "_non_default_rules", None) or {}
+        return {
+            rule_arn: (rule_state(rule), forward_weights(rule.actions))
+            for rule_arn, rule in rules.items()
+        }
+
     def averaged_weights(self, arn: str, start: float, end: float) -> list[tuple[str, float]]:
-        """The listener's weights averaged over ``[start, end)`` (``WeightLog.averaged``):
-        how an ALB split the requests of that span."""
-        return self.weight_log.averaged(arn, start, end, self.listener_weights(arn))
+        """How the listener's requests were split over ``[start, end)`` (``WeightLog.routed``):
+        by its highest-precedence rule matching every request at each moment, else by its
+        default action's weights."""
+        current = self.listener_weights(arn)
+        return self.weight_log.routed(arn, start, end, current, self.listener_rules(arn))
 
     # -- CloudWatch -------------------------------------------------------------------
 

@@ -32,9 +32,10 @@ from bluegreen.testing._controller_update import ControllerUpdates
 from bluegreen.testing._faults import ConnectionReset, fault_response
 from bluegreen.testing._hooks import lambda_operation
 from bluegreen.testing._metric_queries import install as install_metric_queries
+from bluegreen.testing._moto import forward_weights, rule_state
 from bluegreen.testing._native_api import OPERATIONS as NATIVE_OPERATIONS
 from bluegreen.testing._native_api import NativeEcs
-from bluegreen.testing._native_rules import rule_weights
+from bluegreen.testing._native_rules import find_rule, rule_weights
 from bluegreen.testing._running import Running
 from bluegreen.testing._wire import ApiError, Response, error, http_date, ok
 
@@ -46,6 +47,9 @@ _SUSPEND_FLAGS = (
     "DynamicScalingOutSuspended",
     "ScheduledScalingSuspended",
 )
+
+# Requests that create, change or delete a listener rule (the traffic follows them).
+_RULE_OPERATIONS = ("CreateRule", "ModifyRule", "SetRulePriorities", "DeleteRule")
 
 # One routed request: (simulated time, signing service, operation).
 Call = tuple[float, str, str]
@@ -142,6 +146,8 @@ class Router:
                     arn = _form_value(body, "RuleArn")
                     before = rule_weights(self.sim.moto, arn)
                     self.sim.moto.weight_log.before_change(arn, before)
+                if service == "elasticloadbalancing" and operation in _RULE_OPERATIONS:
+                    self._rules_seen(operation, body)  # the rules before, for the traffic
                 if service == "monitoring":  # percentiles and metric math in GetMetricData
                     install_metric_queries(self.sim.moto.cloudwatch)
                     if operation == "GetMetricData":  # in pages, as CloudWatch answers it
@@ -221,6 +227,38 @@ class Router:
             flag: bool(given.get(flag, before.get(flag, False))) for flag in _SUSPEND_FLAGS
         }
 
+    def _rules_seen(self, operation: str, body: bytes | str | None) -> None:
+        """Note the listener rules a request may change as they are before it (for CreateRule,
+        one already at its priority: the request fails, and the rule was not created now)."""
+        log = self.sim.moto.weight_log
+        if operation == "CreateRule":
+            listener, priority = _form_value(body, "ListenerArn"), _form_value(body, "Priority")
+            for arn, (state, weights) in self.sim.moto.listener_rules(listener).items():
+                if str(state[0]) == priority:
+                    log.rule_seen(listener, arn, state, weights)
+            return
+        for arn in _rule_arns(body):
+            rule = find_rule(self.sim.moto, arn)
+            if rule is not None:
+                weights = forward_weights(rule.actions)
+                log.rule_seen(rule.listener_arn, arn, rule_state(rule), weights)
+
+    def _rules_changed(self, operation: str, body: bytes | str | None) -> None:
+        """Record a rule's creation, new priority or conditions, or deletion (moto answered)."""
+        log, when = self.sim.moto.weight_log, self.sim.clock.time()
+        if operation == "CreateRule":
+            listener, priority = _form_value(body, "ListenerArn"), _form_value(body, "Priority")
+            for arn, (state, weights) in self.sim.moto.listener_rules(listener).items():
+                if str(state[0]) == priority:
+                    log.rule_changed(listener, arn, when, state, weights)
+            return
+        for arn in _rule_arns(body):
+            rule = find_rule(self.sim.moto, arn)
+            if rule is None:
+                log.rule_deleted(arn, when)
+            else:
+                log.rule_changed(rule.listener_arn, arn, when, rule_state(rule))
+
     def after_moto(self, headers: Mapping[str, str], body: bytes | str | None) -> None:
         """Fix moto's state after it answered (see ``_moto.py``).
 
@@ -248,6 +286,9 @@ class Router:
             with self.sim.lock:
                 weights = rule_weights(self.sim.moto, arn)
                 self.sim.moto.weight_log.changed(arn, self.sim.clock.time(), weights)
+        if service == "elasticloadbalancing" and operation in _RULE_OPERATIONS:
+            with self.sim.lock:  # a listener's rules: where its requests go
+                self._rules_changed(operation, body)
         if service == "ecs" and operation == "CreateService":
             payload = json.loads(body or b"{}")
             with self.sim.lock:
@@ -265,6 +306,13 @@ def _lower(headers: Mapping[str, str]) -> dict[str, str]:
     return {
         str(k).lower(): (v.decode() if isinstance(v, bytes) else str(v)) for k, v in headers.items()
     }
+
+
+def _rule_arns(body: bytes | str | None) -> list[str]:
+    """The rule ARNs of a ModifyRule, DeleteRule or SetRulePriorities request."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
+    fields = urllib.parse.parse_qs(text)
+    return [v for k, values in fields.items() if k.endswith("RuleArn") for v in values]
 
 
 def _form_value(body: bytes | str | None, name: str) -> str:

@@ -9,7 +9,13 @@ weighted by the seconds it was in force (``_weights.WeightLog``: every change Co
 ECS makes, a shift step or a rollback's reroute to blue, and a user's own ModifyListener or
 ModifyRule, is recorded with its simulated time). A
 canary that starts 45 s into a minute gets a quarter of its 10 % of that minute, and the
-minute of a rollback is shared by green until the reroute and blue after it. Each target
+minute of a rollback is shared by green until the reroute and blue after it. A listener
+sends its requests as an ALB does, by its rules in priority order, then its default action:
+at each moment, the forward of its highest-precedence rule matching every request (path
+``*`` or ``/*``: the rule ``bluegreen migrate`` puts in front of a CodeDeploy service), else
+its default action's (``WeightLog.routed``; the log also records each rule's creation,
+priority and deletion). So the minute of a migration's revert is the rule's until the
+listener is re-pointed and the rule deleted, not the old default action's. Each target
 group's requests are served by the task set registered with it (for a native service, the
 service revision serving it), and behave as the behaviour matching that task definition
 says (``Traffic.behave``; healthy by default: no 5xx, median 50 ms, p99 200 ms). The
@@ -284,7 +290,8 @@ class _Route:
     def load_balancer_and_weights(
         self, sim: Any, start: float, end: float
     ) -> tuple[Any | None, list[tuple[str, float]]]:
-        """The load balancer, and the weights averaged over ``[start, end)``."""
+        """The load balancer, and the weights averaged over ``[start, end)`` (a listener's:
+        by its catch-all rules and default action at each moment, ``WeightLog.routed``)."""
         if not self.is_rule:
             lb = sim.moto.load_balancer_of_listener(self.arn)
             return lb, sim.moto.averaged_weights(self.arn, start, end)
