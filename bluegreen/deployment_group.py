@@ -35,6 +35,9 @@ class DeploymentGroup:
     last_attempted_deployment_id: str | None = None
     last_attempted_status: DeploymentStatus | None = None
     last_successful_deployment_id: str | None = None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    """GetDeploymentGroup's ``deploymentGroupInfo`` as read (triggers, every target-group
+    pair, the termination action...), for readers that need more than the fields above."""
 
     @property
     def alarm_configuration(self) -> dict[str, Any]:
@@ -94,6 +97,7 @@ class DeploymentGroup:
             if attempted.get("status")
             else None,
             last_successful_deployment_id=succeeded.get("deploymentId"),
+            raw=dict(info),
         )
 
     @property

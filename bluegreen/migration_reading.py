@@ -6,8 +6,8 @@ Cost (API calls) for the usual service, a production and a test listener, two ho
 call                                 count  why
 ===================================  =====  ============================================
 ecs:DescribeServices                 1      the service, its task sets and tags
-codedeploy:GetDeploymentGroup        1-2    the group (``locate``), then its raw answer:
-                                            pairs, triggers, termination action
+codedeploy:GetDeploymentGroup        1      the group (``locate``): its settings, every
+                                            pair, triggers, termination action
 codedeploy:GetDeploymentConfig       0-1    a custom deployment config
 elbv2:DescribeTargetGroups           1      the pair's ARNs
 elbv2:DescribeListeners              1      both listeners: default actions, protocol
@@ -125,13 +125,7 @@ def read_facts(
             notes=tuple(notes),
         )
 
-    info = call(
-        "GetDeploymentGroup",
-        aws.codedeploy.get_deployment_group,
-        applicationName=group.application,
-        deploymentGroupName=group.name,
-    )["deploymentGroupInfo"]
-    group_facts = _group_facts(call, aws, group, info)
+    group_facts = _group_facts(call, aws, group, group.raw)
     listeners = _listeners(call, aws, group.production_listener_arn, group.test_listener_arn)
     hooks, source = _hooks(call, aws, svc, group, appspec=appspec, problems=problems)
     return MigrationFacts(
