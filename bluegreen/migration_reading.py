@@ -50,6 +50,7 @@ from bluegreen.migration_facts import (
     RoleFacts,
     ServiceFacts,
 )
+from bluegreen.migration_record import read_service
 from bluegreen.native_config import EVENT_STAGES
 from bluegreen.scaling_record import DIMENSION, ScalableTargetState, records_in
 from bluegreen.traffic import get_deployment_config
@@ -93,12 +94,12 @@ def read_facts(
         )
         raw, group, names = found.raw, found.group, (found.cluster, found.service)
     except ServiceConfigError as exc:
-        raw, group, names = _describe_service(call, aws, cluster, service), None, None
+        raw, group, names = dict(read_service(call, aws, cluster, service).service), None, None
         problems += exc.problems
     except ResourceNotFoundError as exc:
         if exc.operation == "DescribeServices":
             raise
-        raw, group, names = _describe_service(call, aws, cluster, service), None, None
+        raw, group, names = dict(read_service(call, aws, cluster, service).service), None, None
         problems.append(f"no deployment group: {exc.message.rstrip('.')}")
     tags = {str(t["key"]): str(t.get("value", "")) for t in raw.get("tags") or () if "key" in t}
     svc = ServiceFacts(
@@ -143,18 +144,6 @@ def read_facts(
         problems=tuple(problems),
         notes=tuple(notes),
     )
-
-
-def _describe_service(call: Caller, aws: Clients, cluster: str, service: str) -> dict[str, Any]:
-    """DescribeServices with tags (after ``locate`` failed on the group, not the service)."""
-    answer = call(
-        "DescribeServices",
-        aws.ecs.describe_services,
-        cluster=cluster,
-        services=[service],
-        include=["TAGS"],
-    )
-    return dict((answer.get("services") or [{}])[0])
 
 
 def _group_facts(
