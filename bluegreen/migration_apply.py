@@ -57,8 +57,10 @@ from bluegreen.migration_revert import (
     Reversal,
     Steps,
     change_once,
+    controller,
     delete_role,
     forward_weights,
+    switch_controller,
 )
 from bluegreen.migration_verify import verify_by_deployment, verify_by_describe
 
@@ -148,10 +150,9 @@ class _Apply:
                 "another migration is in flight or was left half-done; run "
                 "`bluegreen migrate revert` once it has ended"
             )
-        controller = (view.service.get("deploymentController") or {}).get("type", "ECS")
-        if controller != "CODE_DEPLOY":
+        if (now := controller(view.service)) != "CODE_DEPLOY":
             raise ConflictError(
-                f"service {plan.cluster}/{plan.service} is on the {controller} deployment "
+                f"service {plan.cluster}/{plan.service} is on the {now} deployment "
                 "controller, not CODE_DEPLOY: it is migrated already (plan again)"
             )
         return view
@@ -215,8 +216,7 @@ class _Apply:
         write_record(self.call, self.aws, view, record)
         again = read_service(self.call, self.aws, plan.cluster, plan.service)
         ours = again.record is not None and again.record.token == self.token
-        controller = (again.service.get("deploymentController") or {}).get("type", "ECS")
-        if not ours or controller != "CODE_DEPLOY":
+        if not ours or controller(again.service) != "CODE_DEPLOY":
             raise _Lost(
                 f"another migration of {plan.cluster}/{plan.service} ran at the same time; "
                 "this one changed nothing. The record on the service lets `bluegreen migrate "
@@ -335,22 +335,15 @@ class _Apply:
     def update_service(self) -> None:
         plan = self.plan
 
-        def look() -> Any:
-            view = read_service(self.call, self.aws, plan.cluster, plan.service)
-            controller = (view.service.get("deploymentController") or {}).get("type")
-            return {"service": view.service} if controller == "ECS" else None
-
         self.updating = True
-        change_once(
+        switch_controller(
             self.call,
-            "UpdateService",
-            self.aws.ecs.update_service,
-            look,
-            cluster=plan.cluster,
-            service=plan.service,
-            deploymentController={"type": "ECS"},
-            deploymentConfiguration=_plain(plan.deployment_configuration),
-            loadBalancers=[self.load_balancer()],
+            self.aws,
+            plan.cluster,
+            plan.service,
+            {"type": "ECS"},
+            deployment_configuration=_plain(plan.deployment_configuration),
+            load_balancers=[self.load_balancer()],
         )
         strategy = plan.deployment_configuration.get("strategy")
         self.steps(

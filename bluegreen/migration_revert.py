@@ -49,7 +49,9 @@ __all__ = [
     "change_once",
     "delete_role",
     "forward_weights",
+    "controller",
     "revert_migration",
+    "switch_controller",
 ]
 
 _TAKEN = frozenset({"PriorityInUse", "EntityAlreadyExists", "EntityAlreadyExistsException"})
@@ -164,7 +166,7 @@ class Reversal:
                 f"service {self.cluster}/{self.service} has no migration record: there is "
                 "nothing to revert (it was never migrated by bluegreen, or it was reverted)"
             )
-        native = _controller(view.service) == "ECS"
+        native = controller(view.service) == "ECS"
         if native and not self.give_back:
             # Another migration changed the controller: only this apply's creations go.
             self._delete_rules(record, view.arn)
@@ -268,20 +270,14 @@ class Reversal:
         if balancers:
             balancers[0]["targetGroupArn"] = live
 
-        def look() -> Any:
-            view = read_service(self.call, self.aws, self.cluster, self.service)
-            return view.service if _controller(view.service) == "CODE_DEPLOY" else None
-
-        change_once(
+        switch_controller(
             self.call,
-            "UpdateService",
-            self.aws.ecs.update_service,
-            look,
-            cluster=self.cluster,
-            service=self.service,
-            deploymentController=dict(record.controller) or {"type": "CODE_DEPLOY"},
-            deploymentConfiguration=dict(record.deployment_configuration),
-            loadBalancers=balancers,
+            self.aws,
+            self.cluster,
+            self.service,
+            dict(record.controller) or {"type": "CODE_DEPLOY"},
+            deployment_configuration=dict(record.deployment_configuration),
+            load_balancers=balancers,
         )
         self.steps(
             f"service {self.cluster}/{self.service} back on the CODE_DEPLOY controller, "
@@ -318,8 +314,8 @@ class Reversal:
             str(lb.get("targetGroupArn")) for s in primary for lb in s.get("loadBalancers") or ()
         ]
         problems = []
-        if _controller(service) != "CODE_DEPLOY":
-            problems.append(f"the deployment controller is {_controller(service)}")
+        if controller(service) != "CODE_DEPLOY":
+            problems.append(f"the deployment controller is {controller(service)}")
         if len(service.get("taskSets") or ()) != 1 or len(primary) != 1:
             problems.append(f"it has {len(service.get('taskSets') or ())} task sets")
         elif serving != [live]:
@@ -395,8 +391,39 @@ def revert_migration(
     )
 
 
-def _controller(service: Mapping[str, Any]) -> str:
-    return str((service.get("deploymentController") or {}).get("type", "ECS"))
+def controller(service: Mapping[str, Any]) -> str:
+    """A DescribeServices service's deployment controller (ECS when none is named)."""
+    return str((service.get("deploymentController") or {}).get("type") or "ECS")
+
+
+def switch_controller(
+    call: Caller,
+    aws: Clients,
+    cluster: str,
+    service: str,
+    to: Mapping[str, Any],
+    *,
+    deployment_configuration: Mapping[str, Any],
+    load_balancers: list[dict[str, Any]],
+) -> None:
+    """UpdateService to the ``to`` deployment controller with this configuration and load
+    balancer, sent once: after an answer that leaves it open, the service is read first."""
+
+    def look() -> Any:
+        view = read_service(call, aws, cluster, service)
+        return {"service": view.service} if controller(view.service) == to["type"] else None
+
+    change_once(
+        call,
+        "UpdateService",
+        aws.ecs.update_service,
+        look,
+        cluster=cluster,
+        service=service,
+        deploymentController=dict(to),
+        deploymentConfiguration=dict(deployment_configuration),
+        loadBalancers=load_balancers,
+    )
 
 
 def _name(target_group_arn: str) -> str:
