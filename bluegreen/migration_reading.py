@@ -52,6 +52,7 @@ from bluegreen.migration_facts import (
 )
 from bluegreen.migration_record import read_service
 from bluegreen.native_config import EVENT_STAGES
+from bluegreen.routing import forward_targets
 from bluegreen.scaling_record import DIMENSION, ScalableTargetState, records_in
 from bluegreen.traffic import get_deployment_config
 
@@ -227,17 +228,12 @@ def _listeners(
 
 
 def forward_weights(actions: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, int], ...]:
-    """``((target group ARN, weight), ...)`` of the first forward action; a plain forward
-    to one target group counts as weight 100."""
-    for action in actions:
-        if action.get("Type") != "forward":
-            continue
-        groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or []
-        if groups:
-            return tuple((g["TargetGroupArn"], int(g.get("Weight", 1))) for g in groups)
-        if action.get("TargetGroupArn"):
-            return ((str(action["TargetGroupArn"]), 100),)
-    return ()
+    """``((target group ARN, weight), ...)`` of the first forward action; a forward to one
+    target group (plain, or weighted alone) counts as weight 100."""
+    targets = forward_targets(actions)
+    if len(targets) == 1:
+        return ((targets[0].arn, 100),)
+    return tuple((t.arn, t.weight) for t in targets)
 
 
 def highest_free_priority(priorities: Any) -> int | None:

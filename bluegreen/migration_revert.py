@@ -37,6 +37,7 @@ from bluegreen.migration_record import (
 )
 from bluegreen.native_status import IN_FLIGHT
 from bluegreen.registration import ambiguous
+from bluegreen.routing import forward_targets
 
 if TYPE_CHECKING:
     import boto3
@@ -109,15 +110,7 @@ def change_once(
 def forward_weights(actions: Any) -> dict[str, int]:
     """``{target group ARN: weight}`` of the forward action among ``actions`` (a rule's or a
     listener's default actions); a plain ``TargetGroupArn`` forward weighs 1."""
-    for action in actions or ():
-        if action.get("Type") != "forward":
-            continue
-        groups = (action.get("ForwardConfig") or {}).get("TargetGroups")
-        if groups:
-            return {str(g["TargetGroupArn"]): int(g.get("Weight", 1)) for g in groups}
-        if action.get("TargetGroupArn"):
-            return {str(action["TargetGroupArn"]): 1}
-    return {}
+    return {t.arn: t.weight for t in forward_targets(actions or ())}
 
 
 def _only(weights: Mapping[str, int]) -> str | None:

@@ -15,6 +15,7 @@ __all__ = [
     "TargetGroup",
     "TargetGroupPair",
     "WeightedTargetGroup",
+    "forward_targets",
     "name_from_arn",
 ]
 
@@ -88,7 +89,9 @@ class WeightedTargetGroup:
         return name_from_arn(self.arn)
 
 
-def _forward_targets(actions: Sequence[Mapping[str, Any]]) -> tuple[WeightedTargetGroup, ...]:
+def forward_targets(actions: Sequence[Mapping[str, Any]]) -> tuple[WeightedTargetGroup, ...]:
+    """The target groups of the first forward action among ``actions`` (a rule's, or a
+    listener's default actions), with their weights; a plain forward weighs 1."""
     for action in actions:
         if action.get("Type") != "forward":
             continue
@@ -131,17 +134,17 @@ class ListenerRoute:
             ListenerRule(
                 arn=r["RuleArn"],
                 priority=str(r.get("Priority")),
-                targets=_forward_targets(r.get("Actions", ())),
+                targets=forward_targets(r.get("Actions", ())),
             )
             for r in rules
-            if not r.get("IsDefault") and _forward_targets(r.get("Actions", ()))
+            if not r.get("IsDefault") and forward_targets(r.get("Actions", ()))
         )
         return cls(
             arn=listener["ListenerArn"],
             port=listener.get("Port"),
             protocol=listener.get("Protocol"),
             load_balancer_arn=listener.get("LoadBalancerArn"),
-            targets=_forward_targets(listener.get("DefaultActions", ())),
+            targets=forward_targets(listener.get("DefaultActions", ())),
             rules=parsed_rules,
         )
 
