@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bluegreen.errors import AWSError
 from bluegreen.migration_record import read_service
-from bluegreen.migration_revert import change_once, forward_weights
+from bluegreen.migration_revert import change_once, controller, forward_weights
 from bluegreen.native_status import IN_FLIGHT
 
 if TYPE_CHECKING:
@@ -48,9 +48,8 @@ def verify_by_describe(
     view = read_service(call, aws, plan.cluster, plan.service)
     service = view.service
     problems = []
-    controller = (service.get("deploymentController") or {}).get("type", "ECS")
-    if controller != "ECS":
-        problems.append(f"its deployment controller is {controller}")
+    if (kind := controller(service)) != "ECS":
+        problems.append(f"its deployment controller is {kind}")
     strategy = (service.get("deploymentConfiguration") or {}).get("strategy")
     if strategy != plan.deployment_configuration.get("strategy"):
         problems.append(f"its strategy is {strategy}")
