@@ -10,6 +10,7 @@ from bluegreen.analysis_query import AnalysisTargets, read_metric_data
 from bluegreen.cli import main
 from bluegreen.demo.judging import sized_analysis
 from bluegreen.demo.metrics import LoadBalancerMetrics
+from bluegreen.traffic import TrafficConfig
 
 
 def _threads() -> set[str]:
@@ -47,6 +48,18 @@ def test_fast_demo_releases_v2_rolls_back_v3_stops_v4_by_analysis_and_exits_0(ca
     assert "release 3 (v4): production serves v2 again" in out
     assert "demo OK" in out
     assert _threads() <= before, "every demo thread and server is stopped"
+
+
+def test_v4s_canary_leaves_its_analysis_many_evaluations_before_production_shifts():
+    sizing = sized_analysis(47)  # the rate CI measured when the 5-minute canary ran out
+    a = sizing.analysis
+    config = TrafficConfig.named(sizing.traffic_config)
+    [canary, rest] = config.steps()
+    assert (canary.green_percent, rest.green_percent) == (10, 100)
+
+    # Evaluations whose window holds only canary traffic, before the shift to 100%.
+    judged = (60 * rest.minute - a.window - a.metrics_delay) // a.interval + 1
+    assert judged >= 10  # the group's 5-minute canary left 2
 
 
 def test_v4s_analysis_keeps_the_defaults_verdict_and_sizes_its_sample_from_the_traffic():

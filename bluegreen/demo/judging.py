@@ -7,12 +7,19 @@ on a busy machine), and green gets 10% of them during the canary. ``sized_analys
 default metric, limit and verdict (5xx rate at most blue's + 1 point; the first evaluation
 99% sure green is over it fails the analysis, so a small sample never stops a good green)
 and sizes the window and the minimum sample from the traffic measured, so that green is
-judged early in the canary's 5 minutes: a 2-minute window, and a minimum sample of what
+judged early in the canary: a 2-minute window, and a minimum sample of what
 green gets in 40% of it (never more than the default's), since the load generator's rate may
 halve while the simulator works hardest (at least 4: v4 fails one request in any 4 in a row,
 so any sample judged holds a failure, and even 1 in 4 is 99% sure to be over 1%). When green
 gets under 10 requests a minute (the simulator at 300x), the window is 3 minutes, as the
 default's.
+
+The judged release's canary is ``JUDGED_CONFIG``, 10% for 15 minutes rather than the group's 5.
+The analysis normally stops it at its second or third evaluation, so the longer canary costs
+nothing; but at 300x a real second is five simulated minutes, and on a busy machine (the load
+thinning, the analysis's own calls late) the 5-minute canary left two evaluations with a full
+window of canary traffic, and production shifted to the failing version before the analysis's
+verdict (seen in CI). 15 minutes leaves twelve.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from bluegreen.analysis import DEFAULT_ANALYSIS, Analysis
 
 CANARY_SHARE = 0.10
 """Green's share of production during the canary (``CANARY_CONFIG``'s first step)."""
+JUDGED_CONFIG = "CodeDeployDefault.ECSCanary10Percent15Minutes"
+"""The judged release's canary: ``CANARY_SHARE`` for 15 minutes (the module's docstring)."""
 ERRORS_PER_TEN = 3
 """v4 answers 3 of every 10 production requests with a 500."""
 _SMALLEST_SAMPLE = 4
@@ -40,6 +49,8 @@ class Sizing:
     analysis: Analysis
     requests_per_minute: float
     """Production requests per simulated minute, measured before the release."""
+    traffic_config: str = JUDGED_CONFIG
+    """The release's deployment config (an ECS-native service's canary maps from it)."""
 
     @property
     def green_per_minute(self) -> float:
@@ -65,6 +76,7 @@ class Sizing:
     def to_dict(self) -> dict[str, Any]:
         return {
             "requests_per_minute": round(self.requests_per_minute, 1),
+            "traffic_config": self.traffic_config,
             "analysis": self.analysis.to_dict(),
         }
 

@@ -86,6 +86,7 @@ class _Run:
         self.narrator.autoscaling(f"before {label}", before)
         image = f"{IMAGE_REPOSITORY}:{version}"
         judge = sizing.analysis if sizing is not None else None
+        config = sizing.traffic_config if sizing is not None else None
         # The wait judges green with the analysis deploy() was given (on CodeDeploy with an
         # alarm net too); a failed verdict stops it (StopDeployment / StopServiceDeployment).
         deployment = bluegreen.deploy(
@@ -96,6 +97,7 @@ class _Run:
             clients=self.sim.clients(),
             clock=self.sim.clock,
             analysis=judge,
+            traffic_config=config,
         )
         self.production.router.forget()
         self.narrator.release_started(label, image, deployment.id)
