@@ -25,6 +25,7 @@ import attrs
 
 from bluegreen._aws import Clients
 from bluegreen.testing._alarms import Alarms
+from bluegreen.testing._client_pool import pooled_clients
 from bluegreen.testing._clock import Clock, RealTimeClock, VirtualClock
 from bluegreen.testing._codedeploy import CodeDeploy
 from bluegreen.testing._faults import Faults
@@ -48,9 +49,6 @@ if TYPE_CHECKING:
 __all__ = ["Faults", "HookFunction", "LambdaContext", "Simulator"]
 
 _NO_DEFAULT_AMIS = "MOTO_EC2_LOAD_DEFAULT_AMIS"
-_SESSIONS: dict[str, Any] = {}
-_SESSIONS_LOCK = threading.Lock()
-_ENVIRONMENT_CLIENTS: dict[tuple[str, frozenset[tuple[str, str]]], Clients] = {}
 
 
 @attrs.define(eq=False)
@@ -220,18 +218,17 @@ class Simulator:
     # -- clients and the sample environment ---------------------------------------------
 
     def clients(self, endpoint_url: str | None = None) -> Clients:
-        """``bluegreen.Clients`` for this simulator's region (in-process, or the server's URL)."""
-        from bluegreen._aws import Clients
+        """``bluegreen.Clients`` for this simulator's region (in-process, or the server's URL).
 
-        return Clients(session=_fake_session(self.region), endpoint_url=endpoint_url)
+        Their boto3 clients are kept for the process and shared (``_client_pool``): one an
+        event handler is registered on is never handed out again."""
+        return pooled_clients(self.region, endpoint_url)
 
     def create_environment(self, **options: Any) -> Environment:
-        """The sample environment (see ``build_environment`` for the options).
-
-        It is made through clients kept for the process (see ``_environment_clients``)."""
+        """The sample environment (see ``build_environment`` for the options)."""
         from bluegreen.testing._environment import build_environment
 
-        return build_environment(clients=_environment_clients(self.region), **options)
+        return build_environment(clients=pooled_clients(self.region), **options)
 
     # -- hooks --------------------------------------------------------------------------
 
@@ -335,56 +332,6 @@ class Simulator:
     def api_calls(self, service: str | None = None) -> Iterator[tuple[float, str, str]]:
         """Every request routed so far: ``(simulated time, service, operation)``."""
         return (c for c in list(self.calls) if service is None or c[1] == service)
-
-
-def _fake_session(region: str) -> Any:
-    """One fake-credential ``boto3.Session`` per region for every simulator in the process.
-
-    A session parses each service model once; a new session per ``clients()`` call made
-    the sample environment and ``discover`` spend most of a test in botocore's JSON loader.
-    """
-    with _SESSIONS_LOCK:
-        session = _SESSIONS.get(region)
-        if session is None:
-            import boto3
-
-            session = boto3.Session(
-                aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
-            )
-            _SESSIONS[region] = session
-        return session
-
-
-@attrs.define
-class _KeptClients(Clients):
-    """``Clients`` that also keep the clients ``client()`` makes (the EC2 one)."""
-
-    _made: dict[str, Any] = attrs.field(init=False, factory=dict)
-
-    def client(self, service: str) -> Any:
-        if service not in self._made:
-            self._made[service] = super().client(service)
-        return self._made[service]
-
-
-def _environment_clients(region: str) -> Clients:
-    """The clients ``create_environment`` makes the sample environment through, made once
-    per process (again only when the region or an ``AWS_*`` variable changed).
-
-    Making its six clients (EC2's model alone has some 700 operations) took longer than
-    the environment's 17 calls, and nearly every test makes an environment. The clients
-    never leave ``build_environment``, so nobody registers handlers on them; requests are
-    routed to whichever simulator is running when they are sent.
-    """
-    key = (region, frozenset((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
-    session = _fake_session(region)
-    with _SESSIONS_LOCK:
-        kept = _ENVIRONMENT_CLIENTS.get(key)
-        if kept is None:
-            kept = _KeptClients(session=session)
-            _ENVIRONMENT_CLIENTS.clear()  # one set at a time: tests that change AWS_* are rare
-            _ENVIRONMENT_CLIENTS[key] = kept
-        return kept
 
 
 def _new_simulator(speed: float) -> Simulator:
