@@ -28,20 +28,38 @@ EVENTS = (
 TERMINAL = ("Succeeded", "Failed", "Stopped")
 
 
+class _Made:
+    """Clients made with ``client_kwargs`` (a Config of the test's own)."""
+
+    def __init__(self, session: boto3.Session, client_kwargs: Mapping[str, Any]) -> None:
+        for name, service in (
+            ("codedeploy", "codedeploy"),
+            ("ecs", "ecs"),
+            ("elbv2", "elbv2"),
+            ("cloudwatch", "cloudwatch"),
+            ("autoscaling", "application-autoscaling"),
+        ):
+            setattr(self, name, session.client(service, **client_kwargs))  # type: ignore[call-overload]
+
+
 class Deployer:
     """The sample environment of a running simulator, seen through boto3."""
 
     def __init__(self, sim: Any, env: Any, **client_kwargs: Any) -> None:
         self.sim = sim
         self.env = env
-        # The simulator's session has every model loaded already; boto3's default session
-        # is new in every test (moto resets it) and would parse them all again.
-        session: boto3.Session = sim.clients().session
-        self.codedeploy = session.client("codedeploy", **client_kwargs)
-        self.ecs = session.client("ecs", **client_kwargs)
-        self.elbv2 = session.client("elbv2", **client_kwargs)
-        self.cloudwatch = session.client("cloudwatch", **client_kwargs)
-        self.autoscaling = session.client("application-autoscaling", **client_kwargs)
+        if client_kwargs:
+            session: boto3.Session = sim.clients().session
+            clients: Any = _Made(session, client_kwargs)
+        else:
+            # The simulator's clients, kept for the process (testing/_client_pool): making
+            # five clients per test cost more than most tests' calls.
+            clients = sim.clients()
+        self.codedeploy = clients.codedeploy
+        self.ecs = clients.ecs
+        self.elbv2 = clients.elbv2
+        self.cloudwatch = clients.cloudwatch
+        self.autoscaling = clients.autoscaling
 
     @classmethod
     def create(cls, sim: Any, **options: Any) -> Deployer:
