@@ -182,6 +182,16 @@ class Faults:
         self.metric_data_page_size = page_size
         self.metric_data_status = status
 
+    @property
+    def idle(self) -> bool:
+        """No fault is set: no rule, green healthy, GetMetricData as asked."""
+        return not (
+            self._rules
+            or self.unhealthy_green
+            or self.metric_data_page_size is not None
+            or self.metric_data_status is not None
+        )
+
     def clear(self) -> None:
         """Remove every rule and heal green and GetMetricData; ``injected`` keeps counting."""
         self._rules.clear()

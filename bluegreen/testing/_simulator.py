@@ -225,10 +225,15 @@ class Simulator:
         return pooled_clients(self.region, endpoint_url)
 
     def create_environment(self, **options: Any) -> Environment:
-        """The sample environment (see ``build_environment`` for the options)."""
+        """The sample environment (see ``build_environment`` for the options); in a pristine
+        simulator a copy of the one made before with the same options
+        (``_environment_copies``)."""
         from bluegreen.testing._environment import build_environment
+        from bluegreen.testing._environment_copies import environment_for
 
-        return build_environment(clients=pooled_clients(self.region), **options)
+        return environment_for(
+            self, options, lambda: build_environment(clients=pooled_clients(self.region), **options)
+        )
 
     # -- hooks --------------------------------------------------------------------------
 
