@@ -63,6 +63,7 @@ from bluegreen.migration_revert import (
     switch_controller,
 )
 from bluegreen.migration_verify import verify_by_deployment, verify_by_describe
+from bluegreen.role_propagation import while_propagating
 
 if TYPE_CHECKING:
     import boto3
@@ -334,16 +335,26 @@ class _Apply:
 
     def update_service(self) -> None:
         plan = self.plan
-
         self.updating = True
-        switch_controller(
-            self.call,
-            self.aws,
-            plan.cluster,
-            plan.service,
-            {"type": "ECS"},
-            deployment_configuration=_plain(plan.deployment_configuration),
-            load_balancers=[self.load_balancer()],
+
+        def waiting(error: AWSError, seconds: float) -> None:
+            role = self.role_arn or "the role"
+            self.steps(
+                f"ECS cannot assume {role} yet (IAM spreads a new role): again in {seconds:g} s"
+            )
+
+        while_propagating(
+            lambda: switch_controller(
+                self.call,
+                self.aws,
+                plan.cluster,
+                plan.service,
+                {"type": "ECS"},
+                deployment_configuration=_plain(plan.deployment_configuration),
+                load_balancers=[self.load_balancer()],
+            ),
+            clock=self.clock,
+            on_wait=waiting,
         )
         strategy = plan.deployment_configuration.get("strategy")
         self.steps(

@@ -33,7 +33,7 @@ from bluegreen.testing._native_api import NativeEcs
 from bluegreen.testing._native_config import check_configuration, is_native, merged
 from bluegreen.testing._wire import ApiError
 
-__all__ = ["MULTIPLE_TASK_SETS", "NO_PRIMARY_TASK_SET", "ControllerUpdates"]
+__all__ = ["MULTIPLE_TASK_SETS", "NO_PRIMARY_TASK_SET", "ROLE_NOT_ASSUMABLE", "ControllerUpdates"]
 
 MULTIPLE_TASK_SETS = (
     "Updating the deployment controller is not supported when there are multiple tasksets in "
@@ -43,6 +43,12 @@ NO_PRIMARY_TASK_SET = (
     "Updating the deployment controller requires a primary taskset in the service. Please "
     "ensure your service has a primary taskset and try again."
 )
+ROLE_NOT_ASSUMABLE = (
+    "Unable to assume role and validate the listeners configured on your load balancer.  "
+    "Please verify the role being passed has the proper permissions."
+)
+"""ECS's answer while a new role has not reached it (IAM is eventually consistent): its words
+for a service's load-balancer role (hashicorp/terraform#4375); for an infrastructure role [I]."""
 _CONTROLLERS = ("ECS", "CODE_DEPLOY", "EXTERNAL")
 # deploymentConfiguration fields only an ECS-native (BLUE_GREEN/LINEAR/CANARY) service has.
 _NATIVE_ONLY = (
@@ -175,6 +181,7 @@ class ControllerUpdates:
                 "alternateTargetGroupArn: name it as one of the two."
             )
         self._task_definition_exists(body)
+        self._role_assumable((lb.get("advancedConfiguration") or {}).get("roleArn"))
         # Carry it out: the task set becomes the first service revision.
         svc.deployment_controller = controller
         svc.load_balancers = [dict(lb) for lb in lbs]
@@ -183,6 +190,13 @@ class ControllerUpdates:
         svc.task_sets = []
         self._adopt(svc, primary, live_tg)
         return _Change(to="ECS", config=config, task_definition=self._arn(primary.task_definition))
+
+    def _role_assumable(self, role_arn: str | None) -> None:
+        """Refuse a role IAM made less than ``settings.role_propagation_seconds`` ago [I]."""
+        wait = self.sim.settings.role_propagation_seconds
+        made = self.sim.moto.roles_created.get(str(role_arn or "").rpartition("/")[2])
+        if wait > 0 and made is not None and self.sim.clock.time() - made < wait:
+            raise _invalid(ROLE_NOT_ASSUMABLE)
 
     def _adopt(self, svc: Any, task_set: Any, target_group: str | None) -> None:
         """The task set's tasks as the service's first revision, serving all traffic, and the

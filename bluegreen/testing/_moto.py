@@ -73,6 +73,9 @@ class MotoState:
         self.region = region
         self._clock = clock
         self.weight_log = WeightLog()
+        self.roles_created: dict[str, float] = {}
+        """When IAM CreateRole made each role, by name, in simulated time (moto stamps the
+        wall clock)."""
 
     def now(self) -> dt.datetime:
         """The simulated time, for the timestamps CodeDeploy's changes leave on task sets

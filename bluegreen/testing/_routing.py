@@ -276,6 +276,13 @@ class Router:
         if service == "application-autoscaling" and operation == "RegisterScalableTarget":
             with self.sim.lock:
                 self._merge_suspended_state(body)
+        if service == "iam" and operation in ("CreateRole", "DeleteRole"):
+            with self.sim.lock:
+                made, name = self.sim.moto.roles_created, _form_value(body, "RoleName")
+                if operation == "CreateRole":
+                    made.setdefault(name, self.sim.clock.time())
+                else:
+                    made.pop(name, None)
         if operation == "ModifyListener":  # a user's own weights: the traffic splits by them
             arn = _form_value(body, "ListenerArn")
             with self.sim.lock:

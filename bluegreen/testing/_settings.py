@@ -64,6 +64,12 @@ class SimSettings:
             service's (ECS-native fields dropped either way when leaving ECS-native).
         not_code_deploy_error_code: [I] ``errorInformation.code`` of a CodeDeploy deployment
             that fails at once because its service no longer uses the CODE_DEPLOY controller.
+        role_propagation_seconds: [I] seconds after IAM CreateRole during which ECS cannot
+            assume the new role: an UpdateService that moves a service to ECS-native naming
+            it as ``advancedConfiguration.roleArn`` is refused (InvalidParameterException,
+            ``ROLE_NOT_ASSUMABLE``). IAM is eventually consistent (a new role is usually
+            usable within seconds); how long, and ECS's words for an infrastructure role,
+            are not documented. 0 (the default): at once.
     """
 
     start_delay: float = 3.0
@@ -85,6 +91,7 @@ class SimSettings:
     native_alarm_at_start: Literal["ignore", "rollback"] = "ignore"
     controller_update_configuration: Literal["replace", "merge"] = "replace"
     not_code_deploy_error_code: str = "ECS_UPDATE_ERROR"
+    role_propagation_seconds: float = 0.0
 
     @property
     def blue_cleanup(self) -> float:
