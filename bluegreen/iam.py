@@ -35,6 +35,7 @@ from bluegreen.errors import ValidationError
 from bluegreen.iam_actions import FEATURES as _RECORDED
 from bluegreen.iam_actions import RESOURCES as _RESOURCES
 from bluegreen.iam_migration import migration_arns
+from bluegreen.iam_native import native_hook_functions, native_hook_roles
 from bluegreen.iam_resources import (
     ANY,
     DEPENDENT_ACTIONS,
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
 
     from bluegreen._aws import Caller, Clients
     from bluegreen.clock import Clock
-    from bluegreen.native_config import NativeStrategy
 
 __all__ = ["FEATURES", "ActionTable", "IamPolicy", "build_policy", "iam_policy", "policy_actions"]
 
@@ -123,6 +123,7 @@ def iam_policy(
     deployment_group: str | None = None,
     hook_functions: Sequence[str] = (),
     roles: Sequence[str] = (),
+    hook_roles: Sequence[str] = (),
     clients: Clients | None = None,
     session: boto3.Session | None = None,
     clock: Clock | None = None,
@@ -149,6 +150,10 @@ def iam_policy(
             ``migrate``: the infrastructure role (``--role``, or the one ``--create-role``
             makes) and the hook role, which it reads, creates, passes to ECS and deletes;
             default the migrated service's own, else a placeholder.
+        hook_roles: the IAM roles ECS invokes your Lambda hooks with, which an ECS-native
+            deploy passes to ECS (``iam:PassRole``) when it sends the service's
+            ``deploymentConfiguration`` (``--hook``, ``--hook-role``, a new strategy);
+            default the ECS-native service's own hooks' roles, else a placeholder.
         clients: ready ``bluegreen.Clients``; or
         session: the ``boto3.Session`` to read with.
         clock: where a throttled read waits before it is retried.
@@ -161,8 +166,9 @@ def iam_policy(
         AWSError: a read failed.
     """
     release_roles = (roles,) if isinstance(roles, str) else tuple(roles)
+    passed = (hook_roles,) if isinstance(hook_roles, str) else tuple(hook_roles)
     problems = _problems(feature, cluster, service, application, deployment_group)
-    problems += _role_problems(release_roles)
+    problems += _role_problems(release_roles) + _role_problems(passed, hook=True)
     if problems:
         raise ValidationError(problems, subject="IAM policy request")
     notes: list[str] = []
@@ -175,6 +181,7 @@ def iam_policy(
             deployment_group=deployment_group,
             hook_functions=tuple(hook_functions),
             release_roles=release_roles,
+            hook_roles=passed,
             clients=clients,
             session=session,
             clock=clock,
@@ -184,6 +191,8 @@ def iam_policy(
         arns = placeholders(hook_functions=tuple(hook_functions), release_roles=release_roles)
         if feature == "migrate":
             arns = migration_arns(arns, None, release_roles)
+        else:
+            arns = attrs.evolve(arns, infrastructure_roles=passed or (HOOK_ROLE_PLACEHOLDER,))
         notes.append(
             f"replace the placeholders in capitals ({_PLACEHOLDERS.get(feature, _NAMES)}) with "
             "your resources, or "
@@ -198,8 +207,10 @@ def iam_policy(
 
 _NAMES = (
     "REGION, ACCOUNT, CLUSTER, SERVICE, FAMILY, APPLICATION, DEPLOYMENT_GROUP, ALARM, "
-    "TASK_ROLE, EXECUTION_ROLE"
+    "TASK_ROLE, EXECUTION_ROLE, HOOK_ROLE"
 )
+HOOK_ROLE_PLACEHOLDER = "arn:aws:iam::ACCOUNT:role/HOOK_ROLE"
+"""The hook role an ECS-native deploy passes, unless named or read from the service."""
 _PLACEHOLDERS = {
     "migrate": "REGION, ACCOUNT, CLUSTER, SERVICE, APPLICATION, DEPLOYMENT_GROUP, "
     "LOAD_BALANCER, LB_ID, PRODUCTION_LISTENER_ID, TEST_LISTENER_ID, INFRASTRUCTURE_ROLE",
@@ -249,14 +260,20 @@ def _problems(
     return problems
 
 
-def _role_problems(roles: tuple[str, ...]) -> list[str]:
+def _role_problems(roles: tuple[str, ...], *, hook: bool = False) -> list[str]:
     from bluegreen.manifest_checks import ROLE_PATTERN
 
-    return [
-        f"{role!r} is not an IAM role ARN: "
-        + advice("give roles= such as", "give --role such as")
+    give = (
+        advice("give hook_roles= such as", "give --hook-role such as")
+        + " arn:aws:iam::123456789012:role/ecsLambdaInvokeRole (the role ECS invokes your "
+        "Lambda hooks with)"
+        if hook
+        else advice("give roles= such as", "give --role such as")
         + " arn:aws:iam::123456789012:role/bluegreen-release (a role your release manifests "
         "name)"
+    )
+    return [
+        f"{role!r} is not an IAM role ARN: {give}"
         for role in roles
         if not ROLE_PATTERN.fullmatch(role)
     ]
@@ -350,6 +367,7 @@ def _discovered(
     deployment_group: str | None,
     hook_functions: tuple[str, ...],
     release_roles: tuple[str, ...],
+    hook_roles: tuple[str, ...],
     clients: Clients | None,
     session: boto3.Session | None,
     clock: Clock | None,
@@ -388,7 +406,8 @@ def _discovered(
             )
     if state.strategy is not None:  # ECS-native: the service's own alarms and hooks
         alarms = state.strategy.alarm_names
-        hook_functions = hook_functions or _native_hook_functions(state.strategy, notes)
+        hook_functions = hook_functions or native_hook_functions(state.strategy, notes)
+        hook_roles = hook_roles or native_hook_roles(state.strategy, partition, account, notes)
     families, roles = _task_definition(call, aws, state.task_definition)
     targets: tuple[str, ...] | None = ()
     if "application-autoscaling:RegisterScalableTarget" in policy_actions(feature):
@@ -415,27 +434,10 @@ def _discovered(
         hook_functions=hook_functions or (HOOK_FUNCTION_PATTERN,),
         task_roles=roles,
         release_roles=release_roles or (RELEASE_ROLE_PLACEHOLDER,),
+        infrastructure_roles=hook_roles,
         service_kind=state.kind,
     )
     return migration_arns(arns, state, release_roles, notes) if feature == "migrate" else arns
-
-
-def _native_hook_functions(strategy: NativeStrategy, notes: list[str]) -> tuple[str, ...]:
-    """The Lambda functions an ECS-native service names as hooks (``deploymentConfiguration.
-    lifecycleHooks``), which ``plan`` and ``deploy`` look up; empty when it names none."""
-    arns = tuple(
-        dict.fromkeys(str(h.target_arn) for h in strategy.hooks if h.is_lambda and h.target_arn)
-    )
-    if arns:
-        notes.append(
-            "HookFunctions names the service's own Lambda hooks (deploymentConfiguration."
-            "lifecycleHooks); "
-            + advice(
-                "pass hook_functions= to name those your deployments add",
-                "give --hook-function to name those your deployments add (--hook)",
-            )
-        )
-    return arns
 
 
 def _arn_parts(arn: str) -> tuple[str, str, str]:

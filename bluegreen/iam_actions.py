@@ -123,6 +123,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
         "elasticloadbalancing:DescribeListeners",
         "elasticloadbalancing:DescribeRules",
         "elasticloadbalancing:DescribeTargetGroups",
+        "iam:PassRole",
         "lambda:GetFunction",
         "sts:AssumeRole",
     ),

@@ -220,14 +220,18 @@ ARGUMENT_ACTIONS: Mapping[str, Mapping[str, str]] = {
     },
     "elasticloadbalancing:CreateRule": {"Tags": "elasticloadbalancing:AddTags"},
     "iam:CreateRole": {"Tags": "iam:TagRole"},
-    "ecs:UpdateService": {"loadBalancers": "iam:PassRole"},
+    "ecs:UpdateService": {
+        "loadBalancers": "iam:PassRole",
+        "deploymentConfiguration": "iam:PassRole",
+    },
 }
 """Actions a call needs only when it passes an argument: ``{called: {argument: needed}}``,
 recorded with the call (AWS: "If you specify an overrideAlarmConfiguration, you need the
 UpdateDeploymentGroup IAM permission when calling CreateDeployment"; a create with ``Tags``
 needs the tagging action on what it creates (ELB's and IAM's tag-on-create); UpdateService
 with ``loadBalancers`` passes their ``advancedConfiguration.roleArn``, as `bluegreen migrate`
-sends it, to ECS)."""
+sends it, to ECS; with ``deploymentConfiguration``, its lifecycle hooks' ``roleArn``, as an
+ECS-native deploy with ``--hook``/``--hook-role`` or a new strategy sends it)."""
 
 PASSED_TO_SERVICE = "ecs-tasks.amazonaws.com"
 """The service ``iam:PassRole`` on task roles is granted for (``iam:PassedToService``)."""

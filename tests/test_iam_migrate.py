@@ -152,11 +152,12 @@ def test_once_migrated_the_policy_names_the_services_own_role_and_listeners(sim,
     assert deployments == [f"arn:aws:ecs:us-east-1:{ACCOUNT}:service-deployment/prod/web/*"]
 
 
-def test_the_release_policy_still_passes_only_task_roles_and_says_nothing_of_the_others():
+def test_the_release_policy_passes_task_roles_and_hook_roles_and_nothing_of_a_migration():
     policy = iam_policy("release")
 
     assert [c for _, c in granted_on(policy.document, "iam:PassRole")] == [
-        {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+        {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+        {"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}},  # a native deploy's hooks
     ]
     assert not [n for n in policy.notes if "not granted" in n and "iam:PassRole" in n]
     assert "elasticloadbalancing:CreateRule" not in policy.actions()

@@ -78,6 +78,14 @@ def add_parser(commands: Any) -> None:
         "migrate: the infrastructure role and the hook role the migration passes to ECS",
     )
     policy.add_argument(
+        "--hook-role",
+        action="append",
+        default=[],
+        metavar="ARN",
+        help="a role ECS invokes your Lambda hooks with, which an ECS-native deploy passes to "
+        "ECS with --hook/--hook-role (repeatable; default the service's hooks' roles)",
+    )
+    policy.add_argument(
         "--output",
         choices=("json", "text"),
         default="json",
@@ -104,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
             deployment_group=args.deployment_group,
             hook_functions=tuple(args.hook_function),
             roles=tuple(args.role),
+            hook_roles=tuple(args.hook_role),
             clients=clients_from(args) if reads else None,
             clock=clock(),
         )

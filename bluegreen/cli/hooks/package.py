@@ -37,6 +37,7 @@ LEFT_OUT_OF_PACKAGE = (
     "iam_actions.py",
     "iam_infrastructure.py",
     "iam_migration.py",
+    "iam_native.py",
     "iam_recording.py",
     "iam_resources.py",
 )
