@@ -70,18 +70,9 @@ def test_cli_hook_role_names_the_role(sim, capsys) -> None:
     env = sim.create_environment(native=True)
     mine = f"arn:aws:iam::{ACCOUNT}:role/mine"
 
+    where = ("--cluster", env.cluster, "--service", env.native.service)
     code, out, err = run_cli(
-        capsys,
-        "iam",
-        "policy",
-        "--for",
-        "release",
-        "--cluster",
-        env.cluster,
-        "--service",
-        env.native.service,
-        "--hook-role",
-        mine,
+        capsys, "iam", "policy", "--for", "release", *where, "--hook-role", mine
     )
 
     assert code == 0, err
