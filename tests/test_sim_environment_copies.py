@@ -42,7 +42,7 @@ def test_a_copy_is_the_same_environment_and_what_one_test_did_stays_in_it() -> N
         assert _deploy_and_finish(second, copied) != deployment_id
 
 
-def test_a_copy_reads_and_alarms_on_its_own_metrics() -> None:
+def test_a_copy_reads_its_own_metrics_not_the_first_ones() -> None:
     for start in (START, START + 3600):
         with Simulator(start_time=start, traffic=Traffic(requests_per_minute=60)) as sim:
             env = sim.create_environment()
