@@ -63,7 +63,7 @@ from bluegreen.migration_revert import (
     switch_controller,
 )
 from bluegreen.migration_verify import verify_by_deployment, verify_by_describe
-from bluegreen.role_propagation import while_propagating
+from bluegreen.role_propagation import not_assumable_yet, role_waits
 
 if TYPE_CHECKING:
     import boto3
@@ -337,24 +337,20 @@ class _Apply:
         plan = self.plan
         self.updating = True
 
-        def waiting(error: AWSError, seconds: float) -> None:
-            role = self.role_arn or "the role"
-            self.steps(
-                f"ECS cannot assume {role} yet (IAM spreads a new role): again in {seconds:g} s"
-            )
+        def waiting(operation: str, error: AWSError, seconds: float) -> None:
+            if not_assumable_yet(error):
+                role = self.role_arn or "the role"
+                self.steps(f"ECS cannot assume {role} yet (IAM spreads it): again in {seconds:g} s")
 
-        while_propagating(
-            lambda: switch_controller(
-                self.call,
-                self.aws,
-                plan.cluster,
-                plan.service,
-                {"type": "ECS"},
-                deployment_configuration=_plain(plan.deployment_configuration),
-                load_balancers=[self.load_balancer()],
-            ),
-            clock=self.clock,
-            on_wait=waiting,
+        switch_controller(
+            attrs.evolve(self.call, **role_waits(), on_retry=waiting),
+            self.aws,
+            plan.cluster,
+            plan.service,
+            {"type": "ECS"},
+            deployment_configuration=_plain(plan.deployment_configuration),
+            load_balancers=[self.load_balancer()],
+            retry_also=not_assumable_yet,
         )
         strategy = plan.deployment_configuration.get("strategy")
         self.steps(

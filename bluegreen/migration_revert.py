@@ -78,18 +78,23 @@ def change_once(
     function: Callable[..., Any],
     look: Callable[[], Any],
     /,
+    *,
+    retry_also: Callable[[AWSError], bool] | None = None,
     **kwargs: Any,
 ) -> Any:
     """``function(**kwargs)`` through ``call``, never carried out twice: after an answer that
     leaves open whether it happened (a 5xx, a reset connection), or a name or priority that
     is taken, ``look()`` says whether our change is there (not None: it is, and is returned);
     only when it is not is the call sent again (an ambiguous failure) or the error raised.
+    ``retry_also``: other refusals ``call`` sends it again after (nothing was carried out).
 
     Raises:
         AWSError: the call failed and our change is not there.
     """
 
     def safe(error: AWSError) -> bool:
+        if retry_also is not None and retry_also(error):
+            return True
         return isinstance(error, RETRYABLE) and not ambiguous(error)
 
     attempts = 3
@@ -398,9 +403,11 @@ def switch_controller(
     *,
     deployment_configuration: Mapping[str, Any],
     load_balancers: list[dict[str, Any]],
+    retry_also: Callable[[AWSError], bool] | None = None,
 ) -> None:
     """UpdateService to the ``to`` deployment controller with this configuration and load
-    balancer, sent once: after an answer that leaves it open, the service is read first."""
+    balancer, sent once: after an answer that leaves it open, the service is read first
+    (``retry_also``: as ``change_once``)."""
 
     def look() -> Any:
         view = read_service(call, aws, cluster, service)
@@ -411,6 +418,7 @@ def switch_controller(
         "UpdateService",
         aws.ecs.update_service,
         look,
+        retry_also=retry_also,
         cluster=cluster,
         service=service,
         deploymentController=dict(to),

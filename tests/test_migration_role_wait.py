@@ -10,8 +10,10 @@ import attrs
 import pytest
 from test_migration_apply import ROLE_NAME, TRUST, apply, hand_plan, service, state
 
+from bluegreen._aws import Caller
 from bluegreen.errors import AWSError
-from bluegreen.role_propagation import ROLE_PATIENCE, not_assumable_yet, while_propagating
+from bluegreen.migration_revert import change_once
+from bluegreen.role_propagation import ROLE_PATIENCE, not_assumable_yet, role_waits
 from bluegreen.testing._controller_update import ROLE_NOT_ASSUMABLE
 
 
@@ -89,10 +91,11 @@ def test_apply_gives_up_after_its_patience_and_undoes_everything(sim, env) -> No
 def test_only_the_refusal_of_a_role_is_sent_again(sim) -> None:
     sent: list[int] = []
 
-    def other() -> None:
+    def other(**kwargs: Any) -> None:
         sent.append(1)
         raise AWSError("strategy is invalid", code="InvalidParameterException")
 
+    call = attrs.evolve(Caller(clock=sim.clock), **role_waits())
     with pytest.raises(AWSError):
-        while_propagating(other, clock=sim.clock)
+        change_once(call, "UpdateService", other, lambda: None, retry_also=not_assumable_yet)
     assert sent == [1]
