@@ -60,11 +60,9 @@ def fake_session(region: str) -> Any:
 class PooledClients(Clients):
     """``Clients`` whose boto3 clients come from the process's pool (see the module)."""
 
-    _key: _Key | None = attrs.field(default=None, kw_only=True, alias="key")
+    _key: _Key = attrs.field(kw_only=True, alias="key")
 
     def client(self, service: str) -> Any:
-        if self._key is None:
-            return super().client(service)
         with _LOCK:
             made = _POOL.get((self._key, service))
             if made is None:
